@@ -1,0 +1,1 @@
+"""mixlab's curation package: ingest, stages, catalog, mixtures."""

@@ -1,0 +1,296 @@
+"""The catalog: the single writer of a run's ``catalog.duckdb``.
+
+Workers write Parquet only; the driver process records what they wrote here (DuckDB has one writer).
+The catalog holds small tables (runs, stages, shards, rejects, decisions, mixtures, train results) and
+VIEWs over the Parquet files of the run folder (documents, one per stage, doc_signals, extra tables).
+
+View paths are absolute, because DuckDB resolves relative paths against the process's working
+directory, not the database file: an analyst can open the file from anywhere. Every writer open
+re-points the views at the run folder's current location, so a moved run folder heals with any
+``curate`` command (e.g. ``curate status RUN``). All values are bound (``$name``); the only text spliced
+into SQL is a path or an identifier, through :func:`sql_string` and :func:`sql_ident`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+import sql
+
+CATALOG_FILE = "catalog.duckdb"
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def sql_string(value: str | Path) -> str:
+    """Quote a string (e.g. a file path) as a SQL literal, for the DDL places where binding is impossible."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    """Validate and quote an identifier (table, view or column name)."""
+    if not _IDENT_RE.match(name):
+        raise ValueError(f"invalid SQL identifier {name!r}: use letters, digits and underscores")
+    return f'"{name}"'
+
+
+def schema_version() -> int:
+    """The version declared in ``sql/schema.sql`` (its ``-- version: N`` header line)."""
+    for line in sql.read("schema").text.splitlines():
+        if line.startswith("-- version:"):
+            return int(line.split(":", 1)[1])
+    raise RuntimeError("sql/schema.sql lacks a '-- version: N' header")
+
+
+def code_version() -> str:
+    """mixlab's version plus the git commit of the source tree, when it is a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("mixlab")
+    except PackageNotFoundError:
+        ver = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{ver}+{commit}" if commit else ver
+
+
+def parquet_glob(folder: Path) -> str | None:
+    """The absolute ``part-*.parquet`` glob of a folder, or None when it holds no part file."""
+    if folder.is_dir() and any(folder.glob("part-*.parquet")):
+        return str(folder.resolve() / "part-*.parquet")
+    return None
+
+
+class Catalog:
+    """Read-write handle on one run's catalog. Use as a context manager; only the driver opens one."""
+
+    def __init__(self, run_dir: Path | str, read_only: bool = False) -> None:
+        self.run_dir = Path(run_dir).resolve()
+        self.path = self.run_dir / CATALOG_FILE
+        self.read_only = read_only
+        if read_only:
+            if not self.path.exists():
+                raise FileNotFoundError(f"no catalog at {self.path} (run `curate run` first)")
+            self.con = duckdb.connect(str(self.path), read_only=True)
+        else:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(self.path))
+            self._apply_schema()
+            self.refresh_views()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema and views -------------------------------------------------------------------------
+
+    def _apply_schema(self) -> None:
+        self.con.execute(sql.read("schema").text)
+        current = self.con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        wanted = schema_version()
+        if current is None or current < wanted:
+            self.con.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": wanted})
+
+    def base_tables(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def stage_view_name(self, stage: str) -> str:
+        """A stage's per-document view is named after it, unless that name is a catalog table."""
+        return f"stage_{stage}" if stage in self.base_tables() else stage
+
+    def refresh_views(self) -> None:
+        """(Re)create every view over the run folder's Parquet, at its current absolute location."""
+        docs = parquet_glob(self.run_dir / "docs")
+        if docs is None:
+            self.con.execute(
+                "CREATE OR REPLACE VIEW documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
+                " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false"
+            )
+        else:
+            self.con.execute(f"CREATE OR REPLACE VIEW documents AS SELECT * FROM read_parquet({sql_string(docs)})")
+        stage_views = []
+        for stage, kind in self.con.execute(
+            "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
+        ).fetchall():
+            glob = parquet_glob(self.run_dir / "stages" / stage)
+            if glob is None:
+                continue
+            view = self.stage_view_name(stage)
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {sql_ident(view)} AS SELECT * FROM read_parquet({sql_string(glob)})"
+            )
+            stage_views.append((stage, view))
+        unions: dict[str, list[str]] = {}
+        for table, rel_path in self.con.execute("SELECT table_name, path FROM artifacts ORDER BY 1").fetchall():
+            path = self.run_dir / rel_path
+            if path.exists():
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {sql_ident(table)} AS SELECT * FROM read_parquet({sql_string(path)})"
+                )
+                if "__" in table:
+                    unions.setdefault(table.split("__", 1)[0], []).append(table)
+        for base, parts in unions.items():
+            body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
+            self.con.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
+        self._create_derived_views(stage_views)
+
+    def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
+        """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
+        self.con.execute(
+            "CREATE OR REPLACE VIEW kept_documents AS SELECT d.* FROM documents d"
+            " ANTI JOIN decisions x ON d.doc_id = x.doc_id"
+        )
+        select = ["d.* EXCLUDE (text)", "x.stage AS dropped_by", "x.reason AS drop_reason"]
+        joins = ["LEFT JOIN decisions x ON x.doc_id = d.doc_id"]
+        for i, (_stage, view) in enumerate(stage_views):
+            alias = f"s{i}"
+            select.append(f"{alias}.* EXCLUDE (doc_id, drop_reason)")
+            joins.append(f"LEFT JOIN {sql_ident(view)} {alias} ON {alias}.doc_id = d.doc_id")
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW doc_signals AS SELECT {', '.join(select)} FROM documents d {' '.join(joins)}"
+        )
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def begin_run(self, command: str, config: dict[str, Any]) -> str:
+        """Record the start of a command with its resolved config and code version; returns run_id."""
+        run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.con.execute(
+            "INSERT INTO runs VALUES ($id, $cmd, $start, NULL, 'running', $cfg, $code)",
+            {
+                "id": run_id,
+                "cmd": command,
+                "start": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                "cfg": json.dumps(config, sort_keys=True, default=str),
+                "code": code_version(),
+            },
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = $s, finished_at = $t WHERE run_id = $id",
+            {"s": status, "t": dt.datetime.now(dt.UTC).replace(tzinfo=None), "id": run_id},
+        )
+
+    # -- stage bookkeeping ------------------------------------------------------------------------
+
+    def stage_fingerprint(self, stage: str) -> str | None:
+        row = self.con.execute("SELECT fingerprint FROM stages WHERE stage = $s", {"s": stage}).fetchone()
+        return row[0] if row else None
+
+    def forget_stage(self, stage: str) -> None:
+        """Remove every record of a stage (its outputs are being recomputed)."""
+        with self.transaction():
+            for table in ("stages", "shards", "decisions"):
+                self.con.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
+            self.con.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
+
+    def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]]) -> None:
+        """Record a completed stage, its shards, and its decisions (read from its Parquet outputs)."""
+        stage = row["stage"]
+        with self.transaction():
+            self.con.execute("DELETE FROM stages WHERE stage = $s", {"s": stage})
+            self.con.execute("DELETE FROM shards WHERE stage = $s", {"s": stage})
+            self.con.execute("DELETE FROM decisions WHERE stage = $s", {"s": stage})
+            self.con.execute(
+                "INSERT INTO stages VALUES ($stage, $kind, $position, $version, $fingerprint, $params,"
+                " $n_in, $n_kept, $n_dropped, $wall_s, current_timestamp)",
+                {**row, "params": json.dumps(row["params"], sort_keys=True)},
+            )
+            if shard_rows:
+                self.append("shards", pl.DataFrame(shard_rows))
+            glob = parquet_glob(self.run_dir / "stages" / stage)
+            if row["kind"] != "ingest" and glob is not None:
+                detail = "detail" if "detail" in self._parquet_columns(glob) else "NULL"
+                self.con.execute(
+                    f"INSERT INTO decisions SELECT doc_id, $s, drop_reason, {detail}::VARCHAR"
+                    f" FROM read_parquet({sql_string(glob)}) WHERE drop_reason IS NOT NULL ORDER BY doc_id",
+                    {"s": stage},
+                )
+        self.refresh_views()
+
+    def _parquet_columns(self, glob: str) -> list[str]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(glob)})").fetchall()
+        return [r[0] for r in rows]
+
+    def register_artifact(self, table: str, stage: str, path: Path) -> None:
+        """Expose a stage's extra Parquet table as a view named ``table``."""
+        sql_ident(table)
+        if table in self.base_tables():
+            raise ValueError(f"artifact name {table!r} collides with a catalog table")
+        rel = str(Path(path).resolve().relative_to(self.run_dir))
+        self.con.execute("DELETE FROM artifacts WHERE table_name = $t", {"t": table})
+        self.con.execute("INSERT INTO artifacts VALUES ($t, $s, $p)", {"t": table, "s": stage, "p": rel})
+        self.refresh_views()
+
+    # -- generic reads and writes -----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def append(self, table: str, frame: pl.DataFrame) -> None:
+        """Insert a polars frame into a catalog table, matching columns by name."""
+        if frame.height == 0:
+            return
+        cols = ", ".join(sql_ident(c) for c in frame.columns)
+        self.con.register("_mixlab_append", frame.to_arrow())
+        try:
+            self.con.execute(f"INSERT INTO {sql_ident(table)} ({cols}) SELECT {cols} FROM _mixlab_append")
+        finally:
+            self.con.unregister("_mixlab_append")
+
+    def delete_where(self, table: str, **equals: Any) -> None:
+        """Delete the rows of ``table`` whose columns equal the given values (all bound)."""
+        where = " AND ".join(f"{sql_ident(k)} = ${k}" for k in equals) or "true"
+        self.con.execute(f"DELETE FROM {sql_ident(table)} WHERE {where}", equals)
+
+    def query(self, text: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run SQL with bound parameters and return a polars frame."""
+        relation = self.con.sql(text, params=params or {})
+        if relation is None:
+            return pl.DataFrame()
+        return pl.from_arrow(relation.to_arrow_table())  # type: ignore[return-value]
+
+    def report(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run the named report ``sql/reports/<name>.sql`` with its declared params bound."""
+        file = sql.read(f"reports/{name}")
+        unknown = set(params) - set(file.params)
+        if unknown:
+            raise ValueError(f"report {name!r} has no params {sorted(unknown)}; it declares {list(file.params)}")
+        bound = {p: params.get(p, file.defaults.get(p)) for p in file.used_params()}
+        return self.query(file.text, bound)

@@ -1,0 +1,92 @@
+"""``curate``: thin command line over the library (parse -> pydantic -> one library call)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from curate.catalog import Catalog
+from curate.display import print_frame
+from curate.ingest import IngestError
+from curate.recipe import RecipeError, load_recipe
+
+app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+
+
+def resolve_run(run: str) -> Path:
+    """A run is a folder holding catalog.duckdb, given as a path or as a name under ./runs."""
+    path = Path(run)
+    if (path / "catalog.duckdb").exists():
+        return path
+    if (Path("runs") / run / "catalog.duckdb").exists():
+        return Path("runs") / run
+    raise typer.BadParameter(f"no run at {run!r} (expected a folder with catalog.duckdb, or a name under ./runs)")
+
+
+@app.command()
+def run(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/<recipe name>).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
+    from curate.runner import RecipeRunner
+
+    try:
+        parsed = load_recipe(recipe)
+        summary = RecipeRunner(parsed, recipe.resolve().parent, out or Path("runs") / parsed.name, workers, progress).run()
+    except (RecipeError, IngestError) as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    console.print(f"run folder: {summary.run_dir}  documents: {summary.n_docs:,}  kept: {summary.n_kept:,}")
+    with Catalog(summary.run_dir, read_only=True) as cat:
+        print_frame(cat.report("funnel"), title="funnel")
+
+
+@app.command()
+def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (default: list runs).")] = None) -> None:
+    """Stages done, counts and timings of a run (also re-points its views if the folder moved)."""
+    if run is None:
+        runs = sorted(p.parent.name for p in Path("runs").glob("*/catalog.duckdb"))
+        console.print("\n".join(runs) if runs else "no runs under ./runs")
+        return
+    with Catalog(resolve_run(run)) as cat:
+        print_frame(cat.query(
+            "SELECT position, stage, kind, n_in, n_kept, n_dropped, round(wall_s, 2) AS wall_s, finished_at"
+            " FROM stages ORDER BY position"), title=f"stages of {cat.run_dir}")
+        print_frame(cat.query("SELECT command, status, started_at, finished_at FROM runs ORDER BY started_at"), title="runs")
+
+
+@app.command("sql")
+def sql_command(
+    run: Annotated[str, typer.Argument(help="Run folder or name.")],
+    query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+) -> None:
+    """Run any SQL on the catalog, read-only."""
+    import duckdb
+
+    with Catalog(resolve_run(run), read_only=True) as cat:
+        try:
+            frame = cat.query(query)
+        except duckdb.Error as err:
+            console.print(f"[red]SQL error:[/] {err}")
+            raise typer.Exit(2) from None
+    print_frame(frame, fmt)  # type: ignore[arg-type]
+
+
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option(help="A smaller corpus and sweep (about 5 minutes).")] = False,
+    out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+) -> None:
+    """Build a corpus from real text on this machine and run the whole loop on it."""
+    from curate.demo import run_demo
+
+    run_demo(out, quick=quick, workers=workers)

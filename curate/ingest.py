@@ -1,0 +1,396 @@
+"""Ingest: raw inputs -> ``docs/part-*.parquet`` with a stable ``doc_id``, plus rejects with reasons.
+
+Every input record becomes exactly one document or one reject (file, line, offset, reason, field,
+escaped excerpt), so the funnel always closes. Inputs are planned into *tasks* (a file, a byte range of
+a large plain JSONL file, or a batch of text files); each task writes its shards under temporary names,
+renames them, then writes its marker ``docs/_tasks/<task>.json`` — the marker is the completion mark, so
+a killed ingest resumes by redoing only unmarked tasks.
+
+``doc_id`` is the xxh3-64 hex digest of ``source`` plus the record's identity: the user's id field when
+configured, else its relative file path and byte offset (stable across re-runs and worker counts).
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import json
+import os
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import polars as pl
+import xxhash
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.ingest_readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
+
+DOC_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.String,
+    "text": pl.String,
+    "source": pl.String,
+    "source_id": pl.String,
+    "input_file": pl.String,
+    "line": pl.Int64,
+    "byte_offset": pl.Int64,
+    "n_bytes": pl.Int64,
+    "meta": pl.String,
+}
+REJECT_SCHEMA: dict[str, Any] = {
+    "input_file": pl.String,
+    "line": pl.Int64,
+    "byte_offset": pl.Int64,
+    "reason": pl.String,
+    "field": pl.String,
+    "excerpt": pl.String,
+}
+REJECT_REASONS = (
+    "ingest.blank_line",
+    "ingest.invalid_utf8",
+    "ingest.malformed_json",
+    "ingest.not_an_object",
+    "ingest.missing_text",
+    "ingest.text_not_string",
+    "ingest.empty_text",
+    "ingest.too_large",
+    "ingest.missing_id",
+    "ingest.truncated_stream",
+    "ingest.unreadable_parquet",
+)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".ndjson.gz", ".ndjson.zst")
+EXCERPT_CHARS = 120
+
+
+class InputSpec(BaseModel):
+    """One input of a recipe: a file, a glob, or a directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="File, glob (** allowed) or directory; relative paths are relative to the recipe file.")
+    format: Literal["auto", "jsonl", "parquet", "text"] = Field(
+        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md)."
+    )
+    text_field: str = Field("text", description="Dotted path of the text in each record, e.g. 'content' or 'doc.body'.")
+    id_field: str | None = Field(None, description="Dotted path of a unique id (makes doc_id independent of file layout).")
+    source: str | None = Field(
+        None, description="Source name of this input's documents; '{file}' stands for each file's name without extensions (default: the path's first part)."
+    )
+    text_suffixes: tuple[str, ...] = Field((".txt", ".md"), description="File suffixes read from directories as text documents.")
+
+
+class IngestParams(BaseModel):
+    """How ingest shards, validates and normalizes documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shard_docs: int = Field(20_000, ge=1, description="Maximum documents per output shard.")
+    shard_bytes: int = Field(128 << 20, ge=1024, description="Maximum text bytes per output shard.")
+    max_doc_bytes: int = Field(2 << 20, ge=1, description="Documents larger than this (UTF-8 bytes) are rejected as ingest.too_large.")
+    unicode_normalization: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = Field("NFC", description="Unicode normal form applied to text.")
+    split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files larger than this are split into line-aligned byte ranges, one task each.")
+    text_files_per_task: int = Field(2_000, ge=1, description="Text files per ingest task when reading directories.")
+    strict: bool = Field(False, description="Stop at the first bad record with an error naming file, line and field.")
+
+
+class IngestError(ValueError):
+    """A bad record in --strict mode, or an unusable input spec."""
+
+
+@dataclass(frozen=True)
+class IngestTask:
+    """A unit of ingest work with a stable name (its position in the sorted plan)."""
+
+    task_id: str
+    kind: Literal["jsonl", "parquet", "text"]
+    path: str
+    source: str
+    spec: InputSpec
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+    files: tuple[str, ...] = ()
+    root: str = ""
+    rel_path: str = ""  # path relative to the recipe folder: part of doc_id, so ids survive moving the data
+
+
+def detect_format(path: Path) -> Literal["jsonl", "parquet", "text"] | None:
+    name = path.name.lower()
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".txt", ".md")):
+        return "text"
+    return None
+
+
+def _expand(spec: InputSpec, base: Path) -> tuple[list[Path], list[tuple[Path, list[Path]]]]:
+    """Files (jsonl/parquet) and text directories named by one input spec, sorted."""
+    pattern = spec.path if Path(spec.path).is_absolute() else str(base / spec.path)
+    paths = sorted(Path(p) for p in globlib.glob(pattern, recursive=True))
+    if not paths:
+        raise IngestError(f"input {spec.path!r} matches no file (looked for {pattern})")
+    files, text_dirs = [], []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(spec.text_suffixes))
+            nested = sorted(p for p in path.rglob("*") if p.is_file() and detect_format(p) in ("jsonl", "parquet"))
+            if found:
+                text_dirs.append((path, found))
+            files.extend(nested)
+        elif spec.format == "text" or (spec.format == "auto" and detect_format(path) == "text"):
+            text_dirs.append((path.parent, [path]))
+        else:
+            files.append(path)
+    return files, text_dirs
+
+
+def _source_name(spec: InputSpec, path: Path) -> str:
+    if spec.source:
+        return spec.source.replace("{file}", path.name.split(".")[0])
+    return Path(spec.path).parts[0].replace("*", "") or "input"
+
+
+def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> list[IngestTask]:
+    """Turn input specs into an ordered list of tasks with stable ids."""
+    tasks: list[IngestTask] = []
+
+    def add(**kw: Any) -> None:
+        rel = os.path.relpath(kw["path"], base)
+        tasks.append(IngestTask(task_id=f"{len(tasks):05d}", rel_path=rel, **kw))
+
+    for spec in inputs:
+        files, text_dirs = _expand(spec, base)
+        for path in files:
+            source = _source_name(spec, path)
+            fmt = spec.format if spec.format != "auto" else detect_format(path)
+            if fmt not in ("jsonl", "parquet"):
+                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text")
+            if fmt == "jsonl" and not path.name.lower().endswith((".gz", ".zst", ".zstd")):
+                for start, end, first in line_aligned_ranges(path, params.split_bytes):
+                    add(kind="jsonl", path=str(path), source=source, spec=spec, start=start, end=end, first_line=first)
+            else:
+                add(kind=fmt, path=str(path), source=source, spec=spec)
+        for root, found in text_dirs:
+            source = _source_name(spec, root)
+            for i in range(0, len(found), params.text_files_per_task):
+                chunk = tuple(str(p) for p in found[i : i + params.text_files_per_task])
+                add(kind="text", path=str(root), source=source, spec=spec, files=chunk, root=str(root))
+    return tasks
+
+
+def _dig(record: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    node: Any = record
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _without(record: dict[str, Any], dotted: str) -> dict[str, Any]:
+    """A shallow copy of ``record`` with the dotted key removed (nested dicts copied on the way)."""
+    head, _, rest = dotted.partition(".")
+    out = dict(record)
+    if not rest:
+        out.pop(head, None)
+    elif isinstance(out.get(head), dict):
+        out[head] = _without(out[head], rest)
+    return out
+
+
+def excerpt(raw: bytes | str) -> str:
+    """A short excerpt with control characters escaped, safe to print and to store."""
+    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+    text = text[:EXCERPT_CHARS]
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.field = reason, field
+
+
+def _normalize(text: str, form: str) -> str:
+    if form == "none" or unicodedata.is_normalized(form, text):  # type: ignore[arg-type]
+        return text
+    return unicodedata.normalize(form, text)  # type: ignore[arg-type]
+
+
+def _record_fields(task: IngestTask, rec: RawRecord) -> tuple[str, str | None, dict[str, Any]]:
+    """Extract (text, user id, metadata) from one record or raise _Reject with reason and field."""
+    spec = task.spec
+    if task.kind == "text":
+        try:
+            return rec.payload.decode("utf-8"), None, {"path": rec.name}  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            raise _Reject("ingest.invalid_utf8") from None
+    if isinstance(rec.payload, bytes):
+        if not rec.payload.strip():
+            raise _Reject("ingest.blank_line")
+        try:
+            rec.payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Reject("ingest.invalid_utf8") from None
+        try:
+            record = orjson.loads(rec.payload)
+        except orjson.JSONDecodeError:
+            raise _Reject("ingest.malformed_json") from None
+    else:
+        record = rec.payload
+    if not isinstance(record, dict):
+        raise _Reject("ingest.not_an_object")
+    found, text = _dig(record, spec.text_field)
+    if not found or text is None:
+        raise _Reject("ingest.missing_text", spec.text_field)
+    if not isinstance(text, str):
+        raise _Reject("ingest.text_not_string", spec.text_field)
+    user_id = None
+    meta = _without(record, spec.text_field)
+    if spec.id_field:
+        found, value = _dig(record, spec.id_field)
+        if not found or value is None or isinstance(value, (dict, list)):
+            raise _Reject("ingest.missing_id", spec.id_field)
+        user_id = str(value)
+    return text, user_id, meta
+
+
+class _ShardWriter:
+    """Buffers documents and writes ``part-<task>-<k>.parquet.tmp`` files of bounded size."""
+
+    def __init__(self, out_dir: Path, task_id: str, params: IngestParams) -> None:
+        self.out_dir, self.task_id, self.params = out_dir, task_id, params
+        self.rows: dict[str, list[Any]] = {c: [] for c in DOC_SCHEMA}
+        self.n_bytes = 0
+        self.written: list[Path] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        for key, column in self.rows.items():
+            column.append(row[key])
+        self.n_bytes += row["n_bytes"]
+        if len(self.rows["doc_id"]) >= self.params.shard_docs or self.n_bytes >= self.params.shard_bytes:
+            self.flush()
+
+    def flush(self, force: bool = False) -> None:
+        if not self.rows["doc_id"] and not (force and not self.written):
+            return
+        path = self.out_dir / f"part-{self.task_id}-{len(self.written):04d}.parquet.tmp"
+        pl.DataFrame(self.rows, schema=DOC_SCHEMA).write_parquet(path, compression="zstd", statistics=True)
+        self.written.append(path)
+        self.rows = {c: [] for c in DOC_SCHEMA}
+        self.n_bytes = 0
+
+
+def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
+    if task.kind == "jsonl":
+        return iter_jsonl(Path(task.path), task.start, task.end, task.first_line)
+    if task.kind == "parquet":
+        return iter_parquet(Path(task.path))
+    return iter_text_files(Path(task.root), [Path(f) for f in task.files])
+
+
+def run_task(task: IngestTask, params: IngestParams, run_dir: str) -> dict[str, Any]:
+    """Ingest one task (in a worker): write its shards and rejects atomically, then its marker."""
+    started = time.perf_counter()
+    docs_dir = Path(run_dir) / "docs"
+    writer = _ShardWriter(docs_dir, task.task_id, params)
+    rejects: dict[str, list[Any]] = {c: [] for c in REJECT_SCHEMA}
+    n_records = n_bytes = 0
+    input_name = task.path
+    for rec in _records(task):
+        n_records += 1
+        if isinstance(rec, ReadFailure):
+            _reject(rejects, task, input_name, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
+            continue
+        location = rec.name if rec.name else str(rec.byte_offset)
+        raw_size = len(rec.payload) if isinstance(rec.payload, bytes) else 0
+        n_bytes += raw_size
+        try:
+            text, user_id, meta = _record_fields(task, rec)
+            if not text.strip():
+                raise _Reject("ingest.empty_text", task.spec.text_field if task.kind != "text" else None)
+            text = _normalize(text, params.unicode_normalization)
+            size = len(text.encode("utf-8"))
+            if size > params.max_doc_bytes:
+                raise _Reject("ingest.too_large", task.spec.text_field if task.kind != "text" else None)
+        except _Reject as bad:
+            raw = rec.payload if isinstance(rec.payload, bytes) else orjson.dumps(rec.payload, default=str)
+            _reject(rejects, task, input_name, rec.line, rec.byte_offset, bad.reason, bad.field, raw, params)
+            continue
+        identity = user_id if user_id is not None else f"{task.rel_path}\0{location}"
+        writer.add(
+            {
+                "doc_id": xxhash.xxh3_64_hexdigest(f"{task.source}\0{identity}".encode()),
+                "text": text,
+                "source": task.source,
+                "source_id": user_id,
+                "input_file": str(Path(task.path) / rec.name) if rec.name else task.path,
+                "line": rec.line if task.kind != "text" else None,
+                "byte_offset": rec.byte_offset if task.kind != "text" else None,
+                "n_bytes": size,
+                "meta": orjson.dumps(meta, default=str, option=orjson.OPT_SORT_KEYS).decode(),
+            }
+        )
+    writer.flush(force=True)
+    return _commit_task(task, writer, rejects, n_records, n_bytes, started, docs_dir)
+
+
+def _reject(
+    rejects: dict[str, list[Any]],
+    task: IngestTask,
+    input_name: str,
+    line: int,
+    offset: int,
+    reason: str,
+    field: str | None,
+    raw: bytes | str,
+    params: IngestParams,
+) -> None:
+    if params.strict:
+        where = f"{input_name}:{line}" if task.kind != "text" else f"{input_name} (file #{line})"
+        what = f" field {field!r}" if field else ""
+        raise IngestError(f"{where}: {reason}{what}: {excerpt(raw)}")
+    for key, value in zip(REJECT_SCHEMA, (input_name, line, offset, reason, field, excerpt(raw)), strict=True):
+        rejects[key].append(value)
+
+
+def _commit_task(
+    task: IngestTask,
+    writer: _ShardWriter,
+    rejects: dict[str, list[Any]],
+    n_records: int,
+    n_bytes: int,
+    started: float,
+    docs_dir: Path,
+) -> dict[str, Any]:
+    """Rename shards into place, write rejects, then the marker (the completion mark)."""
+    reject_path = docs_dir / "_rejects" / f"{task.task_id}.parquet"
+    tmp = reject_path.with_suffix(".parquet.tmp")
+    pl.DataFrame(rejects, schema=REJECT_SCHEMA).write_parquet(tmp)
+    tmp.replace(reject_path)
+    shards = []
+    for path in writer.written:
+        final = path.with_suffix("")
+        path.replace(final)
+        shards.append(final.name)
+    stats = {
+        "input_file": task.path,
+        "task": task.task_id if task.end is None and not task.start else f"{task.task_id}@{task.start}-{task.end}",
+        "source": task.source,
+        "n_records": n_records,
+        "n_docs": n_records - len(rejects["reason"]),
+        "n_rejected": len(rejects["reason"]),
+        "n_bytes": n_bytes,
+        "wall_s": time.perf_counter() - started,
+        "shards": shards,
+    }
+    marker = docs_dir / "_tasks" / f"{task.task_id}.json"
+    marker_tmp = marker.with_suffix(".json.tmp")
+    marker_tmp.write_text(json.dumps(stats, sort_keys=True))
+    marker_tmp.replace(marker)
+    return stats

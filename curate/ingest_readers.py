@@ -1,0 +1,118 @@
+"""Streaming readers for ingest inputs: each yields raw records with their location, never the whole file.
+
+A reader yields :class:`RawRecord` (the payload bytes or an already-parsed row, its 1-based line/row
+number and byte offset in the decompressed stream) or a :class:`ReadFailure` when the stream itself
+breaks (a truncated gzip/zstd file): records read before the break are kept, the break is one reject.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import zstandard
+
+READ_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One input record: JSON line bytes, a Parquet row (as a dict) or a whole text file's bytes."""
+
+    line: int
+    byte_offset: int
+    payload: bytes | dict[str, Any]
+    name: str | None = None  # file name inside a text directory
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    """The stream broke at this point (e.g. truncated gzip); nothing after it could be read."""
+
+    line: int
+    byte_offset: int
+    reason: str
+    message: str
+
+
+def open_stream(path: Path) -> io.BufferedIOBase:
+    """Open a (possibly compressed) file as a binary stream of its decompressed bytes."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if name.endswith(".zst") or name.endswith(".zstd"):
+        raw = path.open("rb")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))  # type: ignore[arg-type]
+    return path.open("rb")
+
+
+def iter_jsonl(path: Path, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[RawRecord | ReadFailure]:
+    """Lines of a JSONL file (optionally the byte range [start, end) of a plain file, aligned to lines)."""
+    line_no, offset = first_line, start
+    try:
+        with open_stream(path) as stream:
+            if start:
+                stream.seek(start)
+            for raw in stream:
+                if end is not None and offset >= end:
+                    return
+                yield RawRecord(line_no, offset, raw)
+                line_no += 1
+                offset += len(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, OSError) as exc:
+        yield ReadFailure(line_no, offset, "ingest.truncated_stream", f"{type(exc).__name__}: {exc}")
+
+
+def iter_parquet(path: Path, columns: list[str] | None = None, batch_rows: int = 8192) -> Iterator[RawRecord | ReadFailure]:
+    """Rows of a Parquet file as dicts, streamed batch by batch (byte_offset is the 0-based row index)."""
+    row = 0
+    try:
+        parquet = pq.ParquetFile(path)
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+            for record in batch.to_pylist():
+                yield RawRecord(row + 1, row, record)
+                row += 1
+    except (OSError, ValueError) as exc:
+        yield ReadFailure(row + 1, row, "ingest.unreadable_parquet", f"{type(exc).__name__}: {exc}")
+
+
+def iter_text_files(root: Path, files: list[Path]) -> Iterator[RawRecord]:
+    """Whole text files as records, named by their path relative to ``root``."""
+    for i, file in enumerate(files):
+        yield RawRecord(i + 1, 0, file.read_bytes(), name=str(file.relative_to(root)))
+
+
+def line_aligned_ranges(path: Path, split_bytes: int) -> list[tuple[int, int, int]]:
+    """Split a plain file into byte ranges of about ``split_bytes``, each starting at a line start.
+
+    Returns (start, end, first_line) triples; one pass counting newlines gives exact line numbers.
+    """
+    size = path.stat().st_size
+    if size <= split_bytes:
+        return [(0, size, 1)]
+    bounds, lines_before = [(0, 1)], 0
+    target = split_bytes
+    with path.open("rb") as f:
+        pos = 0
+        while True:
+            chunk = f.read(READ_CHUNK_BYTES * 16)
+            if not chunk:
+                break
+            while target < pos + len(chunk) and target < size:
+                idx = chunk.find(b"\n", max(target - pos, 0))
+                if idx < 0:
+                    break
+                cut = pos + idx + 1
+                if cut < size:
+                    bounds.append((cut, lines_before + chunk.count(b"\n", 0, idx + 1) + 1))
+                target = max(target + split_bytes, cut + 1)
+            lines_before += chunk.count(b"\n")
+            pos += len(chunk)
+    starts = [b[0] for b in bounds] + [size]
+    return [(starts[i], starts[i + 1], bounds[i][1]) for i in range(len(bounds))]

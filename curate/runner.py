@@ -1,0 +1,202 @@
+"""``curate run``: ingest, then each stage of a recipe, recording everything in the catalog.
+
+Resume: every stage has a fingerprint (hash of its name, version, params and the upstream fingerprint).
+A stage whose recorded fingerprint matches is skipped; a stage whose folder carries another fingerprint
+is wiped and recomputed (so are the stages after it, whose fingerprints chain); within a stage, finished
+shards are skipped. Stages removed from the recipe are forgotten and their folders deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curate.catalog import Catalog, sql_string
+from curate.executor import Pool, StageRunner
+from curate.ingest import IngestError, IngestTask, plan_tasks, run_task
+from curate.progress import StepProgress
+from curate.recipe import Recipe
+from curate.shards import Upstream, docs_shards
+from curate.stages import BY_NAME
+
+FINGERPRINT_FILE = "_fingerprint"
+
+
+def fingerprint(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    n_docs: int
+    n_kept: int
+    stages_run: list[str]
+    stages_skipped: list[str]
+
+
+def _reset_dir(folder: Path, fp: str) -> bool:
+    """Make ``folder`` belong to fingerprint ``fp``: keep it if it already does, else empty it."""
+    marker = folder / FINGERPRINT_FILE
+    if marker.exists() and marker.read_text() == fp:
+        return False
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    marker.write_text(fp)
+    return True
+
+
+def _shard_rows(folder: Path, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-shard counts read back from the stage's parts (so a resumed stage records every shard)."""
+    rows = []
+    for shard in shards:
+        reasons = pl.read_parquet(folder / f"{shard}.parquet", columns=["drop_reason"])["drop_reason"]
+        dropped = int(reasons.is_not_null().sum())
+        timing = stats.get(shard, {})
+        rows.append({
+            "stage": stage, "shard": shard, "n_in": reasons.len(), "n_kept": reasons.len() - dropped,
+            "n_dropped": dropped, "n_bytes": timing.get("n_bytes"), "wall_s": timing.get("wall_s"),
+        })
+    return rows
+
+
+class RecipeRunner:
+    """Runs one recipe into one run folder; the only process that writes its catalog."""
+
+    def __init__(self, recipe: Recipe, base_dir: Path, run_dir: Path, workers: int = 1, progress: bool = True) -> None:
+        self.recipe, self.base_dir, self.run_dir = recipe, base_dir, run_dir.resolve()
+        self.workers = workers
+        self.progress = StepProgress(enabled=progress)
+
+    def run(self) -> RunSummary:
+        pool = Pool(self.workers)
+        ran, skipped = [], []
+        with Catalog(self.run_dir) as catalog:
+            run_id = catalog.begin_run("curate run", {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers})
+            try:
+                fp = self._ingest(catalog, pool)
+                (ran if fp[1] else skipped).append("ingest")
+                upstream, prev_fp = Upstream(), fp[0]
+                shards = docs_shards(self.run_dir)
+                for position, params in enumerate(self.recipe.stages, start=1):
+                    prev_fp, did = self._stage(catalog, pool, params, position, upstream, prev_fp, shards)
+                    (ran if did else skipped).append(params.stage)
+                    upstream = upstream.then(params.stage, tuple(BY_NAME[params.stage].schema))
+                self._forget_removed(catalog)
+                catalog.finish_run(run_id, "done")
+            except BaseException:
+                catalog.finish_run(run_id, "failed")
+                raise
+            finally:
+                pool.close()
+            n_docs = catalog.query("SELECT count(*) AS n FROM documents")["n"][0]
+            n_kept = catalog.query("SELECT count(*) AS n FROM kept_documents")["n"][0]
+        return RunSummary(self.run_dir, int(n_docs), int(n_kept), ran, skipped)
+
+    # -- ingest -----------------------------------------------------------------------------------
+
+    def _ingest(self, catalog: Catalog, pool: Pool) -> tuple[str, bool]:
+        tasks = plan_tasks(self.recipe.inputs, self.recipe.ingest, self.base_dir)
+        files = sorted({t.path for t in tasks} | {f for t in tasks for f in t.files})
+        stamps = [(f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for f in files]
+        fp = fingerprint("ingest", self.recipe.ingest.model_dump(mode="json"), [i.model_dump(mode="json") for i in self.recipe.inputs], stamps)
+        docs_dir = self.run_dir / "docs"
+        recorded = catalog.stage_fingerprint("ingest") == fp
+        if _reset_dir(docs_dir, fp):
+            self._wipe_stages(catalog)
+        elif recorded:
+            return fp, False
+        (docs_dir / "_tasks").mkdir(exist_ok=True)
+        (docs_dir / "_rejects").mkdir(exist_ok=True)
+        todo = self._pending_tasks(tasks, docs_dir)
+        started = time.perf_counter()
+        with self.progress.step("ingest", total=len(tasks), done=len(tasks) - len(todo)) as step:
+            args = [(t, self.recipe.ingest, str(self.run_dir)) for t in todo]
+            pool.run(run_task, args, lambda r: step.advance(r["n_docs"], r["n_bytes"]))
+        self._record_ingest(catalog, tasks, fp, time.perf_counter() - started)
+        return fp, True
+
+    def _pending_tasks(self, tasks: list[IngestTask], docs_dir: Path) -> list[IngestTask]:
+        """Tasks without a marker; their partial shards (from a killed run) are removed first."""
+        for tmp in docs_dir.rglob("*.tmp"):
+            tmp.unlink()
+        todo = []
+        for task in tasks:
+            if (docs_dir / "_tasks" / f"{task.task_id}.json").exists():
+                continue
+            for part in docs_dir.glob(f"part-{task.task_id}-*.parquet"):
+                part.unlink()
+            todo.append(task)
+        return todo
+
+    def _record_ingest(self, catalog: Catalog, tasks: list[IngestTask], fp: str, wall_s: float) -> None:
+        docs_dir = self.run_dir / "docs"
+        markers = [json.loads((docs_dir / "_tasks" / f"{t.task_id}.json").read_text()) for t in tasks]
+        files = pl.DataFrame([{k: v for k, v in m.items() if k != "shards"} for m in markers])
+        rejects_glob = sql_string(docs_dir.resolve() / "_rejects" / "*.parquet")
+        dupes = catalog.query(
+            f"SELECT doc_id, count(*) AS n FROM read_parquet({sql_string(docs_dir.resolve() / 'part-*.parquet')})"
+            " GROUP BY doc_id HAVING n > 1 LIMIT 3"
+        ) if any(docs_dir.glob("part-*.parquet")) else pl.DataFrame()
+        if dupes.height:
+            raise IngestError(f"doc ids are not unique (e.g. {dupes['doc_id'].to_list()}): check id_field values")
+        with catalog.transaction():
+            catalog.delete_where("ingest_files")
+            catalog.delete_where("rejects")
+            catalog.append("ingest_files", files)
+            catalog.con.execute(f"INSERT INTO rejects SELECT * FROM read_parquet({rejects_glob}) ORDER BY ALL")
+        n_docs, n_rej = int(files["n_docs"].sum()), int(files["n_rejected"].sum())
+        row = {
+            "stage": "ingest", "kind": "ingest", "position": 0, "version": "1", "fingerprint": fp,
+            "params": self.recipe.ingest.model_dump(mode="json"), "n_in": n_docs + n_rej, "n_kept": n_docs,
+            "n_dropped": n_rej, "wall_s": wall_s,
+        }
+        catalog.record_stage(row, [])
+
+    # -- stages -----------------------------------------------------------------------------------
+
+    def _stage(
+        self, catalog: Catalog, pool: Pool, params: Any, position: int, upstream: Upstream, prev_fp: str, shards: list[str]
+    ) -> tuple[str, bool]:
+        cls = BY_NAME[params.stage]
+        missing = [c for c in cls.needs if c not in upstream.available()]
+        if missing:
+            raise ValueError(f"stage {cls.name!r} needs columns {missing}; put a stage providing them earlier in the recipe")
+        fp = fingerprint(prev_fp, cls.name, cls.version, params.model_dump(mode="json"), self.recipe.seed)
+        folder = self.run_dir / "stages" / cls.name
+        recorded = catalog.stage_fingerprint(cls.name) == fp
+        if not _reset_dir(folder, fp) and recorded:
+            return fp, False
+        started = time.perf_counter()
+        stats = StageRunner(self.run_dir, pool, self.progress, self.recipe.seed).run(cls(params), shards, upstream, catalog)
+        shard_rows = _shard_rows(folder, cls.name, shards, {s["shard"]: s for s in stats})
+        row = {
+            "stage": cls.name, "kind": cls.kind, "position": position, "version": cls.version, "fingerprint": fp,
+            "params": params.model_dump(mode="json"), "n_in": sum(r["n_in"] for r in shard_rows),
+            "n_kept": sum(r["n_kept"] for r in shard_rows), "n_dropped": sum(r["n_dropped"] for r in shard_rows),
+            "wall_s": time.perf_counter() - started,
+        }
+        catalog.record_stage(row, shard_rows)
+        return fp, True
+
+    def _wipe_stages(self, catalog: Catalog) -> None:
+        for (stage,) in catalog.con.execute("SELECT stage FROM stages WHERE kind != 'ingest'").fetchall():
+            catalog.forget_stage(stage)
+        shutil.rmtree(self.run_dir / "stages", ignore_errors=True)
+
+    def _forget_removed(self, catalog: Catalog) -> None:
+        keep = {p.stage for p in self.recipe.stages} | {"ingest"}
+        for (stage,) in catalog.con.execute("SELECT stage FROM stages").fetchall():
+            if stage not in keep:
+                catalog.forget_stage(stage)
+                shutil.rmtree(self.run_dir / "stages" / stage, ignore_errors=True)
+        catalog.refresh_views()

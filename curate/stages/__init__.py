@@ -1,0 +1,15 @@
+"""The registry of curation stages: an explicit tuple, nothing discovered by magic.
+
+Adding a stage = one module in this folder, one line in STAGES, one test file.
+"""
+
+from __future__ import annotations
+
+from curate.stage import Stage
+from curate.stages.length_filter import LengthFilter
+
+STAGES: tuple[type[Stage], ...] = (
+    LengthFilter,
+)
+
+BY_NAME: dict[str, type[Stage]] = {s.name: s for s in STAGES}

@@ -1,0 +1,114 @@
+"""The one definition of text normalization, word splitting and n-grams.
+
+MinHash shingles, exact-dedup keys, quality-rule signals and diversity metrics all go through these
+functions, so "a word" means the same thing everywhere in mixlab.
+
+- A *word* is a maximal run of Unicode word characters (``\\w+``: letters, digits, underscore), the
+  same tokenization used by datatrove's simple word splitter for non-CJK text.
+- *Normalization* (for dedup keys and shingles) is configurable: lowercase, fold runs of whitespace to
+  one space, strip punctuation, strip digits; all applied after Unicode NFKC when ``unicode_nfkc`` is set.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+WORD_PATTERN = r"\w+"
+_WORD_RE = re.compile(WORD_PATTERN)
+_PUNCT_PATTERN = r"[^\w\s]"
+_DIGIT_PATTERN = r"\d"
+_SPACE_PATTERN = r"\s+"
+
+
+class Normalization(BaseModel):
+    """How text is normalized before hashing (exact dedup) or shingling (MinHash)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lowercase: bool = Field(True, description="Lowercase the text.")
+    fold_whitespace: bool = Field(True, description="Collapse every run of whitespace to one space and trim.")
+    strip_punctuation: bool = Field(True, description="Remove characters that are neither word characters nor spaces.")
+    strip_digits: bool = Field(False, description="Remove digits (so 'v1.2' and 'v3.4' collide).")
+    unicode_nfkc: bool = Field(False, description="Apply Unicode NFKC compatibility folding first.")
+
+
+def normalize(text: str, norm: Normalization | None = None) -> str:
+    """Normalize one string (reference implementation of :func:`normalize_expr`)."""
+    norm = norm or Normalization()
+    if norm.unicode_nfkc:
+        text = unicodedata.normalize("NFKC", text)
+    if norm.lowercase:
+        text = text.lower()
+    if norm.strip_punctuation:
+        text = re.sub(_PUNCT_PATTERN, "", text)
+    if norm.strip_digits:
+        text = re.sub(_DIGIT_PATTERN, "", text)
+    if norm.fold_whitespace:
+        text = re.sub(_SPACE_PATTERN, " ", text).strip()
+    return text
+
+
+def normalize_expr(expr: pl.Expr, norm: Normalization | None = None) -> pl.Expr:
+    """The same normalization as :func:`normalize`, as a vectorized polars expression.
+
+    NFKC has no polars kernel, so it falls back to a per-row map only when requested.
+    """
+    norm = norm or Normalization()
+    if norm.unicode_nfkc:
+        expr = expr.map_elements(lambda s: unicodedata.normalize("NFKC", s), return_dtype=pl.String)
+    if norm.lowercase:
+        expr = expr.str.to_lowercase()
+    if norm.strip_punctuation:
+        expr = expr.str.replace_all(_PUNCT_PATTERN, "")
+    if norm.strip_digits:
+        expr = expr.str.replace_all(_DIGIT_PATTERN, "")
+    if norm.fold_whitespace:
+        expr = expr.str.replace_all(_SPACE_PATTERN, " ").str.strip_chars()
+    return expr
+
+
+def words(text: str) -> list[str]:
+    """Words of one string, in order (see module docstring for the definition)."""
+    return _WORD_RE.findall(text)
+
+
+def words_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`words`: a list[str] column."""
+    return expr.str.extract_all(WORD_PATTERN)
+
+
+def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    """Consecutive n-grams of a token list; a list shorter than n yields one n-gram of all its tokens.
+
+    The short-document rule keeps every non-empty document shingled (MinHash needs at least one
+    shingle), matching text-dedup's and datatrove's behaviour for documents shorter than n words.
+    """
+    if not tokens:
+        return []
+    if len(tokens) < n:
+        return [tuple(tokens)]
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def char_ngrams(text: str, n: int) -> list[str]:
+    """Character n-grams of a string; a string shorter than n yields itself (when non-empty)."""
+    if not text:
+        return []
+    if len(text) < n:
+        return [text]
+    return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+def lines(text: str) -> list[str]:
+    """Lines of a document, without line terminators (``str.splitlines`` semantics)."""
+    return text.splitlines()
+
+
+def join_words(parts: Iterable[str]) -> str:
+    """Join word tokens into the canonical shingle string (one space between words)."""
+    return " ".join(parts)

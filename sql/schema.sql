@@ -1,0 +1,198 @@
+-- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
+-- version: 1
+-- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog.py
+-- because their file paths cannot be bound; see Catalog.refresh_views.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER NOT NULL,
+    applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- One row per invocation of a command that changed the catalog (curate run, mix, train, ...).
+CREATE TABLE IF NOT EXISTS runs (
+    run_id       VARCHAR PRIMARY KEY,
+    command      VARCHAR NOT NULL,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP,
+    status       VARCHAR NOT NULL,          -- running | done | failed
+    config       JSON,                      -- the resolved config (recipe, spec, train config)
+    code_version VARCHAR                    -- mixlab version + git commit when available
+);
+
+-- One row per stage of the recipe that has completed (ingest included).
+CREATE TABLE IF NOT EXISTS stages (
+    stage        VARCHAR PRIMARY KEY,
+    kind         VARCHAR NOT NULL,          -- ingest | map | global
+    position     INTEGER NOT NULL,
+    version      VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,          -- hash of stage, version, params and upstream fingerprint
+    params       JSON,
+    n_in         BIGINT,
+    n_kept       BIGINT,
+    n_dropped    BIGINT,
+    wall_s       DOUBLE,
+    finished_at  TIMESTAMP
+);
+
+-- One row per (stage, shard) completed: the unit of parallelism and of resume.
+CREATE TABLE IF NOT EXISTS shards (
+    stage       VARCHAR NOT NULL,
+    shard       VARCHAR NOT NULL,
+    n_in        BIGINT NOT NULL,
+    n_kept      BIGINT NOT NULL,
+    n_dropped   BIGINT NOT NULL,
+    n_bytes     BIGINT,
+    wall_s      DOUBLE,
+    PRIMARY KEY (stage, shard)
+);
+
+-- Ingest accounting per input file: every record read is a document or a reject.
+CREATE TABLE IF NOT EXISTS ingest_files (
+    input_file  VARCHAR NOT NULL,
+    task        VARCHAR NOT NULL,           -- file or file@byte-range for split inputs
+    source      VARCHAR NOT NULL,
+    n_records   BIGINT NOT NULL,            -- lines / rows / files read
+    n_docs      BIGINT NOT NULL,
+    n_rejected  BIGINT NOT NULL,
+    n_bytes     BIGINT NOT NULL,
+    wall_s      DOUBLE,
+    PRIMARY KEY (task)
+);
+
+-- Input records that never became documents, with where and why.
+CREATE TABLE IF NOT EXISTS rejects (
+    input_file  VARCHAR NOT NULL,
+    line        BIGINT,                     -- 1-based line (or row) number when known
+    byte_offset BIGINT,                     -- offset in the (decompressed) stream
+    reason      VARCHAR NOT NULL,           -- e.g. ingest.malformed_json, ingest.missing_text
+    field       VARCHAR,                    -- the field concerned, when there is one
+    excerpt     VARCHAR                     -- a short, escaped excerpt of the record
+);
+
+-- One row per document dropped by a stage.
+CREATE TABLE IF NOT EXISTS decisions (
+    doc_id  VARCHAR NOT NULL,
+    stage   VARCHAR NOT NULL,
+    reason  VARCHAR NOT NULL,               -- <stage>.<why>, e.g. length_filter.too_short
+    detail  VARCHAR                         -- e.g. the kept doc_id of a duplicate cluster
+);
+
+-- Extra tables written by stages as Parquet (e.g. topic_labels), exposed as views of the same name.
+CREATE TABLE IF NOT EXISTS artifacts (
+    table_name VARCHAR PRIMARY KEY,
+    stage      VARCHAR NOT NULL,
+    path       VARCHAR NOT NULL              -- relative to the run folder
+);
+
+-- Diversity of any scope (corpus, source, lang, topic, mixture, ad-hoc SQL selection).
+CREATE TABLE IF NOT EXISTS diversity (
+    scope_kind  VARCHAR NOT NULL,
+    scope_id    VARCHAR NOT NULL,
+    metric      VARCHAR NOT NULL,
+    value       DOUBLE,
+    ci_low      DOUBLE,
+    ci_high     DOUBLE,
+    n_docs      BIGINT,
+    sample_size BIGINT,
+    params      JSON,
+    computed_at TIMESTAMP DEFAULT current_timestamp
+);
+
+-- Mixtures emitted by `curate mix` (see curate/mix.py).
+CREATE TABLE IF NOT EXISTS mixtures (
+    mixture_id    VARCHAR PRIMARY KEY,
+    name          VARCHAR NOT NULL,
+    sweep_id      VARCHAR,
+    spec          JSON NOT NULL,
+    seed          BIGINT NOT NULL,
+    token_budget  BIGINT NOT NULL,
+    n_docs        BIGINT NOT NULL,
+    n_tokens      BIGINT NOT NULL,
+    path          VARCHAR NOT NULL,          -- relative to the run folder
+    created_at    TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS mixture_docs (
+    mixture_id VARCHAR NOT NULL,
+    doc_id     VARCHAR NOT NULL,
+    repeats    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS mixture_composition (
+    mixture_id VARCHAR NOT NULL,
+    group_key  VARCHAR NOT NULL,
+    n_docs     BIGINT NOT NULL,
+    n_tokens   BIGINT NOT NULL,
+    weight     DOUBLE NOT NULL,
+    max_repeats INTEGER NOT NULL
+);
+
+-- Held-out evaluation documents reserved by `curate mix --eval-split`.
+CREATE TABLE IF NOT EXISTS eval_sets (
+    eval_set  VARCHAR NOT NULL,             -- e.g. id/<group> or ood/<group>
+    doc_id    VARCHAR NOT NULL,
+    group_key VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL              -- id | ood
+);
+
+-- Training runs (train/), their curves and evaluations.
+CREATE TABLE IF NOT EXISTS train_runs (
+    train_id        VARCHAR PRIMARY KEY,
+    mixture_id      VARCHAR,
+    sweep_id        VARCHAR,
+    preset          VARCHAR NOT NULL,
+    seed            BIGINT NOT NULL,
+    data_seed       BIGINT NOT NULL,
+    tokens          BIGINT NOT NULL,
+    tokenizer_hash  VARCHAR,
+    n_params        BIGINT,
+    n_params_non_embedding BIGINT,
+    device          VARCHAR,
+    wall_s          DOUBLE,
+    tokens_per_s    DOUBLE,
+    final_train_loss DOUBLE,
+    final_val_loss  DOUBLE,
+    status          VARCHAR,
+    config          JSON,
+    created_at      TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS train_curve (
+    train_id     VARCHAR NOT NULL,
+    step         BIGINT NOT NULL,
+    tokens       BIGINT NOT NULL,
+    lr           DOUBLE,
+    train_loss   DOUBLE,
+    val_loss     DOUBLE,
+    tokens_per_s DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS evals (
+    train_id VARCHAR NOT NULL,
+    eval_set VARCHAR NOT NULL,
+    metric   VARCHAR NOT NULL,              -- e.g. bpb, next_word_acc, continuation_acc
+    value    DOUBLE,
+    n        BIGINT
+);
+
+-- Diversity <-> generalization statistics (reports/correlate.py).
+CREATE TABLE IF NOT EXISTS correlations (
+    metric      VARCHAR NOT NULL,
+    target      VARCHAR NOT NULL,
+    n_mixtures  INTEGER NOT NULL,
+    n_seeds     INTEGER NOT NULL,
+    rho         DOUBLE,
+    rho_ci_low  DOUBLE,
+    rho_ci_high DOUBLE,
+    tau         DOUBLE,
+    r           DOUBLE,
+    r_ci_low    DOUBLE,
+    r_ci_high   DOUBLE,
+    p_perm      DOUBLE,
+    p_holm      DOUBLE,
+    partial_rho DOUBLE,
+    confound    VARCHAR,
+    loo_rank_agreement DOUBLE,
+    warning     VARCHAR,
+    computed_at TIMESTAMP DEFAULT current_timestamp
+);

@@ -1,0 +1,1 @@
+"""mixlab train package."""
