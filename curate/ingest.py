@@ -206,7 +206,7 @@ def _without(record: dict[str, Any], dotted: str) -> dict[str, Any]:
 def excerpt(raw: bytes | str) -> str:
     """A short excerpt with control characters escaped, safe to print and to store."""
     text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
-    text = text[:EXCERPT_CHARS]
+    text = text.rstrip("\r\n")[:EXCERPT_CHARS]
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 

@@ -36,6 +36,7 @@ def _stage_params_type() -> Any:
 
 
 StageParamsUnion = _stage_params_type()
+STAGE_NAMES = frozenset(s.name for s in STAGES)
 
 
 class Recipe(BaseModel):
@@ -67,9 +68,12 @@ def format_validation_error(source: str, err: ValidationError) -> str:
     """One line per problem: ``file: stages[1].min_chars: message (got: value)``."""
     lines = [f"{source}: invalid recipe ({err.error_count()} problem(s)):"]
     for e in err.errors():
-        loc = ""
+        loc, prev = "", None
         for part in e["loc"]:
+            if isinstance(prev, int) and part in STAGE_NAMES:
+                continue  # the union's tag: the stage name is already in the recipe line
             loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+            prev = part
         got = e.get("input")
         shown = "" if isinstance(got, (dict, list)) else f" (got: {got!r})"
         lines.append(f"  {loc or '<root>'}: {e['msg']}{shown}")

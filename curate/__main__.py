@@ -1,0 +1,5 @@
+"""``python -m curate`` runs the ``curate`` command line."""
+
+from curate.cli import app
+
+app()

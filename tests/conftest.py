@@ -1,0 +1,41 @@
+"""Shared fixtures: generated corpora written as input files, and a helper that runs a recipe."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from curate.recipe import parse_recipe
+from curate.runner import RecipeRunner, RunSummary
+from tests.corpus import make_corpus, to_records
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]] | list[bytes]) -> Path:
+    """Write records (dicts, or raw lines as bytes) as JSONL, gzipped when the name ends in .gz."""
+    lines = [r if isinstance(r, bytes) else orjson.dumps(r) for r in records]
+    data = b"".join(line + b"\n" for line in lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+@pytest.fixture
+def corpus_file(tmp_path: Path) -> Path:
+    """200 generated documents over five domains, with planted duplicates, as data/corpus.jsonl."""
+    return write_jsonl(tmp_path / "data" / "corpus.jsonl", to_records(make_corpus(200, seed=1)))
+
+
+@pytest.fixture
+def run_recipe(tmp_path: Path) -> Callable[..., RunSummary]:
+    """Run a recipe given as a dict (paths relative to tmp_path) into tmp_path/<run_name>."""
+
+    def run(recipe: dict[str, Any], workers: int = 1, run_name: str = "run") -> RunSummary:
+        parsed = parse_recipe({"name": "test", **recipe})
+        return RecipeRunner(parsed, tmp_path, tmp_path / run_name, workers=workers, progress=False).run()
+
+    return run

@@ -1,0 +1,159 @@
+"""Ingest: every format, every kind of bad input (counted with its reason), --strict, stable ids."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from curate.catalog import Catalog
+from curate.ingest import IngestError
+from tests.conftest import write_jsonl
+
+GOOD = [{"id": f"g{i}", "text": f"Document number {i} says something useful.", "meta": {"lang": "en"}} for i in range(5)]
+
+
+def _docs(run_dir: Path) -> pl.DataFrame:
+    with Catalog(run_dir, read_only=True) as cat:
+        return cat.query("SELECT * FROM documents ORDER BY input_file, line")
+
+
+def _rejects(run_dir: Path) -> pl.DataFrame:
+    with Catalog(run_dir, read_only=True) as cat:
+        return cat.query("SELECT * FROM rejects ORDER BY input_file, line")
+
+
+def test_jsonl_plain_gzip_and_zstd(tmp_path, run_recipe):
+    write_jsonl(tmp_path / "in" / "a.jsonl", GOOD)
+    write_jsonl(tmp_path / "in" / "b.jsonl.gz", GOOD)
+    raw = b"".join(orjson.dumps(r) + b"\n" for r in GOOD)
+    (tmp_path / "in" / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(raw))
+    summary = run_recipe({"inputs": [{"path": "in/*", "id_field": "id", "source": "{file}"}]})
+    docs = _docs(summary.run_dir)
+    assert docs.height == 15
+    assert sorted(docs["source"].unique()) == ["a", "b", "c"]
+    assert docs["doc_id"].n_unique() == 15
+    assert orjson.loads(docs["meta"][0]) == {"id": docs["source_id"][0], "meta": {"lang": "en"}}
+
+
+def test_parquet_input_with_nested_text_field(tmp_path, run_recipe):
+    table = pa.table({"doc": [{"body": f"text {i} " * 5} for i in range(4)], "url": [f"u{i}" for i in range(4)]})
+    (tmp_path / "p").mkdir()
+    pq.write_table(table, tmp_path / "p" / "x.parquet")
+    summary = run_recipe({"inputs": [{"path": "p/x.parquet", "text_field": "doc.body"}]})
+    docs = _docs(summary.run_dir)
+    assert docs.height == 4
+    assert docs["text"][0].startswith("text 0")
+    assert orjson.loads(docs["meta"][0]) == {"doc": {}, "url": "u0"}
+
+
+def test_text_directory(tmp_path, run_recipe):
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "one.txt").write_text("First note with enough words.")
+    (folder / "sub" / "two.md").write_text("# Second\n\nA markdown note.")
+    (folder / "skip.bin").write_bytes(b"\x00\x01")
+    summary = run_recipe({"inputs": [{"path": "notes", "source": "notes"}]})
+    docs = _docs(summary.run_dir)
+    assert docs.height == 2
+    assert {orjson.loads(m)["path"] for m in docs["meta"]} == {"one.txt", "sub/two.md"}
+
+
+def _messy_lines() -> list[bytes]:
+    big = "x" * 3000
+    return [
+        orjson.dumps({"id": 1, "text": "A fine document."}),
+        b"{not json",
+        orjson.dumps({"id": 2, "body": "no text field"}),
+        orjson.dumps({"id": 3, "text": 42}),
+        b'{"id": 4, "text": "bad \xff utf8"}',
+        orjson.dumps({"id": 5, "text": "   \n\t "}),
+        orjson.dumps({"id": 6, "text": big}),
+        b"",
+        orjson.dumps([1, 2, 3]),
+        orjson.dumps({"text": "no id here"}),
+        orjson.dumps({"id": 7, "text": "Another fine document."}),
+    ]
+
+
+EXPECTED_REASONS = {
+    2: ("ingest.malformed_json", None),
+    3: ("ingest.missing_text", "text"),
+    4: ("ingest.text_not_string", "text"),
+    5: ("ingest.invalid_utf8", None),
+    6: ("ingest.empty_text", "text"),
+    7: ("ingest.too_large", "text"),
+    8: ("ingest.blank_line", None),
+    9: ("ingest.not_an_object", None),
+    10: ("ingest.missing_id", "id"),
+}
+
+
+def test_each_bad_record_is_a_counted_reject(tmp_path, run_recipe):
+    write_jsonl(tmp_path / "messy.jsonl", _messy_lines())
+    summary = run_recipe({"inputs": [{"path": "messy.jsonl", "id_field": "id"}], "ingest": {"max_doc_bytes": 2000}})
+    rejects = _rejects(summary.run_dir)
+    got = {row["line"]: (row["reason"], row["field"]) for row in rejects.iter_rows(named=True)}
+    assert got == EXPECTED_REASONS
+    assert _docs(summary.run_dir).height == 2
+    assert all(row["excerpt"] is not None and len(row["excerpt"]) <= 200 for row in rejects.iter_rows(named=True))
+    assert "\\xff" in rejects.filter(pl.col("reason") == "ingest.invalid_utf8")["excerpt"][0]
+
+
+def test_truncated_gzip_keeps_what_was_read_and_rejects_the_tail(tmp_path, run_recipe):
+    data = gzip.compress(b"".join(orjson.dumps({"text": f"doc {i} " * 50}) + b"\n" for i in range(200)))
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    summary = run_recipe({"inputs": [{"path": "cut.jsonl.gz"}]})
+    rejects = _rejects(summary.run_dir)
+    assert rejects["reason"].to_list() == ["ingest.truncated_stream"]
+    n_docs = _docs(summary.run_dir).height
+    assert 0 < n_docs < 200
+    assert rejects["line"][0] == n_docs + 1
+
+
+def test_strict_names_file_line_and_field(tmp_path, run_recipe):
+    write_jsonl(tmp_path / "messy.jsonl", _messy_lines())
+    with pytest.raises(IngestError, match=r"messy\.jsonl:2: ingest\.malformed_json: \{not json$"):
+        run_recipe({"inputs": [{"path": "messy.jsonl", "id_field": "id"}], "ingest": {"strict": True}})
+    write_jsonl(tmp_path / "nofield.jsonl", [{"text": "fine"}, {"body": "x"}])
+    with pytest.raises(IngestError, match=r"nofield\.jsonl:2: ingest\.missing_text field 'text'"):
+        run_recipe({"inputs": [{"path": "nofield.jsonl"}], "ingest": {"strict": True}}, run_name="strict2")
+
+
+def test_unicode_is_normalized_nfc_by_default_and_configurable(tmp_path, run_recipe):
+    decomposed = "Cafe\u0301 au lait is served here."
+    write_jsonl(tmp_path / "u.jsonl", [{"text": decomposed}])
+    nfc = _docs(run_recipe({"inputs": [{"path": "u.jsonl"}]}, run_name="nfc").run_dir)["text"][0]
+    raw = _docs(run_recipe({"inputs": [{"path": "u.jsonl"}], "ingest": {"unicode_normalization": "none"}}, run_name="raw").run_dir)["text"][0]
+    assert nfc == "Caf\u00e9 au lait is served here."
+    assert raw == decomposed
+
+
+def test_doc_ids_are_stable_across_runs_and_worker_counts(tmp_path, corpus_file, run_recipe):
+    spec = {"inputs": [{"path": "data/corpus.jsonl"}], "ingest": {"shard_docs": 30, "split_bytes": 20_000}}
+    one = _docs(run_recipe(spec, workers=1, run_name="w1").run_dir)
+    two = _docs(run_recipe(spec, workers=2, run_name="w2").run_dir)
+    assert one.height == 200
+    assert one.select("doc_id", "line", "byte_offset").equals(two.select("doc_id", "line", "byte_offset"))
+
+
+def test_split_ranges_give_exact_line_numbers(tmp_path, corpus_file, run_recipe):
+    summary = run_recipe({"inputs": [{"path": "data/corpus.jsonl"}], "ingest": {"split_bytes": 10_000}})
+    docs = _docs(summary.run_dir).sort("line")
+    with corpus_file.open("rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    assert docs["line"].to_list() == list(range(1, 201))
+    assert [orjson.loads(lines[i])["text"] for i in range(200)] == docs["text"].to_list()
+    with Catalog(summary.run_dir, read_only=True) as cat:
+        assert cat.query("SELECT count(*) AS n FROM ingest_files")["n"][0] > 1
+
+
+def test_missing_input_is_a_clear_error(run_recipe):
+    with pytest.raises(IngestError, match="matches no file"):
+        run_recipe({"inputs": [{"path": "nowhere/*.jsonl"}]})
