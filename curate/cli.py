@@ -33,13 +33,16 @@ def run(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/<recipe name>).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:port); default: start a local Ray.")] = None,
 ) -> None:
     """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
     from curate.runner import RecipeRunner
 
     try:
         parsed = load_recipe(recipe)
-        summary = RecipeRunner(parsed, recipe.resolve().parent, out or Path("runs") / parsed.name, workers, progress).run()
+        run_dir = out or Path("runs") / parsed.name
+        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address).run()
     except (RecipeError, IngestError) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None

@@ -72,16 +72,35 @@ def _shard_rows(folder: Path, stage: str, shards: list[str], stats: dict[str, di
 class RecipeRunner:
     """Runs one recipe into one run folder; the only process that writes its catalog."""
 
-    def __init__(self, recipe: Recipe, base_dir: Path, run_dir: Path, workers: int = 1, progress: bool = True) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        base_dir: Path,
+        run_dir: Path,
+        workers: int = 1,
+        progress: bool = True,
+        executor: str = "local",
+        address: str | None = None,
+    ) -> None:
         self.recipe, self.base_dir, self.run_dir = recipe, base_dir, run_dir.resolve()
-        self.workers = workers
+        self.workers, self.executor, self.address = workers, executor, address
         self.progress = StepProgress(enabled=progress)
 
+    def _pool(self) -> Any:
+        if self.executor == "ray":
+            from curate.executor_ray import RayPool
+
+            return RayPool(self.workers, self.address)
+        if self.executor != "local":
+            raise ValueError(f"unknown executor {self.executor!r}: use local or ray")
+        return Pool(self.workers)
+
     def run(self) -> RunSummary:
-        pool = Pool(self.workers)
+        pool = self._pool()
         ran, skipped = [], []
         with Catalog(self.run_dir) as catalog:
-            run_id = catalog.begin_run("curate run", {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers})
+            config = {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers, "executor": self.executor}
+            run_id = catalog.begin_run("curate run", config)
             try:
                 fp = self._ingest(catalog, pool)
                 (ran if fp[1] else skipped).append("ingest")
