@@ -12,7 +12,6 @@ configured, else its relative file path and byte offset (stable across re-runs a
 
 from __future__ import annotations
 
-import glob as globlib
 import json
 import os
 import time
@@ -27,6 +26,7 @@ import polars as pl
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
+from curate import storage
 from curate.ingest_readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
 
 DOC_SCHEMA: dict[str, Any] = {
@@ -117,8 +117,8 @@ class IngestTask:
     rel_path: str = ""  # path relative to the recipe folder: part of doc_id, so ids survive moving the data
 
 
-def detect_format(path: Path) -> Literal["jsonl", "parquet", "text"] | None:
-    name = path.name.lower()
+def detect_format(location: str) -> Literal["jsonl", "parquet", "text"] | None:
+    name = location.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(".parquet"):
@@ -128,30 +128,31 @@ def detect_format(path: Path) -> Literal["jsonl", "parquet", "text"] | None:
     return None
 
 
-def _expand(spec: InputSpec, base: Path) -> tuple[list[Path], list[tuple[Path, list[Path]]]]:
+def _expand(spec: InputSpec, base: Path) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Files (jsonl/parquet) and text directories named by one input spec, sorted."""
-    pattern = spec.path if Path(spec.path).is_absolute() else str(base / spec.path)
-    paths = sorted(Path(p) for p in globlib.glob(pattern, recursive=True))
+    absolute = storage.is_url(spec.path) or Path(spec.path).is_absolute()
+    pattern = spec.path if absolute else str(base / spec.path)
+    paths = storage.expand(pattern)
     if not paths:
         raise IngestError(f"input {spec.path!r} matches no file (looked for {pattern})")
     files, text_dirs = [], []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(spec.text_suffixes))
-            nested = sorted(p for p in path.rglob("*") if p.is_file() and detect_format(p) in ("jsonl", "parquet"))
-            if found:
-                text_dirs.append((path, found))
-            files.extend(nested)
+        if storage.is_dir(path):
+            found = storage.find_files(path)
+            texts = [p for p in found if p.lower().endswith(spec.text_suffixes)]
+            if texts:
+                text_dirs.append((path, texts))
+            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet"))
         elif spec.format == "text" or (spec.format == "auto" and detect_format(path) == "text"):
-            text_dirs.append((path.parent, [path]))
+            text_dirs.append((path.rsplit("/", 1)[0], [path]))
         else:
             files.append(path)
     return files, text_dirs
 
 
-def _source_name(spec: InputSpec, path: Path) -> str:
+def _source_name(spec: InputSpec, path: str) -> str:
     if spec.source:
-        return spec.source.replace("{file}", path.name.split(".")[0])
+        return spec.source.replace("{file}", path.rstrip("/").rsplit("/", 1)[-1].split(".")[0])
     return Path(spec.path).parts[0].replace("*", "") or "input"
 
 
@@ -160,7 +161,7 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
     tasks: list[IngestTask] = []
 
     def add(**kw: Any) -> None:
-        rel = os.path.relpath(kw["path"], base)
+        rel = kw["path"] if storage.is_url(kw["path"]) else os.path.relpath(kw["path"], base)
         tasks.append(IngestTask(task_id=f"{len(tasks):05d}", rel_path=rel, **kw))
 
     for spec in inputs:
@@ -170,16 +171,17 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
             fmt = spec.format if spec.format != "auto" else detect_format(path)
             if fmt not in ("jsonl", "parquet"):
                 raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text")
-            if fmt == "jsonl" and not path.name.lower().endswith((".gz", ".zst", ".zstd")):
-                for start, end, first in line_aligned_ranges(path, params.split_bytes):
-                    add(kind="jsonl", path=str(path), source=source, spec=spec, start=start, end=end, first_line=first)
+            if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
+                size = storage.stamp(path)[1]
+                for start, end, first in line_aligned_ranges(path, size, params.split_bytes):
+                    add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
             else:
-                add(kind=fmt, path=str(path), source=source, spec=spec)
+                add(kind=fmt, path=path, source=source, spec=spec)
         for root, found in text_dirs:
             source = _source_name(spec, root)
             for i in range(0, len(found), params.text_files_per_task):
-                chunk = tuple(str(p) for p in found[i : i + params.text_files_per_task])
-                add(kind="text", path=str(root), source=source, spec=spec, files=chunk, root=str(root))
+                chunk = tuple(found[i : i + params.text_files_per_task])
+                add(kind="text", path=root, source=source, spec=spec, files=chunk, root=root)
     return tasks
 
 
@@ -288,10 +290,10 @@ class _ShardWriter:
 
 def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
     if task.kind == "jsonl":
-        return iter_jsonl(Path(task.path), task.start, task.end, task.first_line)
+        return iter_jsonl(task.path, task.start, task.end, task.first_line)
     if task.kind == "parquet":
-        return iter_parquet(Path(task.path))
-    return iter_text_files(Path(task.root), [Path(f) for f in task.files])
+        return iter_parquet(task.path)
+    return iter_text_files(task.root, list(task.files))
 
 
 def run_task(task: IngestTask, params: IngestParams, run_dir: str) -> dict[str, Any]:
@@ -329,7 +331,7 @@ def run_task(task: IngestTask, params: IngestParams, run_dir: str) -> dict[str, 
                 "text": text,
                 "source": task.source,
                 "source_id": user_id,
-                "input_file": str(Path(task.path) / rec.name) if rec.name else task.path,
+                "input_file": f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path,
                 "line": rec.line if task.kind != "text" else None,
                 "byte_offset": rec.byte_offset if task.kind != "text" else None,
                 "n_bytes": size,

@@ -12,11 +12,12 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import zstandard
+
+from curate.storage import open_binary, relative
 
 READ_CHUNK_BYTES = 1 << 20
 
@@ -41,18 +42,18 @@ class ReadFailure:
     message: str
 
 
-def open_stream(path: Path) -> io.BufferedIOBase:
-    """Open a (possibly compressed) file as a binary stream of its decompressed bytes."""
-    name = path.name.lower()
+def open_stream(location: str) -> io.BufferedIOBase:
+    """Open a (possibly compressed) file or URL as a binary stream of its decompressed bytes."""
+    name = location.lower()
+    raw = open_binary(location)
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if name.endswith(".zst") or name.endswith(".zstd"):
-        raw = path.open("rb")
         return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))  # type: ignore[arg-type]
-    return path.open("rb")
+    return raw  # type: ignore[return-value]
 
 
-def iter_jsonl(path: Path, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[RawRecord | ReadFailure]:
+def iter_jsonl(path: str, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[RawRecord | ReadFailure]:
     """Lines of a JSONL file (optionally the byte range [start, end) of a plain file, aligned to lines)."""
     line_no, offset = first_line, start
     try:
@@ -69,11 +70,11 @@ def iter_jsonl(path: Path, start: int = 0, end: int | None = None, first_line: i
         yield ReadFailure(line_no, offset, "ingest.truncated_stream", f"{type(exc).__name__}: {exc}")
 
 
-def iter_parquet(path: Path, columns: list[str] | None = None, batch_rows: int = 8192) -> Iterator[RawRecord | ReadFailure]:
+def iter_parquet(path: str, columns: list[str] | None = None, batch_rows: int = 8192) -> Iterator[RawRecord | ReadFailure]:
     """Rows of a Parquet file as dicts, streamed batch by batch (byte_offset is the 0-based row index)."""
     row = 0
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(open_binary(path))
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             for record in batch.to_pylist():
                 yield RawRecord(row + 1, row, record)
@@ -82,23 +83,23 @@ def iter_parquet(path: Path, columns: list[str] | None = None, batch_rows: int =
         yield ReadFailure(row + 1, row, "ingest.unreadable_parquet", f"{type(exc).__name__}: {exc}")
 
 
-def iter_text_files(root: Path, files: list[Path]) -> Iterator[RawRecord]:
+def iter_text_files(root: str, files: list[str]) -> Iterator[RawRecord]:
     """Whole text files as records, named by their path relative to ``root``."""
     for i, file in enumerate(files):
-        yield RawRecord(i + 1, 0, file.read_bytes(), name=str(file.relative_to(root)))
+        with open_binary(file) as f:
+            yield RawRecord(i + 1, 0, f.read(), name=relative(file, root))
 
 
-def line_aligned_ranges(path: Path, split_bytes: int) -> list[tuple[int, int, int]]:
-    """Split a plain file into byte ranges of about ``split_bytes``, each starting at a line start.
+def line_aligned_ranges(path: str, size: int, split_bytes: int) -> list[tuple[int, int, int]]:
+    """Split a plain file of ``size`` bytes into ranges of about ``split_bytes``, each starting a line.
 
     Returns (start, end, first_line) triples; one pass counting newlines gives exact line numbers.
     """
-    size = path.stat().st_size
     if size <= split_bytes:
         return [(0, size, 1)]
     bounds, lines_before = [(0, 1)], 0
     target = split_bytes
-    with path.open("rb") as f:
+    with open_binary(path) as f:
         pos = 0
         while True:
             chunk = f.read(READ_CHUNK_BYTES * 16)

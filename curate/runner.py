@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from curate import storage
 from curate.catalog import Catalog, sql_string
 from curate.executor import Pool, StageRunner
 from curate.ingest import IngestError, IngestTask, plan_tasks, run_task
@@ -126,7 +127,7 @@ class RecipeRunner:
     def _ingest(self, catalog: Catalog, pool: Pool) -> tuple[str, bool]:
         tasks = plan_tasks(self.recipe.inputs, self.recipe.ingest, self.base_dir)
         files = sorted({t.path for t in tasks} | {f for t in tasks for f in t.files})
-        stamps = [(f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for f in files]
+        stamps = [storage.stamp(f) for f in files]
         fp = fingerprint("ingest", self.recipe.ingest.model_dump(mode="json"), [i.model_dump(mode="json") for i in self.recipe.inputs], stamps)
         docs_dir = self.run_dir / "docs"
         recorded = catalog.stage_fingerprint("ingest") == fp

@@ -157,3 +157,16 @@ def test_split_ranges_give_exact_line_numbers(tmp_path, corpus_file, run_recipe)
 def test_missing_input_is_a_clear_error(run_recipe):
     with pytest.raises(IngestError, match="matches no file"):
         run_recipe({"inputs": [{"path": "nowhere/*.jsonl"}]})
+
+
+def test_fsspec_urls_as_inputs(tmp_path, run_recipe):
+    import fsspec
+
+    write_jsonl(tmp_path / "remote" / "a.jsonl.gz", GOOD)
+    local = run_recipe({"inputs": [{"path": "remote/*.jsonl.gz", "source": "s"}]}, run_name="local")
+    url = run_recipe({"inputs": [{"path": f"file://{tmp_path}/remote/*.jsonl.gz", "source": "s"}]}, run_name="url")
+    assert _docs(url.run_dir)["text"].to_list() == _docs(local.run_dir)["text"].to_list()
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/part.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in GOOD))
+    mem = run_recipe({"inputs": [{"path": "memory://bucket/*.jsonl", "id_field": "id"}]}, run_name="mem")
+    assert _docs(mem.run_dir).height == len(GOOD)
