@@ -213,8 +213,11 @@ class Catalog:
                 self.con.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
             self.con.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
 
-    def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]]) -> None:
-        """Record a completed stage, its shards, and its decisions (read from its Parquet outputs)."""
+    def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]], detail_column: str | None = None) -> None:
+        """Record a completed stage, its shards, and its decisions (read from its Parquet outputs).
+
+        ``detail_column`` names the stage column copied into ``decisions.detail`` (e.g. the kept doc_id).
+        """
         stage = row["stage"]
         with self.transaction():
             self.con.execute("DELETE FROM stages WHERE stage = $s", {"s": stage})
@@ -229,17 +232,13 @@ class Catalog:
                 self.append("shards", pl.DataFrame(shard_rows))
             glob = parquet_glob(self.run_dir / "stages" / stage)
             if row["kind"] != "ingest" and glob is not None:
-                detail = "detail" if "detail" in self._parquet_columns(glob) else "NULL"
+                detail = sql_ident(detail_column) if detail_column else "NULL"
                 self.con.execute(
                     f"INSERT INTO decisions SELECT doc_id, $s, drop_reason, {detail}::VARCHAR"
                     f" FROM read_parquet({sql_string(glob)}) WHERE drop_reason IS NOT NULL ORDER BY doc_id",
                     {"s": stage},
                 )
         self.refresh_views()
-
-    def _parquet_columns(self, glob: str) -> list[str]:
-        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(glob)})").fetchall()
-        return [r[0] for r in rows]
 
     def register_artifact(self, table: str, stage: str, path: Path) -> None:
         """Expose a stage's extra Parquet table as a view named ``table``."""

@@ -51,6 +51,7 @@ class Stage(ABC):
     optional_needs: ClassVar[tuple[str, ...]] = ()  # read when an earlier stage provides them, else absent
     schema: ClassVar[dict[str, pl.DataType | type[pl.DataType]]] = {}
     reasons: ClassVar[tuple[str, ...]] = ()
+    detail_column: ClassVar[str | None] = None  # copied into decisions.detail (e.g. the kept duplicate)
     kind: ClassVar[str]
 
     def __init__(self, params: StageParams) -> None:

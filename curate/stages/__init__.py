@@ -6,10 +6,14 @@ Adding a stage = one module in this folder, one line in STAGES, one test file.
 from __future__ import annotations
 
 from curate.stage import Stage
+from curate.stages.exact_dedup import ExactDedup
 from curate.stages.length_filter import LengthFilter
+from curate.stages.minhash_dedup import MinhashDedup
 
 STAGES: tuple[type[Stage], ...] = (
     LengthFilter,
+    ExactDedup,
+    MinhashDedup,
 )
 
 BY_NAME: dict[str, type[Stage]] = {s.name: s for s in STAGES}

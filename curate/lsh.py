@@ -1,0 +1,110 @@
+"""LSH banding and duplicate clustering, out of core.
+
+- :func:`optimal_bands` picks (bands, rows) minimizing the weighted false positive + false negative
+  probability mass for a Jaccard threshold, exactly as ``datasketch.lsh._optimal_param`` does.
+- :func:`band_hashes` turns signatures into one 64-bit hash per band (rows written to Parquet).
+- :func:`candidate_edges` groups ``(band, band_hash)`` in DuckDB (bounded memory: DuckDB spills to its
+  temp directory) and returns edges between documents sharing a bucket.
+- :func:`connected_components` is a union-find over those edges (numba).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import duckdb
+import numba as nb
+import numpy as np
+from scipy.integrate import quad
+
+
+@lru_cache(maxsize=64)
+def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """(bands, rows) minimizing fp_weight·P(false positive) + fn_weight·P(false negative) (datasketch's rule)."""
+    best, opt = float("inf"), (1, num_perm)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = quad(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)[0]
+            fn = quad(lambda s: 1 - (1 - (1 - s ** float(r)) ** float(b)), threshold, 1.0)[0]
+            err = fp * fp_weight + fn * fn_weight
+            if err < best:
+                best, opt = err, (b, r)
+    return opt
+
+
+@nb.njit(cache=True)
+def _band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    out = np.empty((sigs.shape[0], bands), dtype=np.uint64)
+    for d in range(sigs.shape[0]):
+        for band in range(bands):
+            h = np.uint64(0x9E3779B97F4A7C15) * np.uint64(band + 1)
+            for r in range(band * rows, (band + 1) * rows):
+                h ^= np.uint64(sigs[d, r]) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6)) + (h >> np.uint64(2))
+            out[d, band] = h
+    return out
+
+
+def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit hash of each band's ``rows`` signature values; shape (docs, bands)."""
+    if bands * rows > sigs.shape[1]:
+        raise ValueError(f"bands*rows = {bands * rows} exceeds num_perm = {sigs.shape[1]}")
+    return _band_hashes(np.ascontiguousarray(sigs), bands, rows)
+
+
+def candidate_edges(con: duckdb.DuckDBPyConnection, bands_sql: str, all_pairs_up_to: int = 0) -> np.ndarray:
+    """Edges (a, b), a < b, between documents (by ordinal) sharing a (band, band_hash) bucket.
+
+    ``bands_sql`` selects (ord, band, band_hash). Each bucket contributes a star from its smallest
+    ordinal to the others (enough for connected components); buckets with at most
+    ``all_pairs_up_to`` members contribute every pair instead (for pairwise verification).
+    """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE buckets AS SELECT list(ord ORDER BY ord) AS m FROM ({bands_sql})"
+        " GROUP BY band, band_hash HAVING count(*) > 1"
+    )
+    star = con.execute("SELECT DISTINCT m[1] AS a, unnest(m[2:]) AS b FROM buckets WHERE len(m) > $k", {"k": all_pairs_up_to}).fetchnumpy()
+    edges = [np.stack([star["a"], star["b"]], axis=1).astype(np.int64)] if len(star["a"]) else []
+    small = con.execute("SELECT m FROM buckets WHERE len(m) <= $k", {"k": all_pairs_up_to}).fetchall()
+    pairs = [(m[i], m[j]) for (m,) in small for i in range(len(m)) for j in range(i + 1, len(m))]
+    if pairs:
+        edges.append(np.array(pairs, dtype=np.int64))
+    if not edges:
+        return np.empty((0, 2), dtype=np.int64)
+    return np.unique(np.concatenate(edges), axis=0)
+
+
+@nb.njit(cache=True)
+def _find(parent: np.ndarray, x: int) -> int:
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
+
+
+@nb.njit(cache=True)
+def _union_all(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    for i in range(a.shape[0]):
+        ra, rb = _find(parent, a[i]), _find(parent, b[i])
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+
+
+@nb.njit(cache=True)
+def _roots(parent: np.ndarray) -> np.ndarray:
+    out = np.empty_like(parent)
+    for i in range(parent.shape[0]):
+        out[i] = _find(parent, i)
+    return out
+
+
+def connected_components(n_nodes: int, edges: np.ndarray) -> np.ndarray:
+    """Component label of each node 0..n-1: the smallest node index in its component."""
+    parent = np.arange(n_nodes, dtype=np.int64)
+    if len(edges):
+        _union_all(parent, edges[:, 0].copy(), edges[:, 1].copy())
+    return _roots(parent)
