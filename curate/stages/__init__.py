@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from curate.stage import Stage
 from curate.stages.exact_dedup import ExactDedup
+from curate.stages.langid import Langid
 from curate.stages.length_filter import LengthFilter
 from curate.stages.minhash_dedup import MinhashDedup
+from curate.stages.quality_rules import QualityRules
 
 STAGES: tuple[type[Stage], ...] = (
     LengthFilter,
     ExactDedup,
     MinhashDedup,
+    Langid,
+    QualityRules,
 )
 
 BY_NAME: dict[str, type[Stage]] = {s.name: s for s in STAGES}
