@@ -109,16 +109,16 @@ class Catalog:
     # -- schema and views -------------------------------------------------------------------------
 
     def _apply_schema(self) -> None:
-        self.con.execute(sql.read("schema").text)
-        current = self.con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        self.execute(sql.read("schema").text)
+        current = self.execute("SELECT max(version) FROM schema_version")[0][0]
         wanted = schema_version()
         if current is None or current < wanted:
-            self.con.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": wanted})
+            self.execute("INSERT INTO schema_version (version) VALUES ($v)", {"v": wanted})
 
     def base_tables(self) -> set[str]:
-        rows = self.con.execute(
+        rows = self.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
-        ).fetchall()
+        )
         return {r[0] for r in rows}
 
     def stage_view_name(self, stage: str) -> str:
@@ -129,41 +129,41 @@ class Catalog:
         """(Re)create every view over the run folder's Parquet, at its current absolute location."""
         docs = parquet_glob(self.run_dir / "docs")
         if docs is None:
-            self.con.execute(
+            self.execute(
                 "CREATE OR REPLACE VIEW documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
                 " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false"
             )
         else:
-            self.con.execute(f"CREATE OR REPLACE VIEW documents AS SELECT * FROM read_parquet({sql_string(docs)})")
+            self.execute(f"CREATE OR REPLACE VIEW documents AS SELECT * FROM read_parquet({sql_string(docs)})")
         stage_views = []
-        for stage, kind in self.con.execute(
+        for stage, kind in self.execute(
             "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
-        ).fetchall():
+        ):
             glob = parquet_glob(self.run_dir / "stages" / stage)
             if glob is None:
                 continue
             view = self.stage_view_name(stage)
-            self.con.execute(
+            self.execute(
                 f"CREATE OR REPLACE VIEW {sql_ident(view)} AS SELECT * FROM read_parquet({sql_string(glob)})"
             )
             stage_views.append((stage, view))
         unions: dict[str, list[str]] = {}
-        for table, rel_path in self.con.execute("SELECT table_name, path FROM artifacts ORDER BY 1").fetchall():
+        for table, rel_path in self.execute("SELECT table_name, path FROM artifacts ORDER BY 1"):
             path = self.run_dir / rel_path
             if path.exists():
-                self.con.execute(
+                self.execute(
                     f"CREATE OR REPLACE VIEW {sql_ident(table)} AS SELECT * FROM read_parquet({sql_string(path)})"
                 )
                 if "__" in table:
                     unions.setdefault(table.split("__", 1)[0], []).append(table)
         for base, parts in unions.items():
             body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
-            self.con.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
+            self.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
         self._create_derived_views(stage_views)
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
-        self.con.execute(
+        self.execute(
             "CREATE OR REPLACE VIEW kept_documents AS SELECT d.* FROM documents d"
             " ANTI JOIN decisions x ON d.doc_id = x.doc_id"
         )
@@ -173,7 +173,7 @@ class Catalog:
             alias = f"s{i}"
             select.append(f"{alias}.* EXCLUDE (doc_id, drop_reason)")
             joins.append(f"LEFT JOIN {sql_ident(view)} {alias} ON {alias}.doc_id = d.doc_id")
-        self.con.execute(
+        self.execute(
             f"CREATE OR REPLACE VIEW doc_signals AS SELECT {', '.join(select)} FROM documents d {' '.join(joins)}"
         )
 
@@ -182,7 +182,7 @@ class Catalog:
     def begin_run(self, command: str, config: dict[str, Any]) -> str:
         """Record the start of a command with its resolved config and code version; returns run_id."""
         run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        self.con.execute(
+        self.execute(
             "INSERT INTO runs VALUES ($id, $cmd, $start, NULL, 'running', $cfg, $code)",
             {
                 "id": run_id,
@@ -195,7 +195,7 @@ class Catalog:
         return run_id
 
     def finish_run(self, run_id: str, status: str) -> None:
-        self.con.execute(
+        self.execute(
             "UPDATE runs SET status = $s, finished_at = $t WHERE run_id = $id",
             {"s": status, "t": dt.datetime.now(dt.UTC).replace(tzinfo=None), "id": run_id},
         )
@@ -203,15 +203,15 @@ class Catalog:
     # -- stage bookkeeping ------------------------------------------------------------------------
 
     def stage_fingerprint(self, stage: str) -> str | None:
-        row = self.con.execute("SELECT fingerprint FROM stages WHERE stage = $s", {"s": stage}).fetchone()
-        return row[0] if row else None
+        rows = self.execute("SELECT fingerprint FROM stages WHERE stage = $s", {"s": stage})
+        return rows[0][0] if rows else None
 
     def forget_stage(self, stage: str) -> None:
         """Remove every record of a stage (its outputs are being recomputed)."""
         with self.transaction():
             for table in ("stages", "shards", "decisions"):
-                self.con.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
-            self.con.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
+                self.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
+            self.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
 
     def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]], detail_column: str | None = None) -> None:
         """Record a completed stage, its shards, and its decisions (read from its Parquet outputs).
@@ -220,10 +220,10 @@ class Catalog:
         """
         stage = row["stage"]
         with self.transaction():
-            self.con.execute("DELETE FROM stages WHERE stage = $s", {"s": stage})
-            self.con.execute("DELETE FROM shards WHERE stage = $s", {"s": stage})
-            self.con.execute("DELETE FROM decisions WHERE stage = $s", {"s": stage})
-            self.con.execute(
+            self.execute("DELETE FROM stages WHERE stage = $s", {"s": stage})
+            self.execute("DELETE FROM shards WHERE stage = $s", {"s": stage})
+            self.execute("DELETE FROM decisions WHERE stage = $s", {"s": stage})
+            self.execute(
                 "INSERT INTO stages VALUES ($stage, $kind, $position, $version, $fingerprint, $params,"
                 " $n_in, $n_kept, $n_dropped, $wall_s, current_timestamp)",
                 {**row, "params": json.dumps(row["params"], sort_keys=True)},
@@ -233,7 +233,7 @@ class Catalog:
             glob = parquet_glob(self.run_dir / "stages" / stage)
             if row["kind"] != "ingest" and glob is not None:
                 detail = sql_ident(detail_column) if detail_column else "NULL"
-                self.con.execute(
+                self.execute(
                     f"INSERT INTO decisions SELECT doc_id, $s, drop_reason, {detail}::VARCHAR"
                     f" FROM read_parquet({sql_string(glob)}) WHERE drop_reason IS NOT NULL ORDER BY doc_id",
                     {"s": stage},
@@ -246,21 +246,21 @@ class Catalog:
         if table in self.base_tables():
             raise ValueError(f"artifact name {table!r} collides with a catalog table")
         rel = str(Path(path).resolve().relative_to(self.run_dir))
-        self.con.execute("DELETE FROM artifacts WHERE table_name = $t", {"t": table})
-        self.con.execute("INSERT INTO artifacts VALUES ($t, $s, $p)", {"t": table, "s": stage, "p": rel})
+        self.execute("DELETE FROM artifacts WHERE table_name = $t", {"t": table})
+        self.execute("INSERT INTO artifacts VALUES ($t, $s, $p)", {"t": table, "s": stage, "p": rel})
         self.refresh_views()
 
     # -- generic reads and writes -----------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self.execute("COMMIT")
 
     def append(self, table: str, frame: pl.DataFrame) -> None:
         """Insert a polars frame into a catalog table, matching columns by name."""
@@ -269,14 +269,18 @@ class Catalog:
         cols = ", ".join(sql_ident(c) for c in frame.columns)
         self.con.register("_mixlab_append", frame.to_arrow())
         try:
-            self.con.execute(f"INSERT INTO {sql_ident(table)} ({cols}) SELECT {cols} FROM _mixlab_append")
+            self.execute(f"INSERT INTO {sql_ident(table)} ({cols}) SELECT {cols} FROM _mixlab_append")
         finally:
             self.con.unregister("_mixlab_append")
 
     def delete_where(self, table: str, **equals: Any) -> None:
         """Delete the rows of ``table`` whose columns equal the given values (all bound)."""
         where = " AND ".join(f"{sql_ident(k)} = ${k}" for k in equals) or "true"
-        self.con.execute(f"DELETE FROM {sql_ident(table)} WHERE {where}", equals)
+        self.execute(f"DELETE FROM {sql_ident(table)} WHERE {where}", equals)
+
+    def execute(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a statement and fetch its rows, leaving the connection free for the next one."""
+        return self.con.execute(text, params or {}).fetchall()
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """Run SQL with bound parameters and return a polars frame."""

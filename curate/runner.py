@@ -173,7 +173,7 @@ class RecipeRunner:
             catalog.delete_where("ingest_files")
             catalog.delete_where("rejects")
             catalog.append("ingest_files", files)
-            catalog.con.execute(f"INSERT INTO rejects SELECT * FROM read_parquet({rejects_glob}) ORDER BY ALL")
+            catalog.execute(f"INSERT INTO rejects SELECT * FROM read_parquet({rejects_glob}) ORDER BY ALL")
         n_docs, n_rej = int(files["n_docs"].sum()), int(files["n_rejected"].sum())
         row = {
             "stage": "ingest", "kind": "ingest", "position": 0, "version": "1", "fingerprint": fp,
@@ -209,13 +209,13 @@ class RecipeRunner:
         return fp, True
 
     def _wipe_stages(self, catalog: Catalog) -> None:
-        for (stage,) in catalog.con.execute("SELECT stage FROM stages WHERE kind != 'ingest'").fetchall():
+        for (stage,) in catalog.execute("SELECT stage FROM stages WHERE kind != 'ingest'"):
             catalog.forget_stage(stage)
         shutil.rmtree(self.run_dir / "stages", ignore_errors=True)
 
     def _forget_removed(self, catalog: Catalog) -> None:
         keep = {p.stage for p in self.recipe.stages} | {"ingest"}
-        for (stage,) in catalog.con.execute("SELECT stage FROM stages").fetchall():
+        for (stage,) in catalog.execute("SELECT stage FROM stages"):
             if stage not in keep:
                 catalog.forget_stage(stage)
                 shutil.rmtree(self.run_dir / "stages" / stage, ignore_errors=True)

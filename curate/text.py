@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,3 +113,14 @@ def lines(text: str) -> list[str]:
 def join_words(parts: Iterable[str]) -> str:
     """Join word tokens into the canonical shingle string (one space between words)."""
     return " ".join(parts)
+
+
+_GRAM_MULT = np.uint64(0x100000001B3)
+
+
+def gram_keys(ids: np.ndarray, n: int) -> np.ndarray:
+    """One 64-bit key per n-gram of word ids (positional polynomial hash; collisions negligible)."""
+    keys = np.zeros(len(ids) - n + 1, dtype=np.uint64)
+    for j in range(n):
+        keys = keys * _GRAM_MULT + ids[j : len(ids) - n + 1 + j]
+    return keys

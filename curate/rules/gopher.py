@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from curate.rules import Rule
-from curate.text import WORD_PATTERN
+from curate.text import WORD_PATTERN, gram_keys
 
 STOP_WORDS = {"en": frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})}
 BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "*", "-", "–", "‣", "⁃")
@@ -93,22 +93,11 @@ def _dup_fracs(items: list[str]) -> tuple[float, float]:
     return dup / len(items), dup_chars / total_chars if total_chars else 0.0
 
 
-_MULT = np.uint64(0x100000001B3)
-
-
-def _gram_keys(ids: np.ndarray, n: int) -> np.ndarray:
-    """One 64-bit key per n-gram of word ids (positional polynomial hash; collisions negligible)."""
-    keys = np.zeros(len(ids) - n + 1, dtype=np.uint64)
-    for j in range(n):
-        keys = keys * _MULT + ids[j : len(ids) - n + 1 + j]
-    return keys
-
-
 def _top_ngram_char_frac(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
     """Characters covered by the most frequent n-gram (count x its length) over all word characters."""
     if len(ids) < n or not total:
         return 0.0
-    keys = _gram_keys(ids, n)
+    keys = gram_keys(ids, n)
     uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
     best = int(np.argmax(counts))
     if counts[best] < 2:
@@ -120,7 +109,7 @@ def _dup_ngram_char_frac(ids: np.ndarray, lens: np.ndarray, n: int, total: int) 
     """Characters of words covered by n-grams occurring more than once (each word counted once)."""
     if len(ids) < n or not total:
         return 0.0
-    keys = _gram_keys(ids, n)
+    keys = gram_keys(ids, n)
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     starts = np.nonzero(counts[inverse] > 1)[0]
     covered = np.zeros(len(ids), dtype=bool)

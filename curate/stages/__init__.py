@@ -6,11 +6,13 @@ Adding a stage = one module in this folder, one line in STAGES, one test file.
 from __future__ import annotations
 
 from curate.stage import Stage
+from curate.stages.diversity import Diversity
 from curate.stages.exact_dedup import ExactDedup
 from curate.stages.langid import Langid
 from curate.stages.length_filter import LengthFilter
 from curate.stages.minhash_dedup import MinhashDedup
 from curate.stages.quality_rules import QualityRules
+from curate.stages.topics import Topics
 
 STAGES: tuple[type[Stage], ...] = (
     LengthFilter,
@@ -18,6 +20,8 @@ STAGES: tuple[type[Stage], ...] = (
     MinhashDedup,
     Langid,
     QualityRules,
+    Topics,
+    Diversity,
 )
 
 BY_NAME: dict[str, type[Stage]] = {s.name: s for s in STAGES}
