@@ -93,3 +93,12 @@ def demo(
     from curate.demo import run_demo
 
     run_demo(out, quick=quick, workers=workers)
+
+
+def _register_subcommands() -> None:
+    from curate.cli_mix import mix_app
+
+    app.add_typer(mix_app, name="mix")
+
+
+_register_subcommands()

@@ -135,6 +135,14 @@ CREATE TABLE IF NOT EXISTS eval_sets (
     kind      VARCHAR NOT NULL              -- id | ood
 );
 
+-- Pool documents excluded from every mixture because they duplicate an eval document.
+CREATE TABLE IF NOT EXISTS contamination (
+    eval_doc_id VARCHAR NOT NULL,
+    doc_id      VARCHAR NOT NULL,
+    method      VARCHAR NOT NULL,           -- exact | minhash
+    similarity  DOUBLE
+);
+
 -- Training runs (train/), their curves and evaluations.
 CREATE TABLE IF NOT EXISTS train_runs (
     train_id        VARCHAR PRIMARY KEY,
