@@ -1,1 +1,1 @@
-"""mixlab train package."""
+"""mixlab's trainer: compact decoder-only Transformers trained on mixtures, evaluated in bits per byte."""

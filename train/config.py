@@ -1,0 +1,42 @@
+"""TrainConfig and the model PRESETS. Every default says why it is what it is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# (layers, hidden size, heads, context). Non-embedding parameters ≈ 12·L·d² (attention 4d², MLP 8d²
+# with the Llama MLP of width 8d/3): nano ≈ 1.3M, micro ≈ 4.9M, small ≈ 18.9M, base ≈ 124M.
+PRESETS: dict[str, dict[str, int]] = {
+    "nano": {"n_layer": 3, "d_model": 192, "n_head": 4, "seq_len": 256},
+    "micro": {"n_layer": 4, "d_model": 320, "n_head": 5, "seq_len": 512},
+    "small": {"n_layer": 6, "d_model": 512, "n_head": 8, "seq_len": 512},
+    "base": {"n_layer": 12, "d_model": 928, "n_head": 16, "seq_len": 1024},
+}
+
+
+class TrainConfig(BaseModel):
+    """One training run. Only the data (mixture) and seeds should differ between runs of a sweep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mixture_id: str = Field(description="Mixture to train on (found by id in the catalog).")
+    preset: Literal["nano", "micro", "small", "base"] = Field("nano", description="Model size.")
+    tokens: int | None = Field(None, gt=0, description="Training tokens; default 20 per parameter (Chinchilla-style, as DCLM/FineWeb ablations).")
+    seed: int = Field(0, description="Initialization seed.")
+    data_seed: int | None = Field(None, description="Data order seed (default: seed); separate so init and order vary independently.")
+    batch_size: int = Field(16, ge=1, description="Sequences per optimizer step (after accumulation); small models train well with small batches.")
+    grad_accum: int = Field(1, ge=1, description="Micro-batches per step: batch_size must be divisible by it.")
+    lr: float = Field(3e-3, gt=0, description="Peak learning rate; small models tolerate high rates (nanoGPT uses 1e-3..6e-3 at this size).")
+    min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final lr as a fraction of the peak (cosine floor).")
+    warmup_frac: float = Field(0.05, ge=0, lt=1, description="Warmup steps as a fraction of all steps.")
+    schedule: Literal["cosine", "wsd"] = Field("cosine", description="cosine decay, or warmup-stable-decay (last 20% decays).")
+    weight_decay: float = Field(0.1, ge=0, description="Decoupled AdamW decay on matrices only (not norms or biases).")
+    betas: tuple[float, float] = Field((0.9, 0.95), description="AdamW betas common in LM pretraining.")
+    grad_clip: float = Field(1.0, gt=0, description="Global gradient norm clip, standard for stability.")
+    eval_every: int = Field(50, ge=1, description="Steps between validation losses written to train_curve.")
+    checkpoint_every: int = Field(100, ge=1, description="Steps between atomic checkpoints (resume points).")
+    device: str = Field("auto", description="auto (cuda if available, else cpu), cpu or cuda.")
+    compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
+    val_docs: int = Field(64, ge=1, description="In-distribution eval documents used for the periodic validation loss.")

@@ -1,0 +1,119 @@
+"""The training loop: AdamW, warmup + cosine (or WSD), clipping, accumulation, atomic checkpoints, resume.
+
+``train(...)`` runs from the last checkpoint in ``out_dir`` if there is one: the model, optimizer, RNG
+and step are restored and the data order is a pure function of (data seed, step), so a killed run
+resumed ends where an uninterrupted run would. bf16 autocast on CUDA, fp32 on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from train.config import TrainConfig
+from train.data import Batches
+
+
+def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
+    """Learning rate at a step: linear warmup, then cosine to min_lr (or WSD: flat, then linear decay)."""
+    warmup = max(1, int(cfg.warmup_frac * total))
+    floor = cfg.lr * cfg.min_lr_ratio
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    if cfg.schedule == "wsd":
+        decay_start = int(0.8 * total)
+        return cfg.lr if step < decay_start else floor + (cfg.lr - floor) * (total - step) / max(1, total - decay_start)
+    progress = (step - warmup) / max(1, total - warmup)
+    return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def optimizer_for(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with decoupled weight decay on matrices only (norm weights and biases are not decayed)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=torch.cuda.is_available() and cfg.device != "cpu")
+
+
+@dataclass
+class RunResult:
+    steps: int
+    tokens: int
+    wall_s: float
+    tokens_per_s: float
+    final_train_loss: float
+    final_val_loss: float | None
+    curve: list[dict] = field(default_factory=list)
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    model: torch.nn.Module, batches: Batches, cfg: TrainConfig, total_steps: int, out_dir: Path, device: str,
+    val_loss: Callable[[torch.nn.Module], float] | None = None, progress: bool = True,
+) -> RunResult:
+    """Train for ``total_steps`` optimizer steps, checkpointing to ``out_dir/checkpoint.pt``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out_dir / "checkpoint.pt"
+    model.to(device)
+    opt = optimizer_for(model, cfg)
+    step, curve, wall = 0, [], 0.0
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step, curve, wall = state["step"], state["curve"], state["wall_s"]
+        torch.set_rng_state(state["rng"])
+    compiled = torch.compile(model) if cfg.compile else model
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
+    tokens_per_step = cfg.batch_size * batches.seq_len
+    micro = cfg.batch_size // cfg.grad_accum
+    loss_value = float("nan")
+    columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+               TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[tps]:,.0f} tok/s"), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress, transient=True) as bar:
+        task = bar.add_task("train", total=total_steps, completed=step, loss=float("nan"), tps=0.0)
+        while step < total_steps:
+            started = time.perf_counter()
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, total_steps, cfg)
+            x, y = batches.batch(step)
+            x, y = x.to(device), y.to(device)
+            loss_sum = 0.0
+            for i in range(cfg.grad_accum):
+                with autocast:
+                    logits = compiled(x[i * micro : (i + 1) * micro]).logits
+                    loss = torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y[i * micro : (i + 1) * micro].flatten())
+                (loss / cfg.grad_accum).backward()
+                loss_sum += loss.item() / cfg.grad_accum
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            elapsed = time.perf_counter() - started
+            wall += elapsed
+            loss_value = loss_sum
+            row = {"step": step, "tokens": step * tokens_per_step, "lr": lr_at(step - 1, total_steps, cfg),
+                   "train_loss": loss_value, "val_loss": None, "tokens_per_s": tokens_per_step / elapsed}
+            if val_loss is not None and (step % cfg.eval_every == 0 or step == total_steps):
+                row["val_loss"] = val_loss(model)
+            curve.append(row)
+            bar.update(task, advance=1, loss=loss_value, tps=tokens_per_step / elapsed)
+            if step % cfg.checkpoint_every == 0 or step == total_steps:
+                _save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                                  "curve": curve, "wall_s": wall, "rng": torch.get_rng_state()})
+    vals = [r["val_loss"] for r in curve if r["val_loss"] is not None]
+    return RunResult(step, step * tokens_per_step, wall, step * tokens_per_step / max(wall, 1e-9), loss_value,
+                     vals[-1] if vals else None, curve)
