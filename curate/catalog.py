@@ -44,6 +44,17 @@ def sql_ident(name: str) -> str:
     return f'"{name}"'
 
 
+PLACEHOLDER_ARTIFACTS = {
+    "dup_clusters": {"doc_id": "VARCHAR", "cluster_id": "VARCHAR", "method": "VARCHAR", "is_kept": "BOOLEAN", "cluster_size": "BIGINT"},
+    "topic_labels": {"topic_id": "INTEGER", "size": "BIGINT", "sample_size": "BIGINT", "terms": "VARCHAR", "examples": "VARCHAR[]"},
+}
+
+
+def _duck_type(dtype: Any) -> str:
+    return {"String": "VARCHAR", "Float64": "DOUBLE", "Int64": "BIGINT", "Int32": "INTEGER", "Boolean": "BOOLEAN"}.get(
+        str(dtype).split("(")[0], "VARCHAR")
+
+
 def schema_version() -> int:
     """The version declared in ``sql/schema.sql`` (its ``-- version: N`` header line)."""
     for line in sql.read("schema").text.splitlines():
@@ -160,6 +171,20 @@ class Catalog:
             body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
             self.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
         self._create_derived_views(stage_views)
+        self._create_placeholders()
+
+    def _create_placeholders(self) -> None:
+        """Empty, typed views for every stage or artifact view not produced yet, so reports run on any run."""
+        from curate.stages import STAGES
+
+        existing = {r[0] for r in self.execute("SELECT table_name FROM information_schema.tables")}
+        wanted = {self.stage_view_name(s.name): {"doc_id": "VARCHAR", **{c: _duck_type(t) for c, t in s.schema.items()},
+                                                 "drop_reason": "VARCHAR"} for s in STAGES}
+        wanted.update(PLACEHOLDER_ARTIFACTS)
+        for view, columns in wanted.items():
+            if view not in existing:
+                cols = ", ".join(f"NULL::{t} AS {sql_ident(c)}" for c, t in columns.items())
+                self.execute(f"CREATE VIEW {sql_ident(view)} AS SELECT {cols} WHERE false")
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
@@ -207,7 +232,10 @@ class Catalog:
         return rows[0][0] if rows else None
 
     def forget_stage(self, stage: str) -> None:
-        """Remove every record of a stage (its outputs are being recomputed)."""
+        """Remove every record of a stage (its outputs are being recomputed or removed)."""
+        for (table,) in self.execute("SELECT table_name FROM artifacts WHERE stage = $s", {"s": stage}):
+            self.execute(f"DROP VIEW IF EXISTS {sql_ident(table)}")
+        self.execute(f"DROP VIEW IF EXISTS {sql_ident(self.stage_view_name(stage))}")
         with self.transaction():
             for table in ("stages", "shards", "decisions"):
                 self.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
