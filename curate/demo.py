@@ -1,45 +1,126 @@
-"""``curate demo``: the whole loop on real text found on this machine.
+"""``curate demo``: the whole ablation loop on real text found on this machine.
 
-Steps (each resumable; a second run re-uses finished steps): build the corpus, run the demo recipe.
+Steps (each re-used when run again): build the corpus; curate it with ``recipes/demo.yaml``; train the
+shared tokenizer; reserve eval sets (one source held out entirely for out-of-distribution eval);
+emit a sweep of mixtures from low to high topic entropy (``recipes/demo_sweep.yaml``); train ``nano``
+models on each (2 seeds, 1 with --quick); correlate diversity with generalization; write report.html.
+``train`` and ``reports`` run as subprocesses: curate never imports them (they meet in the catalog).
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from importlib import resources
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 
 from curate.catalog import Catalog
 from curate.demo_corpus import build_demo_corpus
 from curate.display import print_frame
+from curate.mix_eval import reserve_eval
+from curate.mix_sweep import SweepSpec, run_sweep
 from curate.recipe import load_recipe
 from curate.runner import RecipeRunner
 
-DOCS_PER_DOMAIN = {"quick": 150, "full": 600}
+SETTINGS = {
+    "quick": {"docs_per_domain": 150, "steps": 3, "budget": 60_000, "seeds": 1, "train_tokens": 40_000, "eval_per_group": 3},
+    "full": {"docs_per_domain": 600, "steps": 5, "budget": 300_000, "seeds": 2, "train_tokens": 150_000, "eval_per_group": 5},
+    "tiny": {"docs_per_domain": 40, "steps": 3, "budget": 12_000, "seeds": 1, "train_tokens": 4_096, "eval_per_group": 2},
+}
+ETA_S = {"quick": [5, 90, 10, 5, 20, 120, 15], "full": [20, 420, 30, 15, 60, 1000, 30], "tiny": [1, 30, 3, 2, 5, 20, 10]}
+OOD_SOURCE = "python_docs"
+QUERIES = (
+    "SELECT source, count(*) AS docs, sum(n_bytes) AS bytes FROM kept_documents GROUP BY ALL ORDER BY docs DESC",
+    "SELECT reason, count(*) FROM decisions GROUP BY ALL ORDER BY 2 DESC",
+    "SELECT r.mixture_id, avg(e.value) AS ood_bpb FROM train_runs r JOIN evals e USING (train_id) WHERE e.eval_set = 'ood' AND e.metric = 'bpb' GROUP BY 1",
+)
 
 
-def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = True) -> Path:
-    """Run the demo into ``out``; returns the run folder (``out/run``)."""
+class DemoSteps:
+    """Announces each step with its number, name and an ETA, and prints what it did."""
+
+    def __init__(self, mode: str, console: Console) -> None:
+        self.mode, self.console, self.i, self.started = mode, console, 0, time.perf_counter()
+
+    def start(self, name: str) -> None:
+        remaining = sum(ETA_S[self.mode][self.i :])
+        self.i += 1
+        self.console.rule(f"[bold]step {self.i}/{len(ETA_S[self.mode])}: {name}[/]  (about {remaining // 60}m{remaining % 60:02d}s left)")
+
+    def done(self, what: str) -> None:
+        self.console.print(f"[green]✓[/] {what}  [dim]({time.perf_counter() - self.started:.0f}s elapsed)[/]")
+
+
+def _copy_recipe(name: str, target: Path) -> Path:
+    if not target.exists():
+        with resources.as_file(resources.files("curate") / "recipes" / name) as src:
+            shutil.copy(src, target)
+    return target
+
+
+def _module(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", *args], check=True)
+
+
+def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = True, mode: str | None = None) -> Path:
+    """Run the demo into ``out``; returns the run folder (``out/run``).
+
+    ``mode`` overrides quick/full ("tiny" is the test suite's size). A corpus already in ``out/raw``
+    (one ``<source>.jsonl.gz`` per source) is used as is.
+    """
+    mode = mode or ("quick" if quick else "full")
+    cfg = SETTINGS[mode]
     console = Console(stderr=True)
-    started = time.perf_counter()
+    steps = DemoSteps(mode, console)
     out.mkdir(parents=True, exist_ok=True)
-    raw = out / "raw"
-    if not any(raw.glob("*.jsonl.gz")):
-        console.print("[bold]step 1/2[/] building the corpus from text on this machine ...")
-        counts = build_demo_corpus(raw, DOCS_PER_DOMAIN["quick" if quick else "full"])
-        console.print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
-    recipe_path = out / "demo.yaml"
-    if not recipe_path.exists():
-        with resources.as_file(resources.files("curate") / "recipes" / "demo.yaml") as src:
-            shutil.copy(src, recipe_path)
-    console.print(f"[bold]step 2/2[/] curating with {recipe_path} ...")
-    recipe = load_recipe(recipe_path)
     run_dir = out / "run"
-    RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress).run()
-    with Catalog(run_dir, read_only=True) as cat:
-        print_frame(cat.report("funnel"), title="funnel")
-    console.print(f"catalog: {(run_dir / 'catalog.duckdb').resolve()}  ({time.perf_counter() - started:.0f}s)")
+
+    steps.start("build a corpus from text on this machine")
+    if not any((out / "raw").glob("*.jsonl.gz")):
+        counts = build_demo_corpus(out / "raw", cfg["docs_per_domain"])
+        console.print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    steps.done(f"corpus in {out / 'raw'}")
+
+    steps.start("curate: ingest, dedup, langid, quality, topics, diversity")
+    recipe = load_recipe(_copy_recipe("demo.yaml", out / "demo.yaml"))
+    summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress).run()
+    steps.done(f"{summary.n_docs:,} documents, {summary.n_kept:,} kept")
+
+    steps.start("train the shared byte-level BPE tokenizer")
+    if not (run_dir / "train" / "tokenizer" / "tokenizer.json").exists():
+        _module("train", "tokenizer", str(run_dir), "--vocab-size", "8192" if mode == "full" else "4096")
+    steps.done("tokenizer ready")
+
+    steps.start(f"reserve eval sets (hold out {OOD_SOURCE} for OOD)")
+    with Catalog(run_dir) as cat:
+        if cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0] == 0:
+            found = reserve_eval(cat, "source", cfg["eval_per_group"], (OOD_SOURCE,), seed=0)
+            console.print(f"  {found.height} pool documents duplicated an eval document and are excluded")
+    steps.done("eval sets reserved")
+
+    steps.start("emit a sweep of mixtures from low to high topic entropy")
+    spec = yaml.safe_load(_copy_recipe("demo_sweep.yaml", out / "demo_sweep.yaml").read_text())
+    spec["steps"], spec["base"]["token_budget"] = cfg["steps"], cfg["budget"]
+    with Catalog(run_dir) as cat:
+        profiles = run_sweep(cat, SweepSpec(**spec))
+    print_frame(profiles, title="mixtures")
+    steps.done(f"{profiles.height} mixtures")
+
+    steps.start(f"train nano models: {profiles.height} mixtures x {cfg['seeds']} seed(s)")
+    _module("train", "sweep", str(run_dir), "--sweep", spec["name"], "--seeds", str(cfg["seeds"]), "--tokens", str(cfg["train_tokens"]))
+    steps.done("training done")
+
+    steps.start("correlate diversity with generalization; write the HTML report")
+    _module("reports", "correlate", str(run_dir))
+    _module("reports", "html", str(run_dir), "-o", str(out / "report.html"))
+    steps.done(f"report: {(out / 'report.html').resolve()}")
+    catalog = (run_dir / "catalog.duckdb").resolve()
+    console.print(f"\ncatalog: {catalog}\nTry:")
+    for q in QUERIES:
+        console.print(f'  duckdb {catalog} -c "{q}"')
     return run_dir

@@ -64,4 +64,6 @@ def correlate(
 
     frame = analyse(run, tuple(metric) or DEFAULT_METRICS, tuple(target) or DEFAULT_TARGETS, seed)
     print_frame(frame.select("metric", "target", "n_mixtures", "n_seeds", "rho", "rho_ci_low", "rho_ci_high", "p_perm", "p_holm",
-                             "partial_rho", "loo_rank_agreement", "warning"), title="diversity vs generalization")
+                             "partial_rho", "loo_rank_agreement"), title="diversity vs generalization (Spearman over mixtures)")
+    for warning in sorted(set(frame["warning"].drop_nulls().to_list())):
+        print(f"warning: {warning}")

@@ -19,8 +19,16 @@ import numpy as np
 from scipy import stats
 
 
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r (same value as scipy.stats.pearsonr), NaN when either side is constant."""
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return float(stats.spearmanr(x, y).statistic) if len(x) > 1 else float("nan")
+    """Spearman ρ: Pearson r of average ranks (same value as scipy.stats.spearmanr)."""
+    return pearson(stats.rankdata(x), stats.rankdata(y))
 
 
 def permutation_p(x: np.ndarray, y: np.ndarray, seed: int = 0, n_perm: int = 10_000) -> float:
@@ -75,7 +83,7 @@ def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
     rx, ry, rz = (stats.rankdata(v) for v in (x, y, z))
     design = np.column_stack([np.ones_like(rz), rz])
     resid = lambda v: v - design @ np.linalg.lstsq(design, v, rcond=None)[0]  # noqa: E731
-    return float(stats.pearsonr(resid(rx), resid(ry)).statistic)
+    return pearson(resid(rx), resid(ry))
 
 
 def loo_rank_agreement(x: np.ndarray, y: np.ndarray) -> float:
@@ -111,8 +119,8 @@ def correlate(x: np.ndarray, y: np.ndarray, z: np.ndarray | None, seed_sd: float
         "rho": rho,
         "rho_ci": bootstrap_ci(x, y, spearman, seed) if ok else (float("nan"), float("nan")),
         "tau": float(stats.kendalltau(x, y).statistic) if ok else float("nan"),
-        "r": float(stats.pearsonr(x, y).statistic) if ok else float("nan"),
-        "r_ci": bootstrap_ci(x, y, lambda a, b: float(stats.pearsonr(a, b).statistic), seed) if ok else (float("nan"), float("nan")),
+        "r": pearson(x, y) if ok else float("nan"),
+        "r_ci": bootstrap_ci(x, y, pearson, seed) if ok else (float("nan"), float("nan")),
         "p_perm": permutation_p(x, y, seed) if ok else float("nan"),
         "partial_rho": partial_spearman(x, y, z) if ok and z is not None and len(set(z)) > 1 else float("nan"),
         "loo": loo_rank_agreement(x, y) if ok else float("nan"),
