@@ -17,10 +17,13 @@ plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96})
 def _svg(fig) -> str:  # noqa: ANN001
     buf = io.StringIO()
     fig.tight_layout()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    if "<metadata>" in text:
+        text = text[: text.index("<metadata>")] + text[text.index("</metadata>") + len("</metadata>"):]
+    return text
 
 
 def bars(labels: list[str], values: list[float], title: str, xlabel: str = "", horizontal: bool = True) -> str:

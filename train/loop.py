@@ -62,9 +62,12 @@ def _save(path: Path, state: dict) -> None:
 
 def train(
     model: torch.nn.Module, batches: Batches, cfg: TrainConfig, total_steps: int, out_dir: Path, device: str,
-    val_loss: Callable[[torch.nn.Module], float] | None = None, progress: bool = True,
+    val_loss: Callable[[torch.nn.Module], float] | None = None, progress: bool = True, stop_at: int | None = None,
 ) -> RunResult:
-    """Train for ``total_steps`` optimizer steps, checkpointing to ``out_dir/checkpoint.pt``."""
+    """Train for ``total_steps`` optimizer steps, checkpointing to ``out_dir/checkpoint.pt``.
+
+    ``stop_at`` ends this call after that step (as a kill would), for time-sliced jobs and tests.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.pt"
     model.to(device)
@@ -85,7 +88,7 @@ def train(
                TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[tps]:,.0f} tok/s"), TimeRemainingColumn())
     with Progress(*columns, disable=not progress, transient=True) as bar:
         task = bar.add_task("train", total=total_steps, completed=step, loss=float("nan"), tps=0.0)
-        while step < total_steps:
+        while step < min(total_steps, stop_at or total_steps):
             started = time.perf_counter()
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)
@@ -111,7 +114,7 @@ def train(
                 row["val_loss"] = val_loss(model)
             curve.append(row)
             bar.update(task, advance=1, loss=loss_value, tps=tokens_per_step / elapsed)
-            if step % cfg.checkpoint_every == 0 or step == total_steps:
+            if step % cfg.checkpoint_every == 0 or step in (total_steps, stop_at):
                 _save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                   "curve": curve, "wall_s": wall, "rng": torch.get_rng_state()})
     vals = [r["val_loss"] for r in curve if r["val_loss"] is not None]
