@@ -34,7 +34,8 @@ class MinhashDedupParams(DedupParams):
     bands: int | None = Field(None, ge=1, description="LSH bands; default: chosen with rows to minimize error at threshold.")
     rows: int | None = Field(None, ge=1, description="Rows per band (set together with bands).")
     hash: HashName = Field("words64", description="words64 (fast) or sha1 (datasketch's default hash function).")
-    verify: bool = Field(False, description="Compute the true Jaccard of candidate pairs and drop false positives.")
+    fn_weight: float = Field(0.8, gt=0, lt=1, description="Weight of false negatives (1 - this for false positives) when choosing bands/rows; favours recall, verify restores precision.")
+    verify: bool = Field(True, description="Compute the true Jaccard of candidate pairs and drop false positives (false: LSH candidates only).")
     normalization: Normalization = Field(default_factory=Normalization, description="Normalization before shingling.")
 
     def band_shape(self) -> tuple[int, int]:
@@ -44,7 +45,7 @@ class MinhashDedupParams(DedupParams):
             if self.bands * self.rows > self.num_perm:
                 raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
             return self.bands, self.rows
-        return optimal_bands(self.threshold, self.num_perm)
+        return optimal_bands(self.threshold, self.num_perm, 1 - self.fn_weight, self.fn_weight)
 
 
 def signature_part(batch: pl.DataFrame, params: MinhashDedupParams) -> pl.DataFrame:
