@@ -116,6 +116,9 @@ def _register_subcommands() -> None:
     from curate.cli_mix import mix_app
 
     app.add_typer(mix_app, name="mix")
+    from curate.cli_quality import quality_app
+
+    app.add_typer(quality_app, name="quality")
 
 
 _register_subcommands()

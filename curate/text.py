@@ -110,6 +110,20 @@ def lines(text: str) -> list[str]:
     return text.splitlines()
 
 
+LINE_BREAK_PATTERN = r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
+
+
+def lines_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`lines` (a list[str] column); it may add one trailing empty line, which callers
+    that skip blank lines never see."""
+    return expr.str.replace_all(LINE_BREAK_PATTERN, "\n").str.split("\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Paragraphs: the stripped, non-empty blocks between blank lines (``\\n\\s*\\n``)."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
 def join_words(parts: Iterable[str]) -> str:
     """Join word tokens into the canonical shingle string (one space between words)."""
     return " ".join(parts)

@@ -1,136 +1,89 @@
-"""Gopher quality and repetition rules (Rae et al. 2021, "Scaling Language Models: Methods, Analysis &
-Insights from Training Gopher", Appendix A.1.1, Table A1), with their published thresholds.
+"""Gopher quality rules (Rae et al. 2021, "Scaling Language Models: Methods, Analysis & Insights from
+Training Gopher", Appendix A.1.1 and Table A1), with their published thresholds.
 
-Quality: 50 <= words <= 100,000; mean word length in [3, 10]; symbol ('#' and '...') to word ratio
-<= 0.1; <= 90% of lines start with a bullet; <= 30% of lines end with an ellipsis; >= 80% of words
-contain an alphabetic character; >= 2 of the English stop words {the, be, to, of, and, that, have, with}
-(language-specific: applied to documents whose detected language is English; null otherwise).
-Repetition: duplicate lines <= 30% of lines and <= 20% of characters; duplicate paragraphs <= 30% and
-<= 20% of characters; the most frequent 2/3/4-gram covers <= 20/18/16% of characters; characters
-inside duplicated 5..10-grams <= 15/14/13/12/11/10%.
+Signals (words follow :mod:`curate.text`; lines are the non-blank, stripped lines):
+
+- ``gopher_word_count``: words; kept when 50 <= words <= 100,000;
+- ``gopher_mean_word_length``: mean characters per word; kept in [3, 10];
+- ``gopher_symbol_word_ratio``: ('#' + '...' / '…' occurrences) / words; kept <= 0.1;
+- ``gopher_bullet_line_frac``: lines starting with a bullet (•, -, *, ...); kept <= 0.9;
+- ``gopher_ellipsis_line_frac``: lines ending with '...' or '…'; kept <= 0.3;
+- ``gopher_alpha_word_frac``: words containing an alphabetic character; kept >= 0.8;
+- ``gopher_stop_words``: how many distinct words of the document's language's stop-word list occur;
+  kept >= 2. Language-specific: the English list is Gopher's (the, be, to, of, and, that, have, with);
+  other languages use comparable function-word lists in ``curate/resources/stopwords/<lang>.txt``; for a
+  language without a list (or ``und``) the signal is null and the rule is not applied.
 """
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
-
 import polars as pl
 
-from curate.rules import Rule
-from curate.text import WORD_PATTERN, gram_keys
+from curate.rules import Rule, per_doc, stop_words
+from curate.text import WORD_PATTERN
 
-STOP_WORDS = {"en": frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})}
-BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "*", "-", "–", "‣", "⁃")
 BULLET_PREFIX = r"^[•●○■□▪▫*\-–‣⁃]"
-_ALPHA = re.compile(r"[^\W\d_]")
+ELLIPSIS = r"(\.\.\.|…)"
 
-QUALITY_RULES = (
-    Rule("gopher_word_count_min", "gopher_n_words", "min", 50),
-    Rule("gopher_word_count_max", "gopher_n_words", "max", 100_000),
-    Rule("gopher_mean_word_length_min", "gopher_mean_word_length", "min", 3),
-    Rule("gopher_mean_word_length_max", "gopher_mean_word_length", "max", 10),
-    Rule("gopher_symbol_word_ratio", "gopher_symbol_word_ratio", "max", 0.1),
-    Rule("gopher_bullet_lines", "gopher_bullet_line_frac", "max", 0.9),
-    Rule("gopher_ellipsis_lines", "gopher_ellipsis_line_frac", "max", 0.3),
-    Rule("gopher_alpha_words", "gopher_alpha_word_frac", "min", 0.8),
-    Rule("gopher_stop_words", "gopher_stop_words", "min", 2),
+RULES = (
+    Rule("gopher_word_count_min", "min", 50),
+    Rule("gopher_word_count_max", "max", 100_000),
+    Rule("gopher_mean_word_length_min", "min", 3),
+    Rule("gopher_mean_word_length_max", "max", 10),
+    Rule("gopher_symbol_word_ratio", "max", 0.1),
+    Rule("gopher_bullet_line_frac", "max", 0.9),
+    Rule("gopher_ellipsis_line_frac", "max", 0.3),
+    Rule("gopher_alpha_word_frac", "min", 0.8),
+    Rule("gopher_stop_words", "min", 2),
 )
-REPETITION_RULES = (
-    Rule("gopher_dup_line_frac", "gopher_dup_line_frac", "max", 0.3),
-    Rule("gopher_dup_para_frac", "gopher_dup_para_frac", "max", 0.3),
-    Rule("gopher_dup_line_char_frac", "gopher_dup_line_char_frac", "max", 0.2),
-    Rule("gopher_dup_para_char_frac", "gopher_dup_para_char_frac", "max", 0.2),
-    *(Rule(f"gopher_top_{n}gram_char_frac", f"gopher_top_{n}gram_char_frac", "max", t) for n, t in ((2, 0.2), (3, 0.18), (4, 0.16))),
-    *(Rule(f"gopher_dup_{n}gram_char_frac", f"gopher_dup_{n}gram_char_frac", "max", t)
-      for n, t in ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))),
-)
+SIGNALS = tuple(dict.fromkeys(r.signal for r in RULES))
 
 
-def word_frame(texts: pl.Series) -> pl.DataFrame:
-    """Per document: its words (the shared definition), their lengths and 64-bit hashes, vectorized."""
-    frame = pl.DataFrame({"words": texts.str.extract_all(WORD_PATTERN)})
-    return frame.with_columns(
-        pl.col("words").list.eval(pl.element().str.len_chars()).alias("lens"),
-        pl.col("words").list.eval(pl.element().hash(seed=0)).alias("hashes"),
+def word_table(texts: pl.Series) -> pl.DataFrame:
+    """One row per word: ``doc`` (row index in the batch) and ``word``, in order."""
+    frame = pl.DataFrame({"doc": pl.int_range(texts.len(), eager=True, dtype=pl.UInt32), "word": texts.str.extract_all(WORD_PATTERN)})
+    return frame.explode("word").drop_nulls("word")
+
+
+def stop_word_counts(words: pl.DataFrame, langs: pl.Series) -> pl.Series:
+    """Distinct stop words of each document's language present in it; null where no list exists."""
+    lists = stop_words()
+    table = pl.DataFrame(
+        [(lang, w) for lang, ws in sorted(lists.items()) for w in sorted(ws)], schema={"lang": pl.String, "word": pl.String}, orient="row"
     )
-
-
-def quality_frame(texts: pl.Series, words: pl.DataFrame, langs: list[str | None]) -> pl.DataFrame:
-    """Gopher quality signals for a batch (vectorized with polars)."""
-    lines = texts.str.split("\n").list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
-    n_lines = lines.list.len().clip(1, None)
-    n = words["words"].list.len()
-    lower = words["words"].list.eval(pl.element().str.to_lowercase())
-    stop = pl.Series(list(STOP_WORDS["en"]))
-    has_list = pl.Series([lang in STOP_WORDS for lang in langs], dtype=pl.Boolean)
-    frame = pl.DataFrame({"t": texts, "lines": lines, "n_lines": n_lines, "n": n, "lens": words["lens"], "w": words["words"], "lower": lower, "has": has_list})
-    safe_n = pl.col("n").clip(1, None)
-    return frame.select(
-        pl.col("n").cast(pl.Float64).alias("gopher_n_words"),
-        (pl.col("lens").list.sum() / safe_n).fill_nan(0.0).cast(pl.Float64).alias("gopher_mean_word_length"),
-        ((pl.col("t").str.count_matches("#") + pl.col("t").str.count_matches(r"\.\.\.|…")) / safe_n).cast(pl.Float64).alias("gopher_symbol_word_ratio"),
-        (pl.col("lines").list.eval(pl.element().str.starts_with(BULLET_PREFIX)).list.sum() / pl.col("n_lines")).cast(pl.Float64).alias("gopher_bullet_line_frac"),
-        (pl.col("lines").list.eval(pl.element().str.contains(r"(\.\.\.|…)$")).list.sum() / pl.col("n_lines")).cast(pl.Float64).alias("gopher_ellipsis_line_frac"),
-        (pl.col("w").list.eval(pl.element().str.contains(r"[^\W\d_]")).list.sum() / safe_n).cast(pl.Float64).alias("gopher_alpha_word_frac"),
-        pl.when(pl.col("has")).then(pl.col("lower").list.set_intersection(stop.implode()).list.len()).otherwise(None).cast(pl.Float64).alias("gopher_stop_words"),
+    doc_lang = pl.DataFrame({"doc": pl.int_range(langs.len(), eager=True, dtype=pl.UInt32), "lang": langs.cast(pl.String)})
+    hits = (
+        words.with_columns(pl.col("word").str.to_lowercase())
+        .join(doc_lang, on="doc")
+        .join(table, on=["lang", "word"], how="semi")
     )
+    counts = per_doc(langs.len(), hits, [pl.col("word").n_unique().alias("n")])["n"]
+    return pl.Series("gopher_stop_words", counts).set(~langs.is_in(list(lists)).fill_null(False), None)
 
 
-def _dup_fracs(items: list[str]) -> tuple[float, float]:
-    """(fraction of items that repeat an earlier one, fraction of characters in those repeats)."""
-    if not items:
-        return 0.0, 0.0
-    seen: set[str] = set()
-    dup = dup_chars = 0
-    for item in items:
-        if item in seen:
-            dup += 1
-            dup_chars += len(item)
-        seen.add(item)
-    total_chars = sum(map(len, items))
-    return dup / len(items), dup_chars / total_chars if total_chars else 0.0
+def signals(texts: pl.Series, words: pl.DataFrame, lines: pl.DataFrame, langs: pl.Series) -> pl.DataFrame:
+    """Gopher quality signals for a batch, vectorized (``words``/``lines`` from the shared tables)."""
+    n = texts.len()
+    word_stats = per_doc(n, words, [
+        pl.len().alias("n"),
+        pl.col("word").str.len_chars().sum().alias("chars"),
+        pl.col("word").str.contains(r"[^\W\d_]").sum().alias("alpha"),
+    ])
+    line_stats = per_doc(n, lines, [
+        pl.len().alias("lines"),
+        pl.col("line").str.contains(BULLET_PREFIX).sum().alias("bullets"),
+        pl.col("line").str.contains(ELLIPSIS + "$").sum().alias("ellipses"),
+    ])
+    symbols = texts.str.count_matches("#") + texts.str.count_matches(ELLIPSIS)
+    safe_n = word_stats["n"].clip(1, None)
+    safe_lines = line_stats["lines"].clip(1, None)
+    return pl.DataFrame({
+        "gopher_word_count": word_stats["n"],
+        "gopher_mean_word_length": word_stats["chars"] / safe_n,
+        "gopher_symbol_word_ratio": symbols.cast(pl.Float64) / safe_n,
+        "gopher_bullet_line_frac": line_stats["bullets"] / safe_lines,
+        "gopher_ellipsis_line_frac": line_stats["ellipses"] / safe_lines,
+        "gopher_alpha_word_frac": word_stats["alpha"] / safe_n,
+        "gopher_stop_words": stop_word_counts(words, langs).cast(pl.Float64),
+    })
 
-
-def _top_ngram_char_frac(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
-    """Characters covered by the most frequent n-gram (count x its length) over all word characters."""
-    if len(ids) < n or not total:
-        return 0.0
-    keys = gram_keys(ids, n)
-    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    best = int(np.argmax(counts))
-    if counts[best] < 2:
-        return 0.0
-    return float(counts[best] * lens[first[best] : first[best] + n].sum() / total)
-
-
-def _dup_ngram_char_frac(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
-    """Characters of words covered by n-grams occurring more than once (each word counted once)."""
-    if len(ids) < n or not total:
-        return 0.0
-    keys = gram_keys(ids, n)
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    starts = np.nonzero(counts[inverse] > 1)[0]
-    covered = np.zeros(len(ids), dtype=bool)
-    for j in range(n):
-        covered[starts + j] = True
-    return float(lens[covered].sum() / total)
-
-
-def repetition_signals(text: str, ids: np.ndarray, lens: np.ndarray) -> dict[str, float | None]:
-    """Gopher repetition signals of one document, given its word hashes and lengths."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    total = int(lens.sum())
-    line_frac, line_chars = _dup_fracs(lines)
-    para_frac, para_chars = _dup_fracs(paras)
-    out: dict[str, float | None] = {
-        "gopher_dup_line_frac": line_frac, "gopher_dup_line_char_frac": line_chars,
-        "gopher_dup_para_frac": para_frac, "gopher_dup_para_char_frac": para_chars,
-    }
-    for n in (2, 3, 4):
-        out[f"gopher_top_{n}gram_char_frac"] = _top_ngram_char_frac(ids, lens, n, total)
-    for n in range(5, 11):
-        out[f"gopher_dup_{n}gram_char_frac"] = _dup_ngram_char_frac(ids, lens, n, total)
-    return out

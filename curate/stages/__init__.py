@@ -11,6 +11,7 @@ from curate.stages.exact_dedup import ExactDedup
 from curate.stages.langid import Langid
 from curate.stages.length_filter import LengthFilter
 from curate.stages.minhash_dedup import MinhashDedup
+from curate.stages.quality_model import QualityModel
 from curate.stages.quality_rules import QualityRules
 from curate.stages.topics import Topics
 
@@ -20,6 +21,7 @@ STAGES: tuple[type[Stage], ...] = (
     MinhashDedup,
     Langid,
     QualityRules,
+    QualityModel,
     Topics,
     Diversity,
 )

@@ -1,22 +1,30 @@
-"""langid: language and script of each document with fastText ``lid.176`` (Joulin et al. 2016).
+"""langid: language and script of each document with fastText ``lid.176`` (Joulin et al. 2016,
+"Bag of Tricks for Efficient Text Classification"; the model of "FastText.zip", 2016).
 
 What fastText does not handle, and how we do:
 
-- newlines: fastText predicts one line at a time, so newlines are replaced by spaces first;
-- long documents: we predict on a bounded prefix (``max_chars``, default 2,000 characters). The
-  prediction averages word vectors, so it settles within a few hundred words and the cost stays
-  constant per document; chunk-and-vote would cost time linear in length for no accuracy gain on
-  single-language text, and mixed text is measured separately (next point);
-- mixed languages: up to ``line_sample`` non-trivial lines, evenly spread over the prefix, are
-  predicted one by one; ``lang_mix`` holds the fraction of sampled lines per language;
-- very short or empty text (fewer than ``min_chars`` letters): ``und`` with score 0.
+- newlines: fastText predicts one line at a time (a newline ends the input), so line breaks and tabs
+  become spaces first; ``clean_for_fasttext`` is the exact string the model sees;
+- long documents: the label is predicted on a bounded prefix (``max_chars``, default 2,000 characters).
+  The prediction averages word and character n-gram vectors, so it settles within a few hundred words;
+  a prefix keeps the cost per document constant, whereas chunk-and-vote costs time linear in length
+  for no gain on single-language text. Mixed text is measured separately (below);
+- very short or empty text (fewer than ``min_letters`` letters in the first 500 characters): ``und``
+  with score 0;
+- mixed languages: for documents whose top score is below ``mix_below`` (confident documents are
+  single-language, and skipping them keeps the stage near raw fastText speed), up to ``line_sample``
+  lines of at least ``2 * min_letters`` characters, evenly spread over the prefix, are predicted one by
+  one (each cut to ``line_chars``; lines with fewer than ``min_letters`` letters are skipped);
+  ``lang_mix`` holds ``code:fraction`` of those lines, null when not measured.
 
-Columns: ``lang`` (ISO code), ``lang_score`` (probability), ``lang_top`` (top-k ``code:prob``),
-``script`` (dominant Unicode script of letters), ``lang_mix`` (``code:fraction`` of sampled lines).
+Columns: ``lang`` (ISO 639 code from ``__label__xx``), ``lang_score`` (top probability), ``lang_top``
+(top-k ``code:prob``), ``script`` (Unicode script with most letters in the first 500 characters, ''
+when none), ``lang_mix``. Batched: one ``predict`` call per batch; the model loads once per worker (``setup``).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -26,16 +34,39 @@ from pydantic import Field
 from curate.lid_model import ensure_lid_model
 from curate.stage import DROP_REASON, MapStage, StageParams
 
-SCRIPTS = ("Latin", "Cyrillic", "Greek", "Arabic", "Hebrew", "Han", "Hiragana", "Katakana", "Hangul", "Devanagari", "Thai", "Georgian", "Armenian")
+SCRIPT_RANGES = {  # name -> code point ranges (inclusive) of its letters
+    "Latin": [(0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F), (0x1E00, 0x1EFF)],
+    "Greek": [(0x370, 0x3FF), (0x1F00, 0x1FFF)], "Cyrillic": [(0x400, 0x52F)], "Armenian": [(0x530, 0x58F)],
+    "Hebrew": [(0x590, 0x5FF)], "Arabic": [(0x600, 0x6FF), (0x750, 0x77F)], "Devanagari": [(0x900, 0x97F)],
+    "Bengali": [(0x980, 0x9FF)], "Tamil": [(0xB80, 0xBFF)], "Thai": [(0xE00, 0xE7F)], "Georgian": [(0x10A0, 0x10FF)],
+    "Hangul": [(0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF)], "Hiragana": [(0x3040, 0x309F)],
+    "Katakana": [(0x30A0, 0x30FF)], "Han": [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF)],
+}
+SCRIPTS = ("", *SCRIPT_RANGES)
+_TABLE_SIZE = 0x30000
+SCRIPT_CHARS = 500  # letters and script are counted on this much of the prefix
+
+
+@cache
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point below U+30000: is it a letter (``str.isalpha``), and its script index (0: other)."""
+    letter = np.array([chr(i).isalpha() for i in range(_TABLE_SIZE)], dtype=bool)
+    script = np.zeros(_TABLE_SIZE, dtype=np.uint8)
+    for index, name in enumerate(SCRIPTS[1:], start=1):
+        for lo, hi in SCRIPT_RANGES[name]:
+            script[lo : hi + 1] = np.where(letter[lo : hi + 1], index, 0)
+    return letter, script
 
 
 class LangidParams(StageParams):
     stage: Literal["langid"] = "langid"
     model_path: str | None = Field(None, description="Your own lid.176.bin/.ftz (default: MIXLAB_LID_MODEL, then the cached lid.176.ftz).")
     top_k: int = Field(3, ge=1, le=10, description="Languages kept in lang_top.")
-    max_chars: int = Field(2000, ge=50, description="Prefix length the document label is predicted on.")
-    min_chars: int = Field(10, ge=0, description="Fewer letters than this: lang = und.")
-    line_sample: int = Field(8, ge=0, description="Lines predicted separately for lang_mix (0: off).")
+    max_chars: int = Field(2000, ge=50, description="Prefix length (characters) the document label is predicted on.")
+    min_letters: int = Field(10, ge=0, description="Fewer letters than this in the prefix: lang = und.")
+    mix_below: float = Field(0.8, ge=0, le=1.01, description="Measure lang_mix only for documents whose lang_score is below this.")
+    line_sample: int = Field(4, ge=0, description="Lines predicted separately for lang_mix (0: off).")
+    line_chars: int = Field(120, ge=10, description="Each sampled line is cut to this many characters.")
     keep_langs: list[str] | None = Field(None, description="Keep only these languages (ISO codes); None keeps all.")
     min_score: float = Field(0.0, ge=0, le=1, description="Drop documents whose lang_score is below this.")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-language minimum scores, overriding min_score.")
@@ -43,21 +74,27 @@ class LangidParams(StageParams):
 
 def clean_for_fasttext(texts: pl.Series, max_chars: int) -> pl.Series:
     """The exact string fastText sees: the prefix with line breaks (and tabs) turned into spaces."""
-    return texts.str.slice(0, max_chars).str.replace_all(r"[\r\n\t\v\f\u2028\u2029]+", " ").str.strip_chars()
+    return texts.str.slice(0, max_chars).str.replace_all(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+", " ").str.strip_chars()
 
 
-def dominant_script(prefixes: pl.Series) -> pl.Series:
-    """Unicode script with the most letters in each prefix ('' when it has none)."""
-    frame = prefixes.alias("t").to_frame()
-    counts = frame.select([pl.col("t").str.count_matches(rf"\p{{{s}}}").alias(s) for s in SCRIPTS]).to_numpy()
-    best = counts.argmax(axis=1)
-    names = np.array(SCRIPTS)[best]
-    return pl.Series("script", np.where(counts.max(axis=1) > 0, names, ""), dtype=pl.String)
+def letters_and_script(cleaned: list[str], lengths: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Letters per string and the script with most letters, vectorized over code points."""
+    letter, script = _tables()
+    cps = np.frombuffer("".join(cleaned).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    doc = np.repeat(np.arange(len(cleaned)), lengths)
+    inside = cps < _TABLE_SIZE
+    cps_in = np.where(inside, cps, 0)
+    is_letter = letter[cps_in] & inside
+    n_letters = np.bincount(doc[is_letter], minlength=len(cleaned))
+    counts = np.bincount(doc * len(SCRIPTS) + script[cps_in], minlength=len(cleaned) * len(SCRIPTS))
+    counts = counts.reshape(len(cleaned), len(SCRIPTS))[:, 1:]
+    names = np.array(SCRIPTS[1:])[counts.argmax(axis=1)] if len(cleaned) else np.array([], dtype=str)
+    return n_letters, np.where(counts.max(axis=1, initial=0) > 0, names, "").tolist()
 
 
 class Langid(MapStage):
     name = "langid"
-    version = "1"
+    version = "2"
     Params = LangidParams
     schema = {"lang": pl.String, "lang_score": pl.Float64, "lang_top": pl.String, "script": pl.String, "lang_mix": pl.String}
     reasons = ("langid.language_not_kept", "langid.low_score")
@@ -65,55 +102,70 @@ class Langid(MapStage):
     def setup(self) -> None:
         import fasttext
 
-        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load-time warning
+        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load-time deprecation warning
         self.model = fasttext.load_model(str(ensure_lid_model(self.params.model_path)))  # type: ignore[attr-defined]
+        _tables()
 
-    def _predict(self, texts: list[str], k: int) -> tuple[list[list[str]], list[np.ndarray]]:
+    def predict(self, texts: list[str], k: int) -> tuple[list[list[str]], list[np.ndarray]]:
+        """Batched fastText prediction; labels as ISO codes (``__label__de`` -> ``de``)."""
         labels, probs = self.model.predict(texts, k=k)
         return [[label[9:] for label in row] for row in labels], probs
 
     def apply(self, batch: pl.DataFrame) -> pl.DataFrame:
         p: LangidParams = self.params  # type: ignore[assignment]
-        cleaned = clean_for_fasttext(batch["text"], p.max_chars)
-        letters = cleaned.str.count_matches(r"\p{L}").to_numpy()
-        short = letters < p.min_chars
-        labels, probs = self._predict([t if t else " " for t in cleaned.to_list()], p.top_k)
-        lang = ["und" if s else row[0] for s, row in zip(short, labels, strict=True)]
-        score = [0.0 if s else float(min(pr[0], 1.0)) for s, pr in zip(short, probs, strict=True)]
-        top = ["" if s else ",".join(f"{la}:{min(pr, 1.0):.3f}" for la, pr in zip(row, prs, strict=True))
-               for s, row, prs in zip(short, labels, probs, strict=True)]
+        cleaned_s = clean_for_fasttext(batch["text"], p.max_chars)
+        cleaned = cleaned_s.to_list()
+        head = cleaned_s.str.slice(0, SCRIPT_CHARS)
+        n_letters, scripts = letters_and_script(head.to_list(), head.str.len_chars().to_numpy())
+        short = n_letters < p.min_letters
+        labels, probs = self.predict([c for c, s in zip(cleaned, short, strict=True) if not s], p.top_k)
+        rows = iter(zip(labels, probs, strict=True))
+        lang, score, top = [], [], []
+        for s in short:
+            row, prs = ([], []) if s else next(rows)
+            lang.append(row[0] if row else "und")
+            score.append(min(float(prs[0]), 1.0) if row else 0.0)
+            top.append(",".join(f"{la}:{min(float(x), 1.0):.3f}" for la, x in zip(row, prs, strict=True)) or None)
+        mixed = [not s and sc < p.mix_below for s, sc in zip(short, score, strict=True)]
         out = batch.select("doc_id").with_columns(
             pl.Series("lang", lang, dtype=pl.String),
             pl.Series("lang_score", score, dtype=pl.Float64),
             pl.Series("lang_top", top, dtype=pl.String),
-            dominant_script(batch["text"].str.slice(0, p.max_chars)),
-            pl.Series("lang_mix", self._line_mix(batch["text"], p), dtype=pl.String),
+            pl.Series("script", scripts, dtype=pl.String),
+            pl.Series("lang_mix", self._line_mix(batch["text"], mixed, p), dtype=pl.String),
         )
         return out.with_columns(self._reason(p).alias(DROP_REASON))
 
-    def _line_mix(self, texts: pl.Series, p: LangidParams) -> list[str]:
-        """``code:fraction`` over up to ``line_sample`` evenly spread lines of each prefix."""
-        if p.line_sample == 0:
-            return [""] * texts.len()
-        per_doc: list[list[str]] = []
-        for text in texts.str.slice(0, p.max_chars).to_list():
-            lines = [ln.strip() for ln in text.splitlines() if sum(c.isalpha() for c in ln) >= p.min_chars]
+    def _line_mix(self, texts: pl.Series, wanted: list[bool], p: LangidParams) -> list[str | None]:
+        """``code:fraction`` over up to ``line_sample`` evenly spread lines of each wanted document."""
+        if p.line_sample == 0 or not any(wanted):
+            return [None] * texts.len()
+        per_doc: list[list[str] | None] = []
+        for text, want in zip(texts.str.slice(0, p.max_chars).to_list(), wanted, strict=True):
+            if not want:
+                per_doc.append(None)
+                continue
+            lines = [ln for ln in map(str.strip, text.splitlines()) if len(ln) >= 2 * p.min_letters]
             step = max(1, len(lines) // p.line_sample)
-            per_doc.append(lines[::step][: p.line_sample])
-        flat = [ln for lines in per_doc for ln in lines]
-        labels = self._predict(flat, 1)[0] if flat else []
-        mixes, pos = [], 0
+            picked = [ln[: p.line_chars] for ln in lines[::step][: p.line_sample]]
+            picked = [ln for ln in picked if sum(c.isalpha() for c in ln) >= p.min_letters]
+            per_doc.append(picked if len(picked) >= 2 else None)
+        flat = [ln for lines in per_doc if lines for ln in lines]
+        labels = iter(self.predict(flat, 1)[0] if flat else [])
+        mixes: list[str | None] = []
         for lines in per_doc:
-            langs = [row[0] for row in labels[pos : pos + len(lines)]]
-            pos += len(lines)
-            counts = {la: langs.count(la) for la in sorted(set(langs))}
-            mixes.append(",".join(f"{la}:{n / len(langs):.2f}" for la, n in sorted(counts.items(), key=lambda kv: -kv[1])))
+            if not lines:
+                mixes.append(None)
+                continue
+            langs = [next(labels)[0] for _ in lines]
+            counts = sorted(((la, langs.count(la)) for la in set(langs)), key=lambda kv: (-kv[1], kv[0]))
+            mixes.append(",".join(f"{la}:{n / len(langs):.2f}" for la, n in counts))
         return mixes
 
     def _reason(self, p: LangidParams) -> pl.Expr:
         reason = pl.lit(None, dtype=pl.String)
         if p.thresholds or p.min_score > 0:
-            floor = pl.col("lang").replace_strict(p.thresholds, default=p.min_score, return_dtype=pl.Float64) if p.thresholds else pl.lit(p.min_score)
+            floor = pl.col("lang").replace_strict(p.thresholds, default=p.min_score, return_dtype=pl.Float64)
             reason = pl.when(pl.col("lang_score") < floor).then(pl.lit("langid.low_score")).otherwise(reason)
         if p.keep_langs is not None:
             reason = pl.when(~pl.col("lang").is_in(p.keep_langs)).then(pl.lit("langid.language_not_kept")).otherwise(reason)

@@ -1,44 +1,50 @@
 """quality_rules: Gopher quality, Gopher repetition, C4 and FineWeb rules as signals plus thresholds.
 
-Every signal of the enabled rule sets becomes a column (see curate/rules/ for the definitions and the
-papers they follow); each rule is a threshold on one signal, and a document failing rules is dropped
-with the first failing rule's name (``quality_rules.<rule>``). Thresholds default to the published
-values and can be overridden per rule (``thresholds: {gopher_stop_words: 1}``). Language-specific
-rules (Gopher's stop words) read the ``lang`` column from ``langid`` when it ran (else assume
-``assume_lang``) and are not applied (null signal) to languages without a published list.
+Every signal of every rule set becomes a column (definitions, references and published thresholds in
+``curate/rules/``); each rule is a threshold on one signal. ``quality_failed`` lists every enabled rule
+a document fails (comma-separated, in rule order), and a document failing any is dropped with the first
+one's name (``quality_rules.<rule>``). Thresholds default to the published values; the resolved
+thresholds of all rules are part of the params (so ``stages.params`` records them for the reports).
+
+Language: the stop-word rule is language-specific. The stage reads the ``lang`` column when ``langid``
+ran earlier (an optional need, so the stage also runs without it) and otherwise assumes
+``assume_lang``; languages without a stop-word list (and ``und``) get a null signal: rule not applied.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 import polars as pl
 from pydantic import Field, field_validator
 
-from curate.rules import Rule, c4, fineweb, gopher
+from curate.rules import Rule, c4, fineweb, gopher, gopher_repetition, line_table
 from curate.stage import DROP_REASON, MapStage, StageParams
 
 RuleSet = Literal["gopher_quality", "gopher_repetition", "c4", "fineweb"]
 RULE_SETS: dict[str, tuple[Rule, ...]] = {
-    "gopher_quality": gopher.QUALITY_RULES,
-    "gopher_repetition": gopher.REPETITION_RULES,
+    "gopher_quality": gopher.RULES,
+    "gopher_repetition": gopher_repetition.RULES,
     "c4": c4.RULES,
     "fineweb": fineweb.RULES,
 }
 ALL_RULES = {r.name: r for rules in RULE_SETS.values() for r in rules}
-_EMPTY = np.zeros(0, dtype=np.uint64)
-SIGNALS = tuple(dict.fromkeys([
-    *gopher.quality_frame(pl.Series([""]), gopher.word_frame(pl.Series([""])), ["en"]).columns,
-    *gopher.repetition_signals("", _EMPTY, _EMPTY), *c4.signals(""), *fineweb.signals("", 0)]))
+SIGNALS = (*gopher.SIGNALS, *gopher_repetition.SIGNALS, *c4.SIGNALS, *fineweb.SIGNALS)
+FAILED = "quality_failed"
 
 
 class QualityRulesParams(StageParams):
     stage: Literal["quality_rules"] = "quality_rules"
-    rule_sets: list[RuleSet] = Field(["gopher_quality", "gopher_repetition", "fineweb"], description="Rule sets whose thresholds drop documents (signals of all sets are always computed).")
-    thresholds: dict[str, float] = Field(default_factory=dict, description="Override a rule's published threshold, by rule name.")
+    rule_sets: list[RuleSet] = Field(
+        ["gopher_quality", "gopher_repetition", "fineweb"],
+        description="Rule sets whose thresholds drop documents (signals of all sets are always computed).",
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, validate_default=True,
+        description="Override a rule's published threshold, by rule name (resolved to all rules).",
+    )
     disabled_rules: list[str] = Field(default_factory=list, description="Rules (by name) that never drop.")
-    assume_lang: str = Field("en", description="Language assumed when no langid column exists.")
+    assume_lang: str = Field("en", description="Language for the stop-word rule when no langid `lang` column exists.")
 
     @field_validator("thresholds", "disabled_rules")
     @classmethod
@@ -46,36 +52,46 @@ class QualityRulesParams(StageParams):
         unknown = sorted(set(value) - set(ALL_RULES))
         if unknown:
             raise ValueError(f"unknown rules {unknown}; known: {sorted(ALL_RULES)}")
+        if isinstance(value, dict):
+            return {name: float(value.get(name, rule.threshold)) for name, rule in ALL_RULES.items()}
         return value
 
 
-def batch_signals(texts: pl.Series, langs: list[str | None]) -> pl.DataFrame:
-    """Every signal of every rule set for a batch: word-level ones vectorized, line/n-gram ones per document."""
-    words = gopher.word_frame(texts)
-    quality = gopher.quality_frame(texts, words, langs)
-    rows = []
-    for text, hashes, lens in zip(texts.to_list(), words["hashes"].to_list(), words["lens"].to_list(), strict=True):
-        ids, lengths = np.asarray(hashes, dtype=np.uint64), np.asarray(lens, dtype=np.int64)
-        rows.append({**gopher.repetition_signals(text, ids, lengths), **c4.signals(text), **fineweb.signals(text, len(ids))})
-    rest = pl.DataFrame(rows, schema={s: pl.Float64 for s in SIGNALS if s not in quality.columns})
-    return pl.concat([quality, rest], how="horizontal").select(SIGNALS)
+def batch_signals(texts: pl.Series, langs: pl.Series | list[str | None]) -> pl.DataFrame:
+    """Every signal of every rule set for a batch, vectorized over the batch's words and lines."""
+    langs = pl.Series("lang", langs, dtype=pl.String)
+    words = gopher.word_table(texts)
+    lines = line_table(texts)
+    quality = gopher.signals(texts, words, lines, langs)
+    return pl.concat([
+        quality,
+        gopher_repetition.signals(texts, words, lines),
+        c4.signals(texts, lines),
+        fineweb.signals(texts, lines, quality["gopher_word_count"]),
+    ], how="horizontal").select(SIGNALS)
 
 
 class QualityRules(MapStage):
     name = "quality_rules"
-    version = "1"
+    version = "2"
     Params = QualityRulesParams
     optional_needs = ("lang",)
-    schema = {s: pl.Float64 for s in SIGNALS}
+    schema = {**{s: pl.Float64 for s in SIGNALS}, FAILED: pl.String}
     reasons = tuple(f"quality_rules.{name}" for name in ALL_RULES)
+
+    def active_rules(self) -> list[Rule]:
+        p: QualityRulesParams = self.params  # type: ignore[assignment]
+        return [r for s in p.rule_sets for r in RULE_SETS[s] if r.name not in p.disabled_rules]
 
     def apply(self, batch: pl.DataFrame) -> pl.DataFrame:
         p: QualityRulesParams = self.params  # type: ignore[assignment]
-        langs = batch["lang"].to_list() if "lang" in batch.columns else [p.assume_lang] * batch.height
+        langs = batch["lang"] if "lang" in batch.columns else pl.Series([p.assume_lang] * batch.height)
         signals = batch_signals(batch["text"], langs)
-        reason = pl.lit(None, dtype=pl.String)
-        for rule in reversed([r for s in p.rule_sets for r in RULE_SETS[s] if r.name not in p.disabled_rules]):
-            t = p.thresholds.get(rule.name, rule.threshold)
-            fails = pl.col(rule.signal) < t if rule.bound == "min" else pl.col(rule.signal) > t
-            reason = pl.when(fails.fill_null(False)).then(pl.lit(f"quality_rules.{rule.name}")).otherwise(reason)
-        return pl.concat([batch.select("doc_id"), signals], how="horizontal").with_columns(reason.alias(DROP_REASON))
+        rules = self.active_rules()
+        failed = [pl.when(r.fails_expr(p.thresholds.get(r.name, r.threshold))).then(pl.lit(r.name)) for r in rules]
+        failed_expr = pl.concat_list(failed).list.drop_nulls() if failed else pl.lit([], dtype=pl.List(pl.String))
+        out = pl.concat([batch.select("doc_id"), signals], how="horizontal").with_columns(failed_expr.alias(FAILED))
+        return out.with_columns(
+            pl.when(pl.col(FAILED).list.len() > 0).then(pl.col(FAILED).list.join(",")).alias(FAILED),
+            pl.when(pl.col(FAILED).list.len() > 0).then(pl.lit("quality_rules.") + pl.col(FAILED).list.first()).alias(DROP_REASON),
+        )

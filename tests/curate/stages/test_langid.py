@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
-from curate.stages.langid import Langid, LangidParams, clean_for_fasttext
+from curate.stages.langid import Langid, LangidParams, clean_for_fasttext, letters_and_script
 
 EN = "The committee approved the new budget for the public library after a long discussion about opening hours."
 DE = "Der Ausschuss hat den neuen Haushalt für die öffentliche Bibliothek nach einer langen Diskussion genehmigt."
@@ -38,10 +39,36 @@ def test_newlines_do_not_split_the_prediction(stage):
     assert out["lang"][0] == "en" == raw[9:]
 
 
-def test_mixed_document_line_fractions(stage):
-    mixed = "\n".join([EN, DE, EN, DE])
-    out = _run(stage, [mixed])
-    assert out["lang_mix"][0] in ("en:0.50,de:0.50", "de:0.50,en:0.50")
+def test_mixed_document_line_fractions():
+    s = Langid(LangidParams(mix_below=1.01))
+    s.setup()
+    out = _run(s, ["\n".join([EN, DE, EN, DE]), "\n".join([EN, EN, FR, EN]), EN])
+    assert out["lang_mix"].to_list() == ["de:0.50,en:0.50", "en:0.75,fr:0.25", None]  # one line: not measured
+
+
+def test_confident_documents_skip_the_line_mix(stage):
+    out = _run(stage, ["\n".join([EN, EN.replace("budget", "plan")])])
+    assert out["lang_score"][0] >= stage.params.mix_below and out["lang_mix"][0] is None
+
+
+def test_label_equals_raw_fasttext_on_the_cleaned_prefix(stage):
+    texts = [EN * 40 + "\n" + DE * 40, "\n\n" + FR, RU + "\t" + EN]
+    out = _run(stage, texts)
+    raw = stage.model.predict(clean_for_fasttext(pl.Series(texts), stage.params.max_chars).to_list(), k=1)[0]
+    assert out["lang"].to_list() == [r[0][9:] for r in raw]
+    assert out["lang"][0] == "en"  # the prefix decides a long document
+
+
+def test_scripts():
+    cleaned = ["Hello world", "Привет мир", "日本語の文章です", "123 456", "مرحبا بالعالم"]
+    n_letters, scripts = letters_and_script(cleaned, np.array([len(c) for c in cleaned]))
+    assert scripts == ["Latin", "Cyrillic", "Han", "", "Arabic"]
+    assert n_letters.tolist() == [10, 9, 8, 0, 12]
+
+
+def test_empty_batch(stage):
+    out = stage.apply(pl.DataFrame(schema={"doc_id": pl.String, "text": pl.String}))
+    assert out.height == 0 and stage.conform(out).columns == list(stage.output_schema())
 
 
 def test_filters_keep_langs_and_thresholds():

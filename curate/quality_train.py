@@ -1,0 +1,181 @@
+"""Train a fastText quality classifier (as DCLM did: Li et al. 2024, "DataComp-LM", Section 4.4).
+
+Positives (e.g. a reference corpus) and negatives (e.g. a random sample of the raw pool) come from
+files or from SQL over a run's catalog. Both are cleaned the same way as at scoring time
+(:func:`clean_for_model`), split into train and held-out sets per class with a seeded shuffle, and a
+supervised fastText model with word n-grams is trained single-threaded with that seed, so training is
+reproducible byte for byte. The held-out precision, recall (at score 0.5) and ROC AUC are reported and
+saved with the model in ``manifest.json`` (sources, sizes, hyper-parameters, metrics, model SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MODEL_FILE = "model.bin"
+MANIFEST_FILE = "manifest.json"
+POSITIVE, NEGATIVE = "__label__hq", "__label__lq"
+
+
+class TextSource(BaseModel):
+    """Where documents come from: a file (.txt one document per line, .jsonl[.gz] / .parquet with a
+    ``text`` field) or SQL over the run's catalog returning a ``text`` column."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str | None = Field(None, description="File of documents (relative paths: from the working directory).")
+    sql: str | None = Field(None, description="SQL over the catalog returning a `text` column.")
+    limit: int | None = Field(None, ge=1, description="Use at most this many documents (a seeded sample).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "TextSource":
+        if (self.path is None) == (self.sql is None):
+            raise ValueError("give exactly one of path or sql")
+        return self
+
+
+class TrainSpec(BaseModel):
+    """A quality-classifier training job."""
+
+    model_config = ConfigDict(extra="forbid")
+    positives: TextSource = Field(description="High-quality reference documents.")
+    negatives: TextSource = Field(description="Documents to score low (e.g. a random sample of the raw pool).")
+    holdout: float = Field(0.2, gt=0, lt=1, description="Held-out fraction per class for the reported metrics.")
+    seed: int = Field(0, description="Seed of the split, the sampling and fastText.")
+    epoch: int = Field(5, ge=1, description="fastText epochs.")
+    lr: float = Field(0.1, gt=0, description="fastText learning rate.")
+    word_ngrams: int = Field(2, ge=1, le=5, description="fastText word n-grams (DCLM: 2).")
+    dim: int = Field(64, ge=2, description="Embedding dimension.")
+    min_count: int = Field(1, ge=1, description="Minimum word count in the vocabulary.")
+    max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters (train and score).")
+
+
+def clean_for_model(texts: pl.Series, max_chars: int) -> list[str]:
+    """The text the classifier sees: whitespace runs folded to one space (fastText reads one line)."""
+    return texts.str.slice(0, max_chars).str.replace_all(r"\s+", " ").str.strip_chars().to_list()
+
+
+def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
+    """Documents of one source (non-empty), seeded-sampled down to ``limit``."""
+    if source.sql is not None:
+        if catalog is None:
+            raise ValueError("an SQL source needs a run's catalog")
+        frame = catalog.query(source.sql)
+        where = "the SQL"
+    else:
+        frame, where = _read_file(Path(source.path)), source.path  # type: ignore[arg-type]
+    if "text" not in frame.columns:
+        raise ValueError(f"{where}: no `text` column (found {frame.columns})")
+    texts = frame["text"].cast(pl.String).drop_nulls()
+    texts = texts.filter(texts.str.strip_chars() != "")
+    if source.limit is not None and texts.len() > source.limit:
+        texts = texts.sample(source.limit, seed=seed, shuffle=True)
+    if texts.len() == 0:
+        raise ValueError(f"{where}: no documents")
+    return texts.to_list()
+
+
+def _read_file(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return pl.read_parquet(path)
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        try:
+            return pl.read_ndjson(path)
+        except Exception as err:  # polars raises several error types for malformed JSON
+            raise ValueError(f"{path}: unreadable JSON lines ({err})") from err
+    if name.endswith(".txt"):
+        return pl.DataFrame({"text": path.read_text(encoding="utf-8").splitlines()})
+    raise ValueError(f"{path}: unsupported file type (use .txt, .jsonl, .jsonl.gz or .parquet)")
+
+
+def _split(n: int, holdout: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(n)
+    n_test = max(1, round(n * holdout)) if n > 1 else 0
+    return order[n_test:], order[:n_test]
+
+
+def positive_scores(model: Any, texts: list[str]) -> np.ndarray:
+    """P(high quality) of each (already cleaned) text."""
+    labels, probs = model.predict(texts, k=-1)
+    return np.array([min(float(dict(zip(ls, ps, strict=True)).get(POSITIVE, 0.0)), 1.0) for ls, ps in zip(labels, probs, strict=True)])
+
+
+def evaluate(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Precision and recall of score >= 0.5, and ROC AUC, on the held-out documents."""
+    from sklearn.metrics import precision_score, recall_score, roc_auc_score
+
+    pred = scores >= 0.5
+    both = len(set(truth.tolist())) == 2
+    return {
+        "precision": float(precision_score(truth, pred, zero_division=0)),
+        "recall": float(recall_score(truth, pred, zero_division=0)),
+        "auc": float(roc_auc_score(truth, scores)) if both else float("nan"),
+    }
+
+
+def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = None) -> dict[str, Any]:
+    """Train, evaluate on the held-out split, and save ``model.bin`` + ``manifest.json`` in ``out_dir``."""
+    import fasttext
+
+    rng = np.random.default_rng(spec.seed)
+    classes = []
+    for label, source in ((POSITIVE, spec.positives), (NEGATIVE, spec.negatives)):
+        texts = clean_for_model(pl.Series(read_texts(source, catalog, spec.seed), dtype=pl.String), spec.max_chars)
+        train_idx, test_idx = _split(len(texts), spec.holdout, rng)
+        classes.append((label, [texts[i] for i in train_idx], [texts[i] for i in test_idx]))
+    train_rows = [f"{label} {t}" for label, train, _ in classes for t in train]
+    train_rows = [train_rows[i] for i in rng.permutation(len(train_rows))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        data = Path(tmp) / "train.txt"
+        data.write_text("\n".join(train_rows) + "\n", encoding="utf-8")
+        model = fasttext.train_supervised(
+            input=str(data), epoch=spec.epoch, lr=spec.lr, wordNgrams=spec.word_ngrams, dim=spec.dim,
+            minCount=spec.min_count, thread=1, seed=spec.seed, verbose=0,
+        )
+        tmp_model = Path(tmp) / MODEL_FILE
+        model.save_model(str(tmp_model))
+        tmp_model.replace(out_dir / MODEL_FILE)
+    test = [t for _, _, held in classes for t in held]
+    truth = np.array([1] * len(classes[0][2]) + [0] * len(classes[1][2]))
+    metrics = evaluate(positive_scores(model, test), truth) if len(test) else {}
+    manifest = {
+        "spec": spec.model_dump(mode="json"),
+        "n_train": {label: len(train) for label, train, _ in classes},
+        "n_heldout": {label: len(held) for label, _, held in classes},
+        "metrics": metrics,
+        "model_sha256": hashlib.sha256((out_dir / MODEL_FILE).read_bytes()).hexdigest(),
+        "fasttext": _fasttext_version(),
+    }
+    tmp_manifest = out_dir / (MANIFEST_FILE + ".tmp")
+    tmp_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    tmp_manifest.replace(out_dir / MANIFEST_FILE)
+    return manifest
+
+
+def resolve_model_file(path: str | Path) -> Path:
+    """``model.bin`` inside a trained folder, or the given model file itself."""
+    path = Path(path).expanduser()
+    file = path / MODEL_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(f"no quality model at {file} (train one with `curate quality train`)")
+    return file
+
+
+def _fasttext_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"fasttext-numpy2 {version('fasttext-numpy2')}"
+    except PackageNotFoundError:
+        return "fasttext (unknown version)"

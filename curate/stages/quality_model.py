@@ -1,0 +1,93 @@
+"""quality_model: a fastText quality classifier's score per document, with an optional filter.
+
+The model is either given (``model_path``: a folder written by ``curate quality train`` or a
+``model.bin``) or trained inside the stage from ``train`` (positives / negatives as files or SQL over
+this run's catalog, e.g. a reference source against a random sample of the pool; see
+:mod:`curate.quality_train`), saved under ``stages/quality_model/model/`` with its manifest. Scoring runs
+in the worker pool, one model load per worker; ``quality_score`` = P(high quality).
+
+Filters: ``min_score`` (absolute) and ``keep_top_fraction`` (relative: keep the best-scoring fraction of
+the surviving documents, ties broken by doc_id). The relative filter needs every score, which is why
+this is a global stage.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+from pydantic import Field, model_validator
+
+from curate.quality_train import TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
+
+_MODELS: dict[str, Any] = {}
+
+
+class QualityModelParams(StageParams):
+    stage: Literal["quality_model"] = "quality_model"
+    model_path: str | None = Field(None, description="Trained model folder (or model.bin) from `curate quality train`.")
+    train: TrainSpec | None = Field(None, description="Train the model inside the stage instead (SQL sources read this run's catalog).")
+    max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters before scoring.")
+    min_score: float | None = Field(None, ge=0, le=1, description="Drop documents whose quality_score is below this.")
+    keep_top_fraction: float | None = Field(None, gt=0, le=1, description="Keep only this best-scoring fraction of the documents.")
+
+    @model_validator(mode="after")
+    def _one_model(self) -> "QualityModelParams":
+        if (self.model_path is None) == (self.train is None):
+            raise ValueError("give exactly one of model_path or train")
+        return self
+
+
+def _model(path: str) -> Any:
+    if path not in _MODELS:
+        import fasttext
+
+        _MODELS[path] = fasttext.load_model(path)
+    return _MODELS[path]
+
+
+def score_part(batch: pl.DataFrame, model_file: str, max_chars: int) -> pl.DataFrame:
+    """Per shard (in a worker): P(high quality) of each document."""
+    scores = positive_scores(_model(model_file), clean_for_model(batch["text"], max_chars)) if batch.height else np.zeros(0)
+    return batch.select("doc_id").with_columns(pl.Series("quality_score", scores, dtype=pl.Float64))
+
+
+def decide(scores: pl.DataFrame, min_score: float | None, keep_top_fraction: float | None) -> pl.DataFrame:
+    """Drop reasons from the scores: below ``min_score``, or outside the top fraction (ties by doc_id)."""
+    out = scores.with_columns(pl.lit(None, dtype=pl.String).alias(DROP_REASON))
+    if keep_top_fraction is not None and out.height:
+        n_keep = int(np.ceil(keep_top_fraction * out.height))
+        rank = out.select(pl.struct(-pl.col("quality_score"), "doc_id").rank("ordinal").alias("r"))["r"]
+        out = out.with_columns(pl.when(rank > n_keep).then(pl.lit("quality_model.below_top_fraction")).otherwise(pl.col(DROP_REASON)).alias(DROP_REASON))
+    if min_score is not None:
+        out = out.with_columns(pl.when(pl.col("quality_score") < min_score).then(pl.lit("quality_model.low_score")).otherwise(pl.col(DROP_REASON)).alias(DROP_REASON))
+    return out
+
+
+class QualityModel(GlobalStage):
+    name = "quality_model"
+    version = "1"
+    Params = QualityModelParams
+    schema = {"quality_score": pl.Float64}
+    reasons = ("quality_model.low_score", "quality_model.below_top_fraction")
+
+    def model_file(self, ctx: StageContext) -> Path:
+        """The model to score with, training it first when the params say so (reused on resume)."""
+        p: QualityModelParams = self.params  # type: ignore[assignment]
+        if p.train is None:
+            return resolve_model_file(p.model_path)  # type: ignore[arg-type]
+        folder = ctx.stage_dir / "model"
+        if not (folder / "manifest.json").exists():
+            train_quality_model(p.train, folder, ctx.catalog)
+        return resolve_model_file(folder)
+
+    def reduce(self, ctx: StageContext) -> pl.DataFrame:
+        p: QualityModelParams = self.params  # type: ignore[assignment]
+        fn = partial(score_part, model_file=str(self.model_file(ctx).resolve()), max_chars=p.max_chars)
+        parts = [pl.read_parquet(path) for path in ctx.map_shards(fn, ("text",), "scores")]
+        scores = pl.concat(parts) if parts else pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
+        return decide(scores, p.min_score, p.keep_top_fraction)
