@@ -56,21 +56,25 @@ def candidate_edges(con: duckdb.DuckDBPyConnection, bands_sql: str, all_pairs_up
 
     ``bands_sql`` selects (ord, band, band_hash). Each bucket contributes a star from its smallest
     ordinal to the others (enough for connected components); buckets with at most
-    ``all_pairs_up_to`` members contribute every pair instead (for pairwise verification).
+    ``all_pairs_up_to`` members contribute every pair instead (for pairwise verification). All of it
+    runs in DuckDB, which spills to disk beyond its memory limit.
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE buckets AS SELECT list(ord ORDER BY ord) AS m FROM ({bands_sql})"
         " GROUP BY band, band_hash HAVING count(*) > 1"
     )
-    star = con.execute("SELECT DISTINCT m[1] AS a, unnest(m[2:]) AS b FROM buckets WHERE len(m) > $k", {"k": all_pairs_up_to}).fetchnumpy()
-    edges = [np.stack([star["a"], star["b"]], axis=1).astype(np.int64)] if len(star["a"]) else []
-    small = con.execute("SELECT m FROM buckets WHERE len(m) <= $k", {"k": all_pairs_up_to}).fetchall()
-    pairs = [(m[i], m[j]) for (m,) in small for i in range(len(m)) for j in range(i + 1, len(m))]
-    if pairs:
-        edges.append(np.array(pairs, dtype=np.int64))
-    if not edges:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(edges), axis=0)
+    edges = con.execute(
+        """
+        WITH small AS (SELECT row_number() OVER () AS bucket, m FROM buckets WHERE len(m) <= $k),
+             members AS (SELECT bucket, unnest(m) AS o FROM small)
+        SELECT m[1] AS a, unnest(m[2:]) AS b FROM buckets WHERE len(m) > $k
+        UNION
+        SELECT x.o AS a, y.o AS b FROM members x JOIN members y ON x.bucket = y.bucket AND x.o < y.o
+        ORDER BY a, b
+        """,
+        {"k": all_pairs_up_to},
+    ).fetchnumpy()
+    return np.stack([edges["a"], edges["b"]], axis=1).astype(np.int64).reshape(-1, 2)
 
 
 @nb.njit(cache=True)

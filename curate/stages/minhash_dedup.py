@@ -1,12 +1,14 @@
 """minhash_dedup: near-duplicate clusters by MinHash LSH, one document kept per cluster.
 
 Signatures are datasketch-identical (see :mod:`curate.minhash`), computed per shard in the worker pool
-and stored (``stages/minhash_dedup/signatures/``, loadable as ``datasketch.LeanMinHash``). Each
-signature is cut into ``bands`` × ``rows`` (by default the pair that minimizes datasketch's weighted
-false positive/negative error for ``threshold``); documents sharing a band bucket are candidates,
-found by a GROUP BY in DuckDB (out of core). With ``verify: true`` each candidate pair's true Jaccard
-of shingle sets is computed and pairs below ``threshold`` are dropped. Connected components of the
-remaining edges are the clusters (union-find); the keep policy picks the survivor.
+and stored (``stages/minhash_dedup/signatures/``, loadable with :func:`curate.minhash.to_lean_minhash`).
+Each signature is cut into ``bands`` × ``rows`` (by default the pair that minimizes datasketch's weighted
+false positive/negative error for ``threshold``); the rows (document, band, band_hash) are grouped by a
+``GROUP BY band, band_hash`` in DuckDB (out of core). With ``verify: true`` the true Jaccard of each
+candidate pair's shingle sets is computed (shingle ids built in the worker pool) and pairs below
+``threshold`` are dropped. Connected components of the remaining edges are the clusters (union-find);
+the keep policy picks the survivor. Documents are numbered by (shard, row), so clusters do not depend
+on the number of workers.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from pydantic import Field
 
 from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
 from curate.lsh import band_hashes, candidate_edges, connected_components, optimal_bands
-from curate.minhash import HashName, pack, shingle_hashes, shingle_text, signatures
+from curate.minhash import HashName, signatures
+from curate.shingles import Unit, jaccard_pairs, shingle_sets
 from curate.stage import GlobalStage, StageContext
 from curate.text import Normalization
 
@@ -28,17 +32,19 @@ from curate.text import Normalization
 class MinhashDedupParams(DedupParams):
     stage: Literal["minhash_dedup"] = "minhash_dedup"
     num_perm: int = Field(128, ge=2, le=1024, description="Permutations (signature length).")
-    ngram: int = Field(5, ge=1, description="Words per shingle.")
+    ngram: int = Field(5, ge=1, description="Units (words or characters) per shingle.")
+    unit: Unit = Field("word", description="Shingle unit: word n-grams or character n-grams of the normalized text.")
     seed: int = Field(1, description="Permutation seed (datasketch's `seed`).")
     threshold: float = Field(0.8, gt=0, lt=1, description="Jaccard similarity above which documents are duplicates.")
     bands: int | None = Field(None, ge=1, description="LSH bands; default: chosen with rows to minimize error at threshold.")
     rows: int | None = Field(None, ge=1, description="Rows per band (set together with bands).")
     hash: HashName = Field("words64", description="words64 (fast) or sha1 (datasketch's default hash function).")
-    fn_weight: float = Field(0.8, gt=0, lt=1, description="Weight of false negatives (1 - this for false positives) when choosing bands/rows; favours recall, verify restores precision.")
+    fn_weight: float = Field(0.8, gt=0, lt=1, description="Weight of false negatives (1 - this for false positives) when choosing bands/rows (datasketch's default is 0.5); 0.8 favours recall, verify restores precision.")
     verify: bool = Field(True, description="Compute the true Jaccard of candidate pairs and drop false positives (false: LSH candidates only).")
     normalization: Normalization = Field(default_factory=Normalization, description="Normalization before shingling.")
 
     def band_shape(self) -> tuple[int, int]:
+        """(bands, rows): explicit, or datasketch's error-minimizing choice for threshold and weights."""
         if (self.bands is None) != (self.rows is None):
             raise ValueError("set both bands and rows, or neither")
         if self.bands is not None and self.rows is not None:
@@ -49,31 +55,27 @@ class MinhashDedupParams(DedupParams):
 
 
 def signature_part(batch: pl.DataFrame, params: MinhashDedupParams) -> pl.DataFrame:
-    """Per shard: dedup columns, the signature (bytes of uint32[num_perm]) and band hashes."""
+    """Per shard: dedup columns, the signature (bytes of uint32[num_perm]) and the band hashes."""
     bands, rows = params.band_shape()
-    sigs = signatures(batch["text"], params.num_perm, params.seed, params.ngram, params.hash, params.normalization)
-    hashes = band_hashes(sigs, bands, rows)
+    sigs = signatures(batch["text"], params.num_perm, params.seed, params.ngram, params.hash, params.normalization, params.unit)
+    raw = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 * params.num_perm), len(sigs), [None, pa.py_buffer(sigs.tobytes())])
     return base_part(batch, params).with_columns(
-        pl.Series("signature", [s.tobytes() for s in sigs], dtype=pl.Binary),
-        pl.Series("bands", hashes, dtype=pl.Array(pl.UInt64, bands)).cast(pl.List(pl.UInt64)),
+        pl.Series("signature", pl.from_arrow(raw.cast(pa.binary())), dtype=pl.Binary),
+        pl.Series("bands", band_hashes(sigs, bands, rows), dtype=pl.Array(pl.UInt64, bands)).cast(pl.List(pl.UInt64)),
     )
 
 
-def jaccard_of_pairs(texts: dict[int, str], pairs: np.ndarray, params: MinhashDedupParams) -> np.ndarray:
-    """True Jaccard similarity of the shingle-hash sets of each pair (ordinals -> texts)."""
-    ords = sorted(texts)
-    buf, offsets = pack(shingle_text(pl.Series([texts[o] for o in ords]), params.normalization))
-    sets = {o: set(shingle_hashes(buf, offsets[i], offsets[i + 1], params.ngram, params.hash == "sha1").tolist()) for i, o in enumerate(ords)}
-    out = np.empty(len(pairs))
-    for i, (a, b) in enumerate(pairs):
-        union = len(sets[a] | sets[b])
-        out[i] = len(sets[a] & sets[b]) / union if union else 1.0
-    return out
+def shingle_part(batch: pl.DataFrame, params: MinhashDedupParams, wanted: np.ndarray) -> pl.DataFrame:
+    """Per shard: the sorted distinct 64-bit shingle ids of the documents in ``wanted`` (for verify)."""
+    batch = batch.join(pl.DataFrame({"doc_id": wanted}), on="doc_id", how="semi", maintain_order="left")
+    values, offsets = shingle_sets(batch["text"], params.ngram, params.unit, params.normalization)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(values, pa.uint64()))
+    return batch.select("doc_id").with_columns(pl.Series("shingles", pl.from_arrow(lists), dtype=pl.List(pl.UInt64)))
 
 
 class MinhashDedup(GlobalStage):
     name = "minhash_dedup"
-    version = "1"
+    version = "2"
     Params = MinhashDedupParams
     schema = {"minhash_cluster": pl.String, "minhash_cluster_size": pl.Int64, "minhash_dup_of": pl.String}
     reasons = ("minhash_dedup.near_duplicate",)
@@ -87,26 +89,25 @@ class MinhashDedup(GlobalStage):
         docs_sql = parts_sql(paths, "doc_id, n_chars, keep_value, bands")
         bands_sql = f"SELECT ord, generate_subscripts(bands, 1) AS band, unnest(bands) AS band_hash FROM ({docs_sql})"
         edges = candidate_edges(con, bands_sql, all_pairs_up_to=64 if p.verify else 0)
-        docs = pl.from_arrow(con.sql(
-            f"SELECT ord, doc_id, n_chars, keep_value FROM ({docs_sql}) ORDER BY ord").to_arrow_table())
+        docs = pl.from_arrow(con.sql(f"SELECT ord, doc_id, n_chars, keep_value FROM ({docs_sql}) ORDER BY ord").to_arrow_table())
         con.close()
         ords = docs["ord"].to_numpy()
-        if p.verify and len(edges):
-            edges = edges[self._verified(ctx, edges, ords, docs["doc_id"], p)]
         dense = np.searchsorted(ords, edges) if len(edges) else edges
+        if p.verify and len(dense):
+            dense = dense[self._jaccard(ctx, dense, docs["doc_id"], p) >= p.threshold]
         labels = connected_components(len(ords), dense)
         docs = choose_kept(docs.with_columns(pl.Series("cluster", ords[labels])), p.keep)  # type: ignore[arg-type]
         per_doc, clusters = outputs(docs, "minhash", "minhash_dedup.near_duplicate", "minhash")
         ctx.write_table("dup_clusters__minhash", clusters)
         return per_doc
 
-    def _verified(self, ctx: StageContext, edges: np.ndarray, ords: np.ndarray, doc_ids: pl.Series, p: MinhashDedupParams) -> np.ndarray:
-        """Mask of candidate edges whose true Jaccard reaches the threshold."""
-        involved = set(np.unique(edges).tolist())
-        wanted = set(doc_ids.to_numpy()[np.searchsorted(ords, sorted(involved))].tolist())
-        id_to_ord = dict(zip(doc_ids.to_list(), ords.tolist(), strict=True))
-        texts: dict[int, str] = {}
-        for frame in ctx.documents(("doc_id", "text")):
-            for doc_id, text in frame.filter(pl.col("doc_id").is_in(list(wanted))).iter_rows():
-                texts[id_to_ord[doc_id]] = text
-        return jaccard_of_pairs(texts, edges, p) >= p.threshold
+    def _jaccard(self, ctx: StageContext, edges: np.ndarray, doc_ids: pl.Series, p: MinhashDedupParams) -> np.ndarray:
+        """Exact Jaccard of each candidate edge (dense indices), shingle ids computed in the worker pool."""
+        involved = np.unique(edges)
+        wanted = doc_ids.gather(involved).to_numpy()
+        parts = ctx.map_shards(partial(shingle_part, params=p, wanted=wanted), ("text",), "shingles")
+        sets = pl.concat([pl.read_parquet(path) for path in parts]).join(
+            pl.DataFrame({"doc_id": wanted, "i": np.arange(len(involved))}), on="doc_id").sort("i")
+        offsets = np.concatenate([[0], np.cumsum(sets["shingles"].list.len().to_numpy())]).astype(np.int64)
+        values = sets["shingles"].explode().drop_nulls().to_numpy().astype(np.uint64)
+        return jaccard_pairs(values, offsets, np.searchsorted(involved, edges))

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import itertools
+import random
+from pathlib import Path
 
 import polars as pl
+import pytest
 
 from curate.catalog import Catalog
-from curate.minhash import pack, shingle_hashes, shingle_text
+from curate.shingles import shingles
+from curate.stage import StageContext
+from curate.stages.minhash_dedup import MinhashDedup, MinhashDedupParams
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 
 
 def _true_pairs(texts: dict[str, str], threshold: float) -> set[frozenset[str]]:
+    """Brute force over the reference (pure Python) shingle sets."""
     ids = sorted(texts)
-    buf, off = pack(shingle_text(pl.Series([texts[i] for i in ids])))
-    sets = [set(shingle_hashes(buf, off[k], off[k + 1], 5, False).tolist()) for k in range(len(ids))]
+    sets = [set(shingles(texts[i])) for i in ids]
     return {frozenset((ids[a], ids[b])) for a, b in itertools.combinations(range(len(ids)), 2)
             if len(sets[a] | sets[b]) and len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold}
 
@@ -43,6 +48,7 @@ def test_recall_and_precision_against_brute_force(tmp_path, run_recipe):
     assert precision >= 0.95
 
 
+@pytest.mark.slow
 def test_same_clusters_whatever_the_worker_count(tmp_path, run_recipe):
     write_jsonl(tmp_path / "c.jsonl", to_records(make_corpus(240, seed=9, near_dup_rate=0.2)))
     recipe = {"inputs": [{"path": "c.jsonl", "id_field": "id"}], "ingest": {"shard_docs": 25},
@@ -65,3 +71,56 @@ def test_empty_short_docs_and_keep_column(tmp_path, run_recipe):
             kept = sorted(cat.query("SELECT source_id FROM kept_documents")["source_id"])
             reasons = set(cat.query("SELECT reason FROM decisions")["reason"])
         assert kept == expected and reasons == {"minhash_dedup.near_duplicate"}
+
+
+class _FakeCatalog:
+    def register_artifact(self, *args: object) -> None:
+        """Tables are only written as Parquet here."""
+
+
+def _reduce_in_completion_order(tmp_path: Path, shards: dict[str, pl.DataFrame], order: list[str], params: dict) -> pl.DataFrame:
+    """reduce() with a real StageContext whose pool finishes shards in ``order`` (as 2 workers might)."""
+
+    def pool_map(fn, columns, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in order:
+            fn(shards[name].select(list(dict.fromkeys(("doc_id", *columns))))).write_parquet(out_dir / f"{name}.parquet")
+        return [out_dir / f"{name}.parquet" for name in shards]
+
+    ctx = StageContext("minhash_dedup", tmp_path / "stage", list(shards), 2, 0, _FakeCatalog(),
+                       lambda shard, cols: shards[shard].select(cols), pool_map)
+    return MinhashDedup(MinhashDedupParams(**params)).reduce(ctx)
+
+
+def test_completion_order_does_not_change_clusters(tmp_path):
+    docs = make_corpus(120, seed=5, near_dup_rate=0.3)
+    frame = pl.DataFrame({"doc_id": [d.id for d in docs], "text": [d.text for d in docs]})
+    shards = {f"part-{i:03d}": frame[i * 30 : (i + 1) * 30] for i in range(4)}
+    backwards = list(reversed(shards))
+    first = _reduce_in_completion_order(tmp_path / "a", shards, list(shards), {})
+    second = _reduce_in_completion_order(tmp_path / "b", shards, backwards, {})
+    assert first.equals(second) and first["minhash_dup_of"].drop_nulls().len() > 0
+
+
+def test_verify_drops_false_positive_candidates(tmp_path):
+    rng = random.Random(3)
+    base = [f"w{rng.randrange(10_000)}" for _ in range(60)]
+    far = [w if rng.random() < 0.6 else "x" + w for w in base]  # Jaccard of 5-grams well below 0.8
+    near = base[:30] + ["changed"] + base[31:]
+    frame = pl.DataFrame({"doc_id": ["a", "far", "near"], "text": [" ".join(t) for t in (base, far, near)]})
+    loose = {"bands": 64, "rows": 1, "threshold": 0.8}  # one matching value makes a candidate
+    unverified = _reduce_in_completion_order(tmp_path / "u", {"s": frame}, ["s"], {**loose, "verify": False})
+    verified = _reduce_in_completion_order(tmp_path / "v", {"s": frame}, ["s"], {**loose, "verify": True})
+    assert unverified["minhash_cluster_size"].to_list() == [3, 3, 3]
+    assert verified["minhash_cluster_size"].to_list() == [2, 1, 2]
+    assert verified["minhash_dup_of"].to_list() == [None, None, "a"]
+
+
+def test_character_shingles_find_spelling_variants(tmp_path):
+    text = "the colour of the harbour was grey and the neighbour travelled to the centre of town"
+    variant = text.replace("colour", "color").replace("grey", "gray").replace("centre", "center")
+    frame = pl.DataFrame({"doc_id": ["uk", "us", "other"], "text": [text, variant, "an unrelated sentence about sql"]})
+    words = _reduce_in_completion_order(tmp_path / "w", {"s": frame}, ["s"], {"threshold": 0.6})
+    chars = _reduce_in_completion_order(tmp_path / "c", {"s": frame}, ["s"], {"threshold": 0.6, "unit": "char", "ngram": 4})
+    assert words["minhash_cluster_size"].to_list() == [1, 1, 1]
+    assert chars["minhash_dup_of"].to_list() == [None, "uk", None]
