@@ -95,24 +95,10 @@ def demo(
     run_demo(out, quick=quick, workers=workers)
 
 
-@app.command()
-def diversity(
-    run: Annotated[str, typer.Argument(help="Run folder or name.")],
-    where: Annotated[str, typer.Option(help="SQL over documents (d.) and doc_signals (s.), e.g. s.lang = 'en'.")] = "true",
-    scope_id: Annotated[str | None, typer.Option(help="Name of the scope (default: the WHERE text).")] = None,
-    sample_size: Annotated[int, typer.Option(help="Documents sampled (seeded).")] = 1000,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals.")] = 20,
-    seed: int = 0,
-) -> None:
-    """Score the diversity of an ad-hoc scope and store it (scope_kind = adhoc)."""
-    from curate.diversity.scope import score_scope
-
-    with Catalog(resolve_run(run)) as cat:
-        frame = score_scope(cat, where, "adhoc", scope_id, sample_size, seed, n_boot)
-    print_frame(frame.select("metric", "value", "ci_low", "ci_high", "n_docs", "sample_size"), title=f"diversity of {scope_id or where}")
-
-
 def _register_subcommands() -> None:
+    from curate.cli_diversity import diversity
+
+    app.command()(diversity)
     from curate.cli_mix import mix_app
 
     app.add_typer(mix_app, name="mix")

@@ -1,8 +1,10 @@
 """diversity: score the corpus, each source, each language and each topic; rows go to ``diversity``.
 
-A global stage with no per-document columns: it reads the surviving documents through the catalog
-views (so languages and topics from earlier stages are available) and writes one row per scope and
-metric, with the sample size, seed and a bootstrap 95% interval (see :mod:`curate.diversity.scope`).
+A global stage with no per-document columns and no drops: it reads the surviving documents through
+the catalog views (so languages and topics from earlier stages are available), draws one seeded sample
+per scope, fetches only the sampled texts, and writes one row per scope and metric with the sample
+size, seed and a bootstrap 95% interval (see :mod:`curate.diversity.scope`). Its previous rows
+(scope kinds corpus, source, lang, topic) are replaced, so a re-run is idempotent.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate.diversity.scope import ROW_SCHEMA, build_sample, load_scope, sample_rows, scope_rows
+from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, build_sample, embed, fetch_texts, sample_rows,
+                                    scope_index, scope_rows)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
 Scope = Literal["corpus", "source", "lang", "topic"]
-SCOPE_COLUMNS = {"corpus": None, "source": "source", "lang": "lang", "topic": "topic_id"}
+SCOPE_COLUMNS: dict[str, str | None] = {"corpus": None, "source": "source", "lang": "lang", "topic": "topic_id"}
 
 
 class DiversityParams(StageParams):
@@ -25,14 +28,33 @@ class DiversityParams(StageParams):
     scopes: list[Scope] = Field(["corpus", "source", "lang", "topic"], description="Scopes scored (lang/topic only when langid/topics ran).")
     sample_size: int = Field(1000, ge=2, description="Documents sampled per scope (seeded).")
     n_boot: int = Field(20, ge=0, description="Bootstrap resamples for the 95% intervals.")
-    vendi_q: float = Field(1.0, ge=0, description="Order q of the Vendi score.")
+    vendi_q: float = Field(1.0, ge=0, description="Order q of the Vendi score (1 = Shannon).")
+    embeddings: Embeddings = Field("auto", description="auto (topic model, else TF-IDF -> SVD), tfidf, or minilm.")
+    max_chars: int = Field(MAX_CHARS, ge=100, description="Characters of each document read by the text metrics.")
     seed: int = Field(0, description="Sampling and bootstrap seed.")
     min_docs: int = Field(5, ge=1, description="Scopes with fewer documents are skipped.")
 
 
+def scope_groups(index: pl.DataFrame, scopes: list[str], min_docs: int) -> list[tuple[str, str, np.ndarray]]:
+    """(scope_kind, scope_id, row indices into index) of every scope with at least min_docs documents."""
+    out = []
+    for scope in scopes:
+        column = SCOPE_COLUMNS[scope]
+        if column is None:
+            out.append((scope, "all", np.arange(index.height)))
+            continue
+        if column not in index.columns:
+            continue
+        keyed = index.select(pl.col(column).cast(pl.String).fill_null("unknown").alias("key")).with_row_index("i")
+        for (key,), group in sorted(keyed.group_by("key"), key=lambda kg: kg[0][0]):
+            if group.height >= min_docs:
+                out.append((scope, str(key), group["i"].to_numpy()))
+    return out
+
+
 class Diversity(GlobalStage):
     name = "diversity"
-    version = "1"
+    version = "2"
     Params = DiversityParams
     schema = {}
     reasons = ()
@@ -40,23 +62,22 @@ class Diversity(GlobalStage):
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: DiversityParams = self.params  # type: ignore[assignment]
         cat = ctx.catalog
-        rows = load_scope(cat)
-        sample = build_sample(cat, rows, p.seed) if rows.height else None
-        out = []
-        for scope in p.scopes:
-            column = SCOPE_COLUMNS.get(scope)
-            if sample is None or (column is not None and column not in rows.columns):
-                continue
-            groups = {"all": np.arange(rows.height)} if column is None else {
-                str(k[0]): g["i"].to_numpy() for k, g in rows.with_row_index("i").group_by(column, maintain_order=True)}
-            for value, idx in sorted(groups.items()):
-                if len(idx) < p.min_docs:
-                    continue
-                chosen = idx[sample_rows(len(idx), p.sample_size, p.seed)]
-                params = {"scope": scope, "value": value, "seed": p.seed, "n_boot": p.n_boot, "q": p.vendi_q}
-                out += scope_rows(sample.take(chosen), len(idx), scope, value, params, p.n_boot, p.seed, p.vendi_q)
-        cat.execute("DELETE FROM diversity WHERE scope_kind IN ('corpus', 'source', 'lang', 'topic')")
-        cat.append("diversity", pl.DataFrame(out, schema=ROW_SCHEMA))
-        ids = [f for f in ctx.documents(("doc_id",))]
-        frame = pl.concat(ids) if ids else pl.DataFrame(schema={"doc_id": pl.String})
-        return frame.with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
+        index = scope_index(cat)
+        groups = [(kind, sid, idx, idx[sample_rows(len(idx), p.sample_size, p.seed)])
+                  for kind, sid, idx in scope_groups(index, list(p.scopes), p.min_docs)]
+        union = np.unique(np.concatenate([chosen for *_, chosen in groups])) if groups else np.empty(0, np.int64)
+        rows = index[union]
+        texts = fetch_texts(cat, rows["doc_id"].to_list())
+        vectors, source = embed(cat, [texts[d][: p.max_chars] for d in rows["doc_id"]], p.seed, p.embeddings)
+        full = build_sample(rows, texts, vectors, p.max_chars)
+        frames = [pl.DataFrame(schema=ROW_SCHEMA)]
+        for kind, sid, idx, chosen in groups:
+            params = {"scope": kind, "value": sid, "seed": p.seed, "n_boot": p.n_boot, "q": p.vendi_q,
+                      "max_chars": p.max_chars, "embeddings": source, "base": "kept_documents"}
+            sample = full.take(np.searchsorted(union, chosen))
+            frames.append(scope_rows(sample, len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q))
+        with cat.transaction():
+            cat.execute("DELETE FROM diversity WHERE scope_kind IN ('corpus', 'source', 'lang', 'topic')")
+            cat.append("diversity", pl.concat(frames))
+        ids = [f.select("doc_id") for f in ctx.documents(("doc_id",))]
+        return pl.concat([pl.DataFrame(schema={"doc_id": pl.String}), *ids]).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
