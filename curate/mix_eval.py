@@ -1,87 +1,151 @@
 """Held-out evaluation sets and decontamination, before any mixture is drawn.
 
 ``reserve_eval`` picks, per group, a seeded set of in-distribution eval documents (``id/<group>``) and
-holds out whole groups for out-of-distribution evaluation (``ood/<group>``). Then every pool document
-that duplicates an eval document is recorded in ``contamination`` and excluded from all mixtures:
-exact duplicates by normalized-text hash, near duplicates by MinHash LSH candidates verified with the
-true Jaccard of their shingle sets (threshold 0.8 by default).
+holds out whole groups for out-of-distribution evaluation (``ood/<group>``). Then every ingested
+document (kept or not, so any later pool is covered) that duplicates an eval document is recorded in
+``contamination`` and excluded from every mixture:
+
+- exact: equal normalized text (:func:`curate.text.normalize_expr`, the dedup normalization);
+- near: MinHash signatures as the ``minhash_dedup`` stage computes them (:func:`curate.minhash.signatures`,
+  word 5-grams, 128 permutations), LSH band-matched against the eval documents' bands with a candidate
+  threshold 0.1 below ``threshold`` (recall first), then verified with the exact Jaccard of the shingle
+  sets (:func:`curate.shingles.jaccard_pairs`) ≥ ``threshold``.
+
+Documents stream through in batches (bounded memory). ``eval_splits`` records the split's parameters
+and a digest of the documents it checked; :func:`check_split_current` refuses to mix from a catalog
+whose documents changed since (a new document was never checked).
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import polars as pl
-import xxhash
 
 from curate.catalog import Catalog, sql_ident
 from curate.lsh import band_hashes, optimal_bands
-from curate.minhash import pack, shingle_hashes, shingle_text, signatures
-from curate.mix_select import seeded_order
+from curate.minhash import signatures
+from curate.mix_select import seeded_keys
+from curate.shingles import jaccard_pairs, shingle_sets
 from curate.text import normalize_expr
+
+NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
+BATCH_DOCS = 20_000
+SCHEMA = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
+DOCS_DIGEST_SQL = "SELECT count(*) AS n, coalesce(bit_xor(hash(doc_id)), 0)::VARCHAR AS x FROM documents"
+
+
+def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ...], seed: int) -> tuple[pl.DataFrame, list[str]]:
+    """eval_sets rows (eval_set, doc_id, group_key, kind) from (doc_id, group_key); and the groups too small
+    for an in-distribution set (fewer than 2·per_group documents), which get none."""
+    unknown = sorted(set(ood_groups) - set(docs["group_key"].to_list()))
+    if unknown:
+        raise ValueError(f"ood groups {unknown} have no documents; groups: {sorted(set(docs['group_key'].drop_nulls()))}")
+    keyed = docs.with_columns(pl.Series("_key", seeded_keys(docs["doc_id"], seed)))
+    rows, skipped = [], []
+    for (group,), members in sorted(keyed.partition_by("group_key", as_dict=True).items()):
+        if group in ood_groups:
+            picked, kind = members, "ood"
+        elif members.height >= 2 * per_group:
+            picked, kind = members.sort("_key").head(per_group), "id"
+        else:
+            skipped.append(group)
+            continue
+        rows.append(picked.select(pl.lit(f"{kind}/{group}").alias("eval_set"), "doc_id", "group_key", pl.lit(kind).alias("kind")))
+    schema = {"eval_set": pl.String, "doc_id": pl.String, "group_key": pl.String, "kind": pl.String}
+    return (pl.concat(rows).sort("eval_set", "doc_id") if rows else pl.DataFrame(schema=schema)), skipped
 
 
 def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
                  seed: int = 0, threshold: float = 0.8) -> pl.DataFrame:
-    """Write eval_sets and contamination; returns the contamination rows."""
-    column = f"d.{sql_ident(group_by)}" if group_by == "source" else f"s.{sql_ident(group_by)}"
-    docs = cat.query(f"SELECT d.doc_id, d.text, CAST({column} AS VARCHAR) AS group_key FROM kept_documents d"
-                     " LEFT JOIN doc_signals s USING (doc_id) ORDER BY d.doc_id")
-    unknown = sorted(set(ood_groups) - set(docs["group_key"].to_list()))
-    if unknown:
-        raise ValueError(f"ood groups {unknown} have no documents; groups: {sorted(set(docs['group_key'].drop_nulls()))}")
-    rows = []
-    for group, members in sorted(docs.group_by("group_key"), key=lambda kv: str(kv[0][0])):
-        key = str(group[0])
-        if key in ood_groups:
-            rows.append(members.select("doc_id", pl.lit(f"ood/{key}").alias("eval_set"), pl.lit(key).alias("group_key"), pl.lit("ood").alias("kind")))
-        elif members.height > per_group * 2:
-            picked = members[seeded_order(members["doc_id"], seed)[:per_group]]
-            rows.append(picked.select("doc_id", pl.lit(f"id/{key}").alias("eval_set"), pl.lit(key).alias("group_key"), pl.lit("id").alias("kind")))
-    evals = pl.concat(rows).select("eval_set", "doc_id", "group_key", "kind") if rows else pl.DataFrame(
-        schema={"eval_set": pl.String, "doc_id": pl.String, "group_key": pl.String, "kind": pl.String})
-    eval_texts = docs.join(evals.select("doc_id"), on="doc_id", how="semi")
-    pool = docs.join(evals.select("doc_id"), on="doc_id", how="anti")
-    contamination = find_contamination(eval_texts, pool, threshold)
+    """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded)."""
+    docs = cat.query(f"SELECT s.doc_id, coalesce(CAST(s.{sql_ident(group_by)} AS VARCHAR), '<null>') AS group_key"
+                     " FROM doc_signals s WHERE s.dropped_by IS NULL ORDER BY s.doc_id")
+    evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
+    eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
+                           {"ids": evals["doc_id"].to_list()})
+    contamination = find_contamination(cat, eval_texts, threshold)
+    n_docs, digest = cat.execute(DOCS_DIGEST_SQL)[0]
+    params = {"group_by": group_by, "per_group": per_group, "ood_groups": sorted(ood_groups), "seed": seed,
+              "threshold": threshold, "skipped_groups": skipped}
     with cat.transaction():
-        cat.delete_where("eval_sets")
-        cat.delete_where("contamination")
+        for table in ("eval_sets", "contamination", "eval_splits"):
+            cat.delete_where(table)
         cat.append("eval_sets", evals)
         cat.append("contamination", contamination)
+        cat.append("eval_splits", pl.DataFrame([{"params": json.dumps(params, sort_keys=True), "n_docs_checked": n_docs,
+                                                 "docs_digest": digest, "n_eval_docs": evals.height,
+                                                 "n_contaminated": contamination.height}]))
     return contamination
 
 
-def _exact(frame: pl.DataFrame) -> pl.DataFrame:
-    normalized = frame.select(normalize_expr(pl.col("text")))["text"].to_list()
-    return frame.select("doc_id").with_columns(pl.Series("h", [xxhash.xxh3_64_hexdigest(t.encode()) for t in normalized]))
+def check_split_current(cat: Catalog) -> None:
+    """Raise when eval sets exist but documents were added or removed since their contamination check."""
+    split = cat.query("SELECT n_docs_checked, docs_digest FROM eval_splits")
+    if cat.execute("SELECT count(*) FROM eval_sets")[0][0] == 0:
+        return
+    if split.height == 0 or tuple(split.row(0)) != tuple(cat.execute(DOCS_DIGEST_SQL)[0]):
+        raise ValueError("the documents changed since the eval split was reserved, so new documents were never checked"
+                         " for contamination; rerun `curate mix eval-split`")
 
 
-def find_contamination(evals: pl.DataFrame, pool: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """Pool documents whose normalized text equals, or whose Jaccard reaches ``threshold`` with, an eval doc."""
-    schema = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
-    if evals.height == 0 or pool.height == 0:
-        return pl.DataFrame(schema=schema)
-    exact = _exact(evals).join(_exact(pool), on="h").select(
-        pl.col("doc_id").alias("eval_doc_id"), pl.col("doc_id_right").alias("doc_id"), pl.lit("exact").alias("method"), pl.lit(1.0).alias("similarity"))
-    bands, rows = optimal_bands(threshold, 128)
-    both = pl.concat([evals.select("doc_id", "text"), pool.select("doc_id", "text")])
-    keys = band_hashes(signatures(both["text"]), bands, rows)
-    n_eval = evals.height
-    buckets: dict[tuple[int, int], list[int]] = {}
-    for i in range(n_eval):
-        for b in range(bands):
-            buckets.setdefault((b, int(keys[i, b])), []).append(i)
-    pairs = {(e, j) for j in range(n_eval, len(both)) for b in range(bands) for e in buckets.get((b, int(keys[j, b])), [])}
-    near = []
-    if pairs:
-        buf, off = pack(shingle_text(both["text"]))
-        sets: dict[int, set[int]] = {}
-        get = lambda i: sets.setdefault(i, set(shingle_hashes(buf, off[i], off[i + 1], 5, False).tolist()))  # noqa: E731
-        ids = both["doc_id"].to_list()
-        for e, j in sorted(pairs):
-            a, b = get(e), get(j)
-            sim = len(a & b) / len(a | b) if a | b else 1.0
-            if sim >= threshold:
-                near.append({"eval_doc_id": ids[e], "doc_id": ids[j], "method": "minhash", "similarity": sim})
-    near_frame = pl.DataFrame(near, schema=schema)
-    out = pl.concat([exact.cast(schema), near_frame.join(exact.select("doc_id"), on="doc_id", how="anti")])
-    return out.unique(subset=["eval_doc_id", "doc_id"], keep="first").sort("doc_id", "eval_doc_id")
+def _exact_keys(texts: pl.Series) -> pl.Series:
+    return texts.to_frame("t").select(normalize_expr(pl.col("t")).hash(seed=0)).to_series()
+
+
+def _csr_concat(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1][1:] + a[1][-1]])
+
+
+class _EvalIndex:
+    """The eval documents' exact keys, LSH bands and shingle sets, matched against batches of documents."""
+
+    def __init__(self, evals: pl.DataFrame, threshold: float) -> None:
+        self.ids, self.threshold = evals["doc_id"], threshold
+        self.bands, self.rows = optimal_bands(max(threshold - 0.1, 0.05), NUM_PERM, 0.1, 0.9)
+        self.exact = pl.DataFrame({"e": np.arange(evals.height), "key": _exact_keys(evals["text"])})
+        keys = band_hashes(signatures(evals["text"], NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
+        self.band_rows = self._band_frame(keys, "e")
+        self.sets = shingle_sets(evals["text"], NGRAM)
+
+    def _band_frame(self, keys: np.ndarray, name: str) -> pl.DataFrame:
+        n = keys.shape[0]
+        return pl.DataFrame({name: np.repeat(np.arange(n), self.bands), "band": np.tile(np.arange(self.bands), n),
+                             "h": keys.reshape(-1)})
+
+    def match(self, doc_ids: pl.Series, texts: pl.Series) -> pl.DataFrame:
+        """Contamination rows for one batch of documents."""
+        exact = pl.DataFrame({"d": np.arange(texts.len()), "key": _exact_keys(texts)}).join(self.exact, on="key")
+        keys = band_hashes(signatures(texts, NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
+        cand = self._band_frame(keys, "d").join(self.band_rows, on=["band", "h"]).select("e", "d").unique().sort("d", "e")
+        cand = cand.join(exact.select("d", "e"), on=["d", "e"], how="anti")
+        near = pl.DataFrame(schema={"e": pl.Int64, "d": pl.Int64, "similarity": pl.Float64})
+        if cand.height:
+            docs = cand["d"].unique().sort()
+            local = {int(d): i for i, d in enumerate(docs.to_list())}
+            values, offsets = _csr_concat(self.sets, shingle_sets(texts.gather(docs), NGRAM))
+            n_eval = len(self.sets[1]) - 1
+            pairs = np.stack([cand["e"].to_numpy(), np.array([n_eval + local[int(d)] for d in cand["d"]])], axis=1).astype(np.int64)
+            sims = jaccard_pairs(values, offsets, pairs)
+            near = cand.with_columns(pl.Series("similarity", sims)).filter(pl.col("similarity") >= self.threshold)
+        rows = pl.concat([exact.select("e", "d", pl.lit("exact").alias("method"), pl.lit(1.0).alias("similarity")),
+                          near.select("e", "d", pl.lit("minhash").alias("method"), "similarity")], how="vertical_relaxed")
+        return rows.select(self.ids.gather(rows["e"]).alias("eval_doc_id"), doc_ids.gather(rows["d"]).alias("doc_id"),
+                           "method", "similarity").cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8) -> pl.DataFrame:
+    """Documents (not eval documents themselves) whose normalized text equals an eval document's, or whose
+    word 5-gram Jaccard with one is ≥ ``threshold``: (eval_doc_id, doc_id, method, similarity), sorted."""
+    if evals.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    index = _EvalIndex(evals, threshold)
+    cat.con.register("_mix_eval_ids", evals.select("doc_id").to_arrow())
+    try:
+        reader = cat.con.sql("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM _mix_eval_ids)"
+                                 ).to_arrow_reader(BATCH_DOCS)
+        found = [index.match(pl.Series(b.column("doc_id")), pl.Series(b.column("text"))) for b in reader]
+    finally:
+        cat.con.unregister("_mix_eval_ids")
+    return pl.concat([pl.DataFrame(schema=SCHEMA), *found]).sort("doc_id", "eval_doc_id")
