@@ -1,4 +1,4 @@
-"""``train``: tokenizer, run, eval, sweep (thin wrappers over train.*)."""
+"""``train``: tokenizer, run, eval, sweep (thin: parse -> TrainConfig -> one library call)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,21 @@ import typer
 
 app = typer.Typer(help="Train compact Transformers on mixtures and evaluate them.", no_args_is_help=True, pretty_exceptions_enable=False)
 
+Run = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb).")]
+Tokens = Annotated[int | None, typer.Option(help="Training tokens per run (default: 20 per parameter).")]
+Device = Annotated[str, typer.Option(help="auto (cuda if available), cpu or cuda.")]
+BatchSize = Annotated[int, typer.Option(help="Sequences per optimizer step.")]
+Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it on GPU).")]
+Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
+
 
 @app.command()
-def tokenizer(run: Annotated[Path, typer.Argument(help="Run folder.")], vocab_size: int = 8192, sample_docs: int = 20_000, seed: int = 0) -> None:
+def tokenizer(
+    run: Run,
+    vocab_size: Annotated[int, typer.Option(help="BPE vocabulary size, EOS included.")] = 8192,
+    sample_docs: Annotated[int, typer.Option(help="Kept documents sampled to train it.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
     """Train the byte-level BPE shared by every mixture of the run."""
     from train.tokenizer import load_tokenizer, train_tokenizer
 
@@ -21,45 +33,56 @@ def tokenizer(run: Annotated[Path, typer.Argument(help="Run folder.")], vocab_si
 
 @app.command("run")
 def run_command(
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
-    mixture: Annotated[str, typer.Option(help="Mixture id.")],
-    preset: Annotated[str, typer.Option(help="nano | micro | small | base")] = "nano",
-    tokens: Annotated[int | None, typer.Option(help="Training tokens (default 20 per parameter).")] = None,
+    run: Run,
+    mixture: Annotated[str, typer.Option(help="Mixture id (see `reports show mixtures RUN`).")],
+    preset: Annotated[str, typer.Option(help="nano | micro | small | base (pico: smoke tests)")] = "nano",
+    tokens: Tokens = None,
     seed: Annotated[int, typer.Option(help="Initialization seed.")] = 0,
-    data_seed: Annotated[int | None, typer.Option(help="Data order seed (default: seed).")] = None,
-    batch_size: int = 16,
-    device: str = "auto",
-    compile: bool = False,
+    data_seed: Annotated[int | None, typer.Option(help="Data order seed (default: the init seed).")] = None,
+    batch_size: BatchSize = 16,
+    device: Device = "auto",
+    compile: Compile = False,
+    threads: Threads = None,
+    checkpoint_every: Annotated[int, typer.Option(help="Steps between atomic checkpoints.")] = 100,
 ) -> None:
-    """Train one model on one mixture (resumes from its checkpoint; skips if finished)."""
+    """Train one model on one mixture (resumes from its checkpoint; skips if finished), then evaluate it."""
     from train.config import TrainConfig
     from train.runs import run_training
 
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
-                      batch_size=batch_size, device=device, compile=compile)
+                      batch_size=batch_size, device=device, compile=compile, num_threads=threads, checkpoint_every=checkpoint_every)
     print(run_training(run, cfg))
 
 
 @app.command("eval")
-def eval_command(run: Annotated[Path, typer.Argument(help="Run folder.")], train_id: Annotated[str, typer.Argument()]) -> None:
-    """Re-evaluate a finished run from its checkpoint and rewrite its evals rows."""
-    from train.sweep import reevaluate
+def eval_command(run: Run, train_id: Annotated[str, typer.Argument(help="A train_runs.train_id.")], device: Device = "auto",
+                 threads: Threads = None) -> None:
+    """Evaluate a finished run from its checkpoint and replace its evals rows."""
+    from train.runs import reevaluate
 
-    for row in reevaluate(run, train_id):
+    for row in reevaluate(run, train_id, device, threads):
         print(f"{row['eval_set']:>24} {row['metric']:>18} {row['value']:.4f} (n={row['n']})")
 
 
 @app.command()
 def sweep(
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
-    sweep_id: Annotated[str, typer.Option("--sweep", help="Mixture sweep id.")],
-    presets: Annotated[list[str], typer.Option("--preset", help="Presets (repeat for a size ladder).")] = ["nano"],  # noqa: B006
-    seeds: Annotated[int, typer.Option(help="Seeds per mixture.")] = 3,
-    tokens: Annotated[int | None, typer.Option(help="Tokens per run (default 20 per parameter).")] = None,
-    device: str = "auto",
+    run: Run,
+    sweep_id: Annotated[str, typer.Option("--sweep", help="Mixture sweep id (mixtures.sweep_id).")],
+    presets: Annotated[list[str], typer.Option("--preset", help="Preset; repeat for a size ladder.")] = ["nano"],  # noqa: B006
+    seeds: Annotated[int, typer.Option(help="Seeds per mixture (init seed s, data seed 1000+s).")] = 3,
+    tokens: Tokens = None,
+    batch_size: BatchSize = 16,
+    device: Device = "auto",
+    compile: Compile = False,
+    threads: Threads = None,
 ) -> None:
-    """Train every mixture of a sweep x seeds (x presets), skipping finished runs; print a summary."""
+    """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
     from curate.display import print_frame
-    from train.sweep import run_sweep
+    from train.config import TrainConfig
+    from train.sweep import ranking_agreement, run_sweep
 
-    print_frame(run_sweep(run, sweep_id, presets, seeds, tokens, device), title=f"sweep {sweep_id}")
+    base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads)
+    summary = run_sweep(run, sweep_id, presets, seeds, base)
+    print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
+    if len(presets) > 1:
+        print_frame(ranking_agreement(summary), title="ranking agreement across sizes")

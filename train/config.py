@@ -7,8 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # (layers, hidden size, heads, context). Non-embedding parameters ≈ 12·L·d² (attention 4d², MLP 8d²
-# with the Llama MLP of width 8d/3): nano ≈ 1.3M, micro ≈ 4.9M, small ≈ 18.9M, base ≈ 124M.
+# with the Llama MLP of width 8d/3): nano ≈ 1.3M, micro ≈ 4.9M, small ≈ 18.9M, base ≈ 124M. pico (≈ 0.1M)
+# exists for smoke tests of the whole command line in seconds; it is too small for ablation signal.
 PRESETS: dict[str, dict[str, int]] = {
+    "pico": {"n_layer": 2, "d_model": 64, "n_head": 2, "seq_len": 128},
     "nano": {"n_layer": 3, "d_model": 192, "n_head": 4, "seq_len": 256},
     "micro": {"n_layer": 4, "d_model": 320, "n_head": 5, "seq_len": 512},
     "small": {"n_layer": 6, "d_model": 512, "n_head": 8, "seq_len": 512},
@@ -22,7 +24,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mixture_id: str = Field(description="Mixture to train on (found by id in the catalog).")
-    preset: Literal["nano", "micro", "small", "base"] = Field("nano", description="Model size.")
+    preset: Literal["pico", "nano", "micro", "small", "base"] = Field("nano", description="Model size.")
     tokens: int | None = Field(None, gt=0, description="Training tokens; default 20 per parameter (Chinchilla-style, as DCLM/FineWeb ablations).")
     seed: int = Field(0, description="Initialization seed.")
     data_seed: int | None = Field(None, description="Data order seed (default: seed); separate so init and order vary independently.")
@@ -40,3 +42,5 @@ class TrainConfig(BaseModel):
     device: str = Field("auto", description="auto (cuda if available, else cpu), cpu or cuda.")
     compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
     val_docs: int = Field(64, ge=1, description="In-distribution eval documents used for the periodic validation loss.")
+    num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
+    eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")

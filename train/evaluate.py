@@ -1,69 +1,125 @@
-"""Evaluation: bits per byte per eval set, and a continuation-choice probe.
+"""Evaluation: bits per byte per eval set and per kind (id / ood), and a continuation-choice probe.
 
-bits per byte (tokenizer-independent, as in The Pile / Gao et al. 2020): the summed negative
+bits per byte (tokenizer-independent, as in The Pile, Gao et al. 2020): the summed negative
 log-likelihood of a document's tokens (and its closing EOS) in bits, over the document's UTF-8 bytes.
-Documents longer than the context are scored in consecutive non-overlapping windows, each conditioned
-on its own prefix only. The probe: for each document, a 32-token prefix and its true 32-token
-continuation against 3 continuations taken from other documents; accuracy = how often the true one
-has the lowest NLL (chance = 0.25).
+Each document starts after an EOS, as in training. Documents longer than the context are scored in
+consecutive non-overlapping windows, each conditioned on its own prefix only. The probe (in the spirit
+of HellaSwag-style multiple choice, computable from held-out text): for each document, a 32-token
+prefix and its true 32-token continuation against 3 continuations taken from other documents of the
+same set; accuracy = how often the true one has the lowest NLL (chance = 0.25).
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import torch
 from tokenizers import Tokenizer
 
+from curate.catalog import Catalog
 from train.data import EOS_ID, encode
 
 PROBE_PREFIX, PROBE_CONT, PROBE_DISTRACTORS = 32, 32, 3
+MAX_EVAL_CHARS = 4000  # bounds evaluation cost and keeps long documents from dominating a set
+IGNORE = -100  # cross_entropy's ignore_index: padding positions add nothing
+
+
+def _autocast(device: str) -> torch.autocast | nullcontext:
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
 
 
 @torch.no_grad()
-def sequence_nll(model: torch.nn.Module, ids: list[int], seq_len: int, device: str) -> float:
-    """Total NLL (nats) of ids[1:] given their prefixes, in windows of seq_len."""
-    total = 0.0
-    for start in range(0, len(ids) - 1, seq_len):
-        window = torch.tensor(ids[start : start + seq_len + 1], device=device).unsqueeze(0)
-        logits = model(window[:, :-1]).logits.float()
-        total += torch.nn.functional.cross_entropy(logits[0], window[0, 1:], reduction="sum").item()
-    return total
+def windows_nll(model: torch.nn.Module, windows: list[list[int]], device: str, batch_size: int = 16) -> torch.Tensor:
+    """Per-window summed NLL (nats) of w[1:] given its prefix; windows are right-padded and batched.
 
-
-MAX_EVAL_CHARS = 4000
-
-
-def bits_per_byte(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], seq_len: int, device: str) -> tuple[float, int]:
-    """(bits per UTF-8 byte over all texts, number of texts). Each document starts after an EOS.
-
-    Each document is scored on its first MAX_EVAL_CHARS characters, so evaluation cost is bounded and
-    long documents do not dominate a set's average.
+    Right padding is exact for a causal model: no real position attends to a later (padded) one.
     """
-    nll = n_bytes = 0.0
+    out = torch.zeros(len(windows), dtype=torch.float64)
+    order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))  # similar lengths share a batch
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(windows[i]) for i in idx)
+        ids = torch.zeros(len(idx), width, dtype=torch.long)
+        tgt = torch.full((len(idx), width - 1), IGNORE, dtype=torch.long)
+        for row, i in enumerate(idx):
+            w = torch.tensor(windows[i])
+            ids[row, : len(w)] = w
+            tgt[row, : len(w) - 1] = w[1:]
+        ids, tgt = ids.to(device), tgt.to(device)
+        with _autocast(device):
+            logits = model(ids[:, :-1]).logits
+        nll = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), tgt, ignore_index=IGNORE, reduction="none")
+        out[idx] = nll.sum(dim=1).double().cpu()
+    return out
+
+
+def sequence_nll(model: torch.nn.Module, ids: list[int], seq_len: int, device: str) -> float:
+    """Total NLL (nats) of ids[1:] given their prefixes, in non-overlapping windows of seq_len."""
+    windows = [ids[s : s + seq_len + 1] for s in range(0, len(ids) - 1, seq_len)]
+    return float(windows_nll(model, windows, device).sum()) if windows else 0.0
+
+
+def bits_per_byte(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], seq_len: int, device: str,
+                  batch_size: int = 16) -> tuple[float, int]:
+    """(total NLL in bits / total UTF-8 bytes over all texts, number of texts)."""
     texts = [t[:MAX_EVAL_CHARS] for t in texts]
-    for text, ids in zip(texts, encode(tokenizer, texts), strict=True):
-        nll += sequence_nll(model, [EOS_ID, *ids, EOS_ID], seq_len, device)
-        n_bytes += len(text.encode("utf-8"))
-    return (nll / math.log(2) / n_bytes if n_bytes else float("nan")), len(texts)
+    windows: list[list[int]] = []
+    for ids in encode(tokenizer, texts):
+        doc = [EOS_ID, *ids, EOS_ID]
+        windows += [doc[s : s + seq_len + 1] for s in range(0, len(doc) - 1, seq_len)]
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    if not n_bytes:
+        return float("nan"), len(texts)
+    nll = float(windows_nll(model, windows, device, batch_size).sum())
+    return nll / math.log(2) / n_bytes, len(texts)
 
 
-@torch.no_grad()
-def continuation_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], device: str, seed: int = 0) -> tuple[float, int]:
+def continuation_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], device: str, seed: int = 0,
+                          batch_size: int = 16) -> tuple[float, int]:
     """(accuracy of picking the true continuation among distractors, number of scored documents)."""
     token_lists = [ids for ids in encode(tokenizer, texts) if len(ids) >= PROBE_PREFIX + PROBE_CONT]
     if len(token_lists) <= PROBE_DISTRACTORS:
         return float("nan"), 0
     rng = np.random.default_rng(seed)
-    correct = 0
+    options = []
     for i, ids in enumerate(token_lists):
-        prefix, true = ids[:PROBE_PREFIX], ids[PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT]
         others = rng.choice([j for j in range(len(token_lists)) if j != i], PROBE_DISTRACTORS, replace=False)
-        options = [true] + [token_lists[j][PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT] for j in others]
-        batch = torch.tensor([[EOS_ID, *prefix, *opt] for opt in options], device=device)
-        logits = model(batch[:, :-1]).logits.float()
-        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
-        scores = nll[:, PROBE_PREFIX:].sum(dim=1)
-        correct += int(scores.argmin().item() == 0)
-    return correct / len(token_lists), len(token_lists)
+        for j in (i, *others):
+            options.append([EOS_ID, *ids[:PROBE_PREFIX], *token_lists[j][PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT]])
+    # the 4 options of a document share their prefix, so ranking full-window NLLs ranks the continuations
+    scores = windows_nll(model, options, device, batch_size).view(len(token_lists), 1 + PROBE_DISTRACTORS)
+    return float((scores.argmin(dim=1) == 0).double().mean()), len(token_lists)
+
+
+def eval_sets(cat: Catalog) -> dict[str, tuple[str, list[str]]]:
+    """eval_set -> (kind, texts) from ``eval_sets`` joined to ``documents`` (in doc_id order)."""
+    rows = cat.query("SELECT e.eval_set, e.kind, d.text FROM eval_sets e JOIN documents d USING (doc_id)"
+                     " ORDER BY e.eval_set, e.doc_id")
+    return {k[0]: (g["kind"][0], g["text"].to_list()) for k, g in rows.group_by("eval_set", maintain_order=True)}
+
+
+def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple[str, list[str]]], seq_len: int,
+             device: str, batch_size: int = 16) -> list[dict]:
+    """Rows (eval_set, metric, value, n): bpb and continuation_acc per set, then per kind.
+
+    A kind's row (eval_set = 'id' or 'ood') is the mean over its sets (each group weighs the same, as
+    in per-domain averages of Paloma), with n = the documents behind it.
+    """
+    was_training = model.training
+    model.eval()
+    rows = []
+    for name, (kind, texts) in sets.items():
+        bpb, n = bits_per_byte(model, tokenizer, texts, seq_len, device, batch_size)
+        acc, n_acc = continuation_accuracy(model, tokenizer, texts, device, batch_size=batch_size)
+        rows += [{"eval_set": name, "kind": kind, "metric": "bpb", "value": bpb, "n": n},
+                 {"eval_set": name, "kind": kind, "metric": "continuation_acc", "value": acc, "n": n_acc}]
+    for kind in sorted({kind for kind, _ in sets.values()}):
+        for metric in ("bpb", "continuation_acc"):
+            mine = [r for r in rows if r["kind"] == kind and r["metric"] == metric and r["n"] and not math.isnan(r["value"])]
+            if mine:
+                rows.append({"eval_set": kind, "kind": kind, "metric": metric, "n": sum(r["n"] for r in mine),
+                             "value": float(np.mean([r["value"] for r in mine]))})
+    model.train(was_training)
+    return [{k: v for k, v in r.items() if k != "kind"} for r in rows]

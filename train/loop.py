@@ -40,7 +40,14 @@ def optimizer_for(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=torch.cuda.is_available() and cfg.device != "cpu")
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=True)
+
+
+def set_cpu_threads(cfg: TrainConfig) -> int:
+    """Use one intra-op thread per core this process may run on (cgroup/affinity aware), or cfg.num_threads."""
+    threads = cfg.num_threads or len(os.sched_getaffinity(0))
+    torch.set_num_threads(threads)
+    return threads
 
 
 @dataclass
@@ -70,6 +77,8 @@ def train(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.pt"
+    if device == "cpu":
+        set_cpu_threads(cfg)
     model.to(device)
     opt = optimizer_for(model, cfg)
     step, curve, wall = 0, [], 0.0

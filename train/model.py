@@ -8,9 +8,12 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from train.config import PRESETS
 
 
-def build_model(preset: str, vocab_size: int, seed: int) -> LlamaForCausalLM:
-    """A freshly initialized model; the seed fixes the initialization."""
-    p = PRESETS[preset]
+def build_model(preset: str | dict[str, int], vocab_size: int, seed: int) -> LlamaForCausalLM:
+    """A freshly initialized model; the seed fixes the initialization.
+
+    ``preset`` is a name in PRESETS or a shape dict with the same keys (tests use tinier shapes).
+    """
+    p = PRESETS[preset] if isinstance(preset, str) else preset
     config = LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=p["d_model"],

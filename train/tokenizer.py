@@ -42,3 +42,13 @@ def load_tokenizer(run_dir: Path) -> tuple[Tokenizer, str]:
     if not path.exists():
         raise FileNotFoundError(f"no tokenizer at {path}: run `train tokenizer {run_dir}` first")
     return Tokenizer.from_file(str(path)), hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def count_tokens(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
+    """Tokens per text (no special tokens): what a mixture's token budget counts."""
+    return [len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+
+def count_tokens_in_run(run_dir: Path, texts: list[str]) -> list[int]:
+    """Tokens per text with the run's shared tokenizer (raises if it is not trained yet)."""
+    return count_tokens(load_tokenizer(run_dir)[0], texts)

@@ -1,0 +1,30 @@
+"""Sweep protocol: only the data varies within a preset; separate init and data seeds; rank agreement."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from train.config import TrainConfig
+from train.sweep import DATA_SEED_OFFSET, ranking_agreement, sweep_configs
+
+
+def test_only_the_data_and_seeds_vary_within_a_preset():
+    base = TrainConfig(mixture_id="-", tokens=10_000, lr=1e-3)
+    cfgs = sweep_configs(["a", "b"], ["nano", "micro"], 3, base)
+    assert len(cfgs) == 2 * 2 * 3
+    fixed = {k for k in TrainConfig.model_fields if k not in {"mixture_id", "preset", "seed", "data_seed"}}
+    assert all(c.model_dump(include=fixed) == base.model_dump(include=fixed) for c in cfgs)
+    assert {(c.seed, c.data_seed) for c in cfgs} == {(s, DATA_SEED_OFFSET + s) for s in range(3)}
+    for preset in ("nano", "micro"):
+        seeds = {m: sorted(c.seed for c in cfgs if c.preset == preset and c.mixture_id == m) for m in "ab"}
+        assert seeds == {"a": [0, 1, 2], "b": [0, 1, 2]}  # every mixture sees the same seeds
+
+
+def test_ranking_agreement_across_sizes():
+    summary = pl.DataFrame({"mixture_id": list("abcabc"), "preset": ["nano"] * 3 + ["micro"] * 3,
+                            "ood_bpb": [1.0, 2.0, 3.0, 0.5, 0.9, 1.2]})
+    assert ranking_agreement(summary).row(0, named=True) == {"presets": "nano->micro", "mixtures": 3, "kendall_tau": pytest.approx(1.0)}
+    flipped = summary.with_columns(pl.when(pl.col("preset") == "micro").then(-pl.col("ood_bpb")).otherwise(pl.col("ood_bpb")).alias("ood_bpb"))
+    assert ranking_agreement(flipped)["kendall_tau"][0] == pytest.approx(-1.0)
+    assert ranking_agreement(summary.filter(pl.col("preset") == "nano")).height == 0
