@@ -1,72 +1,121 @@
-"""Run the diversity <-> generalization analysis on a catalog and store it in ``correlations``."""
+"""Run the diversity <-> generalization analysis on a run's catalog and store it in ``correlations``.
+
+Rows come from named reports (``mixture_diversity``, ``eval_results``, ``mixture_confounds``) so an analyst can
+see exactly what was correlated. Per target, each mixture contributes its seed mean; the seed spread is
+the pooled within-mixture standard deviation. Holm's correction runs across the metrics tested for a
+target. The default metric set is fixed in advance (testing every metric costs power under Holm).
+"""
 
 from __future__ import annotations
+
+import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+import sql
 from curate.catalog import Catalog
+from curate.text import words_expr
 from reports.correlate import correlate, holm
+from reports.queries import run
 
-DEFAULT_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio", "mattr", "source_entropy", "lang_entropy")
+DEFAULT_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio", "mattr",
+                   "source_entropy", "lang_entropy")
 DEFAULT_TARGETS = ("ood/bpb", "id/bpb")
-CONFOUND = "mean_doc_bytes"
+DEFAULT_CONFOUNDS = ("mean_doc_bytes",)
+SCHEMA = {"metric": pl.String, "target": pl.String, "n_mixtures": pl.Int32, "n_seeds": pl.Int32, "seed_sd": pl.Float64,
+          "rho": pl.Float64, "rho_ci_low": pl.Float64, "rho_ci_high": pl.Float64, "tau": pl.Float64, "tau_ci_low": pl.Float64,
+          "tau_ci_high": pl.Float64, "r": pl.Float64, "r_ci_low": pl.Float64, "r_ci_high": pl.Float64, "p_perm": pl.Float64,
+          "p_holm": pl.Float64, "partial_rho": pl.Float64, "confound": pl.String, "loo_rank_agreement": pl.Float64,
+          "n_close_pairs": pl.Int32, "warning": pl.String, "seed": pl.Int64}
 
 
-def mixture_table(cat: Catalog, metrics: tuple[str, ...], targets: tuple[str, ...]) -> pl.DataFrame:
-    """Per training run: its mixture's metrics and confound, and each target (eval_set/metric)."""
-    div = cat.query("SELECT scope_id AS mixture_id, metric, value FROM diversity WHERE scope_kind = 'mixture'")
-    wide = div.filter(pl.col("metric").is_in(list(metrics))).pivot(on="metric", index="mixture_id", values="value") if div.height else pl.DataFrame({"mixture_id": []}, schema={"mixture_id": pl.String})
-    confound = cat.query("SELECT m.mixture_id, sum(d.n_bytes * m.repeats) / sum(m.repeats) AS mean_doc_bytes"
-                         " FROM mixture_docs m JOIN documents d USING (doc_id) GROUP BY 1")
-    runs = cat.query("SELECT r.train_id, r.mixture_id, r.seed, e.eval_set || '/' || e.metric AS target, e.value"
-                     " FROM train_runs r JOIN evals e USING (train_id)")
-    runs = runs.filter(pl.col("target").is_in(list(targets)))
-    if runs.height == 0:
-        return pl.DataFrame()
-    per_run = runs.pivot(on="target", index=["train_id", "mixture_id", "seed"], values="value")
-    return per_run.join(wide, on="mixture_id", how="left").join(confound, on="mixture_id", how="left")
+def unique_words(cat: Catalog) -> pl.DataFrame:
+    """Distinct lower-cased words (curate.text's definition) in each mixture: the 'unique-token count' confound."""
+    rows = []
+    for (mixture_id,) in cat.execute("SELECT mixture_id FROM mixtures ORDER BY 1"):
+        texts = cat.query("SELECT d.text FROM mixture_docs m JOIN documents d USING (doc_id) WHERE m.mixture_id = $m",
+                          {"m": mixture_id})
+        n = texts.select(words_expr(pl.col("text").str.to_lowercase()).explode().drop_nulls().n_unique()).item() if texts.height else 0
+        rows.append({"mixture_id": mixture_id, "n_unique_words": n})
+    return pl.DataFrame(rows, schema={"mixture_id": pl.String, "n_unique_words": pl.Int64})
 
 
-def analyse(run_dir, metrics: tuple[str, ...] = DEFAULT_METRICS, targets: tuple[str, ...] = DEFAULT_TARGETS, seed: int = 0) -> pl.DataFrame:  # noqa: ANN001
-    """One row per metric x target, written to the ``correlations`` table (replacing earlier rows)."""
+def per_mixture(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: tuple[str, ...]) -> pl.DataFrame:
+    """One row per mixture: seed mean, sd and count of ``target`` ('eval_set/metric'), metrics, confounds."""
+    eval_set, _, metric = target.rpartition("/")
+    runs = run(cat, "eval_results", eval_set=eval_set, metric=metric).drop_nulls(["mixture_id", "value"])
+    y = runs.group_by("mixture_id").agg(pl.col("value").mean().alias("y"), pl.col("value").std().alias("sd"),
+                                        pl.len().alias("seeds"))
+    div = run(cat, "mixture_diversity").filter(pl.col("metric").is_in([*metrics, *confounds]))
+    wide = (div.pivot(on="metric", index="mixture_id", values="value") if div.height
+            else pl.DataFrame(schema={"mixture_id": pl.String}))
+    extra = run(cat, "mixture_confounds")
+    if "n_unique_words" in confounds:
+        extra = extra.join(unique_words(cat), on="mixture_id", how="left")
+    extra = extra.select("mixture_id", *(c for c in confounds if c in extra.columns and c not in wide.columns))
+    return y.join(wide, on="mixture_id", how="left").join(extra, on="mixture_id", how="left").sort("mixture_id")
+
+
+def mixture_metrics(run_dir: str | Path) -> tuple[str, ...]:
+    """Every diversity metric scored on some mixture of the run (for ``--metric all``)."""
+    with Catalog(run_dir, read_only=True) as cat:
+        return tuple(sorted(set(run(cat, "mixture_diversity")["metric"])))
+
+
+def pooled_sd(frame: pl.DataFrame) -> float:
+    """sqrt(mean within-mixture variance) over mixtures with at least two seeds; NaN when none has."""
+    sd = frame["sd"].drop_nulls().drop_nans().to_numpy()
+    return float(np.sqrt(np.mean(sd**2))) if sd.size else math.nan
+
+
+def analyse_target(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: tuple[str, ...], seed: int,
+                   n_boot: int) -> list[dict]:
+    """The rows of one target: every metric, with Holm's correction across them."""
+    table = per_mixture(cat, target, metrics, confounds)
+    seed_sd = pooled_sd(table) if table.height else math.nan
+    missing = [c for c in confounds if c not in table.columns or table[c].drop_nulls().len() == 0]
+    rows = []
+    for metric in metrics:
+        if metric not in table.columns:
+            continue
+        sub = table.drop_nulls([metric, "y", *(c for c in confounds if c not in missing)])
+        z = sub.select(c for c in confounds if c not in missing).to_numpy().astype(float) if len(missing) < len(confounds) else None
+        stats = correlate(sub[metric].to_numpy(), sub["y"].to_numpy(), z, seed_sd, seed, n_boot)
+        notes = [stats["warning"]] if stats["warning"] else []
+        notes += [f"confound {c} unavailable in this run" for c in missing]
+        rows.append(_row(metric, target, int(sub["seeds"].min() or 0) if sub.height else 0, seed_sd, stats,
+                         ",".join(c for c in confounds if c not in missing) or None, "; ".join(notes) or None, seed))
+    for row, p in zip(rows, holm([r["p_perm"] if r["p_perm"] is not None else math.nan for r in rows]), strict=True):
+        row["p_holm"] = None if math.isnan(p) else p
+    return rows
+
+
+def analyse(run_dir: str | Path, metrics: tuple[str, ...] = DEFAULT_METRICS, targets: tuple[str, ...] = DEFAULT_TARGETS,
+            confounds: tuple[str, ...] = DEFAULT_CONFOUNDS, seed: int = 0, n_boot: int = 2000) -> pl.DataFrame:
+    """One row per metric x target over mixtures, written to ``correlations`` (the table is rebuilt)."""
+    bad = [t for t in targets if "/" not in t]
+    if bad:
+        raise ValueError(f"targets read eval_set/metric (e.g. ood/bpb), got {bad}")
     with Catalog(run_dir) as cat:
-        table = mixture_table(cat, metrics, targets)
-        rows = []
-        for target in targets:
-            if table.height == 0 or target not in table.columns:
-                continue
-            per_mix = table.group_by("mixture_id").agg(
-                pl.col(target).mean().alias("y"), pl.col(target).std().alias("sd"), pl.len().alias("seeds"),
-                *(pl.col(m).first() for m in metrics if m in table.columns), pl.col(CONFOUND).first()).sort("mixture_id")
-            seed_sd = float(per_mix["sd"].drop_nulls().mean()) if per_mix["sd"].drop_nulls().len() else float("nan")
-            block = []
-            for metric in metrics:
-                if metric not in per_mix.columns:
-                    continue
-                sub = per_mix.drop_nulls([metric, "y"])
-                stats = correlate(sub[metric].to_numpy(), sub["y"].to_numpy(), sub[CONFOUND].to_numpy(), seed_sd, seed)
-                block.append({"metric": metric, "target": target, "n_seeds": int(sub["seeds"].min() or 0), **stats})
-            for row, p in zip(block, holm([b["p_perm"] for b in block]), strict=True):
-                row["p_holm"] = p
-            rows += block
-        frame = pl.DataFrame([_flat(r) for r in rows], schema=SCHEMA)
+        rows = [row for target in targets for row in analyse_target(cat, target, metrics, confounds, seed, n_boot)]
+        frame = pl.DataFrame(rows, schema=SCHEMA)
         with cat.transaction():
-            cat.delete_where("correlations")
+            cat.execute("DROP TABLE IF EXISTS correlations")
+            cat.execute(sql.read("schema").text)
             cat.append("correlations", frame)
     return frame
 
 
-SCHEMA = {"metric": pl.String, "target": pl.String, "n_mixtures": pl.Int32, "n_seeds": pl.Int32, "rho": pl.Float64,
-          "rho_ci_low": pl.Float64, "rho_ci_high": pl.Float64, "tau": pl.Float64, "r": pl.Float64, "r_ci_low": pl.Float64,
-          "r_ci_high": pl.Float64, "p_perm": pl.Float64, "p_holm": pl.Float64, "partial_rho": pl.Float64, "confound": pl.String,
-          "loo_rank_agreement": pl.Float64, "warning": pl.String}
+def _row(metric: str, target: str, n_seeds: int, seed_sd: float, s: dict, confound: str | None, warning: str | None,
+         seed: int) -> dict:
+    def v(x: float) -> float | None:
+        return None if x is None or math.isnan(x) else float(x)
 
-
-def _flat(r: dict) -> dict:
-    nan = lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v  # noqa: E731
-    return {"metric": r["metric"], "target": r["target"], "n_mixtures": r["n_mixtures"], "n_seeds": r["n_seeds"],
-            "rho": nan(r["rho"]), "rho_ci_low": nan(r["rho_ci"][0]), "rho_ci_high": nan(r["rho_ci"][1]), "tau": nan(r["tau"]),
-            "r": nan(r["r"]), "r_ci_low": nan(r["r_ci"][0]), "r_ci_high": nan(r["r_ci"][1]), "p_perm": nan(r["p_perm"]),
-            "p_holm": nan(r["p_holm"]), "partial_rho": nan(r["partial_rho"]), "confound": CONFOUND,
-            "loo_rank_agreement": nan(r["loo"]), "warning": r["warning"]}
+    return {"metric": metric, "target": target, "n_mixtures": s["n_mixtures"], "n_seeds": n_seeds, "seed_sd": v(seed_sd),
+            "rho": v(s["rho"]), "rho_ci_low": v(s["rho_ci"][0]), "rho_ci_high": v(s["rho_ci"][1]), "tau": v(s["tau"]),
+            "tau_ci_low": v(s["tau_ci"][0]), "tau_ci_high": v(s["tau_ci"][1]), "r": v(s["r"]), "r_ci_low": v(s["r_ci"][0]),
+            "r_ci_high": v(s["r_ci"][1]), "p_perm": v(s["p_perm"]), "p_holm": None, "partial_rho": v(s["partial_rho"]),
+            "confound": confound, "loo_rank_agreement": v(s["loo"]), "n_close_pairs": s["n_close_pairs"], "warning": warning,
+            "seed": seed}

@@ -1,52 +1,80 @@
-"""``reports``: list, show, html, correlate (thin wrappers over reports.*)."""
+"""``reports``: list, show, html, correlate (thin wrappers over the reports package)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
+from rich.console import Console
 
 from curate.display import print_frame, to_markdown
 
-app = typer.Typer(help="Named SQL reports, the HTML report and diversity/generalization statistics.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(help="Named SQL reports, the HTML report and diversity/generalization statistics.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+RunArg = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb).")]
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+    parquet = "parquet"
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``k=v`` strings to a dict (values stay strings; DuckDB casts them where the SQL needs a type)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{pair!r}: write --param name=value", param_hint="--param")
+        out[key.strip()] = value
+    return out
 
 
 @app.command("list")
 def list_command() -> None:
-    """Every report with what it answers and its parameters."""
+    """Every report with what it answers and its parameters (with defaults)."""
     from reports.queries import available
 
     for name, doc, params in available():
-        print(f"{name:<30} {doc}" + (f"  [params: {', '.join(params)}]" if params else ""))
+        print(f"{name:<28} {doc}" + (f"  [params: {params}]" if params else ""))
 
 
 @app.command()
 def show(
     name: Annotated[str, typer.Argument(help="Report name (see `reports list`).")],
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
-    param: Annotated[list[str], typer.Option(help="k=v, bound as a SQL parameter (repeatable).")] = [],  # noqa: B006
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown | parquet")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Output file (parquet needs one).")] = None,
+    run: RunArg,
+    param: Annotated[list[str], typer.Option(help="name=value, bound as a SQL parameter (repeatable).")] = [],  # noqa: B006
+    fmt: Annotated[Fmt, typer.Option("--format", help="Output format.")] = Fmt.table,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (parquet default: NAME.parquet).")] = None,
 ) -> None:
-    """Run one report on a read-only connection."""
+    """Run one report on a read-only connection, parameters bound (never formatted into the SQL)."""
     from reports.queries import query
 
-    params = dict(p.split("=", 1) for p in param)
-    frame = query(run, name, **params)
-    if fmt == "parquet":
+    try:
+        frame = query(run, name, **parse_params(param))
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        raise typer.BadParameter(str(err.args[0] if err.args else err)) from None
+    if fmt is Fmt.parquet:
         target = out or Path(f"{name}.parquet")
         frame.write_parquet(target)
         print(target)
     elif out is not None:
-        out.write_text(frame.write_csv() if fmt == "csv" else frame.write_json() if fmt == "json" else to_markdown(frame))
+        text = {Fmt.csv: frame.write_csv, Fmt.json: frame.write_json}.get(fmt, lambda: to_markdown(frame))()
+        out.write_text(text, encoding="utf-8")
+        print(out)
     else:
-        print_frame(frame, fmt, title=name)  # type: ignore[arg-type]
+        print_frame(frame, fmt.value, title=name)  # type: ignore[arg-type]
 
 
 @app.command()
-def html(run: Annotated[Path, typer.Argument(help="Run folder.")], out: Annotated[Path, typer.Option("-o", "--out")] = Path("report.html")) -> None:
-    """Write the self-contained HTML report."""
+def html(run: RunArg, out: Annotated[Path, typer.Option("-o", "--out", help="The page to write.")] = Path("report.html")) -> None:
+    """Write the self-contained HTML report (inline SVG plots, all text escaped)."""
     from reports.html import write_report
 
     print(write_report(run, out))
@@ -54,16 +82,37 @@ def html(run: Annotated[Path, typer.Argument(help="Run folder.")], out: Annotate
 
 @app.command()
 def correlate(
-    run: Annotated[Path, typer.Argument(help="Run folder.")],
-    metric: Annotated[list[str], typer.Option(help="Diversity metrics (repeatable; default: all).")] = [],  # noqa: B006
-    target: Annotated[list[str], typer.Option(help="eval_set/metric targets, e.g. ood/bpb (repeatable).")] = [],  # noqa: B006
-    seed: int = 0,
+    run: RunArg,
+    metric: Annotated[list[str], typer.Option(help="Diversity metric (repeatable; 'all': every mixture metric; default: a fixed set).")] = [],  # noqa: B006
+    target: Annotated[list[str], typer.Option(help="eval_set/metric, e.g. ood/bpb (repeatable; default: ood/bpb, id/bpb).")] = [],  # noqa: B006
+    confound: Annotated[list[str], typer.Option(help="Controlled for in partial ρ: mean_doc_bytes, n_unique_words, mean_quality_score, quality_fail_frac, n_unique_docs or a diversity metric (repeatable).")] = [],  # noqa: B006
+    seed: Annotated[int, typer.Option(help="Bootstrap and Monte Carlo seed.")] = 0,
+    n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 2000,
 ) -> None:
-    """Correlate mixture diversity with eval metrics; results go to the `correlations` table."""
-    from reports.analysis import DEFAULT_METRICS, DEFAULT_TARGETS, analyse
+    """Correlate mixture diversity with eval metrics over mixtures; results replace the `correlations` table."""
+    from reports.analysis import DEFAULT_CONFOUNDS, DEFAULT_METRICS, DEFAULT_TARGETS, analyse, mixture_metrics
 
-    frame = analyse(run, tuple(metric) or DEFAULT_METRICS, tuple(target) or DEFAULT_TARGETS, seed)
-    print_frame(frame.select("metric", "target", "n_mixtures", "n_seeds", "rho", "rho_ci_low", "rho_ci_high", "p_perm", "p_holm",
-                             "partial_rho", "loo_rank_agreement"), title="diversity vs generalization (Spearman over mixtures)")
-    for warning in sorted(set(frame["warning"].drop_nulls().to_list())):
-        print(f"warning: {warning}")
+    metrics = mixture_metrics(run) if metric == ["all"] else tuple(metric) or DEFAULT_METRICS
+    frame = analyse(run, metrics, tuple(target) or DEFAULT_TARGETS, tuple(confound) or DEFAULT_CONFOUNDS, seed, n_boot)
+    if frame.height == 0:
+        print("no training runs with these targets and mixture diversity rows: nothing to correlate")
+        return
+    per_target = frame.filter(pl.col("target") == frame["target"][0]).height
+    print(f"{frame['n_mixtures'].max()} mixtures, at least {frame['n_seeds'].min()} seeds each; "
+          f"Holm across the {per_target} metrics of each target; partial ρ controls {frame['confound'][0] or 'nothing'}")
+    print_frame(summary(frame), title="diversity vs generalization (over mixtures, seeds averaged)", console=Console(width=140))
+    grouped = frame.drop_nulls("warning").group_by("warning").agg(pl.concat_str("metric", pl.lit(" × "), "target")).sort("warning")
+    for warning, pairs in grouped.iter_rows():
+        print(f"warning: {warning} ({', '.join(pairs)})")
+
+
+def summary(frame: pl.DataFrame) -> pl.DataFrame:
+    """The correlation table as short strings: ρ with its CI, τ, r, p, p_holm, partial ρ, LOO agreement."""
+    def num(col: str, digits: int = 2) -> pl.Expr:
+        return pl.col(col).round(digits).cast(pl.String).fill_null("–")
+
+    return frame.select(
+        "metric", "target", pl.col("n_mixtures").alias("n"), num("rho").alias("ρ"),
+        pl.format("[{}, {}]", num("rho_ci_low"), num("rho_ci_high")).alias("ρ 95% CI"), num("tau").alias("τ"),
+        num("r").alias("r"), num("p_perm", 4).alias("p"), num("p_holm", 4).alias("p_holm"),
+        num("partial_rho").alias("partial ρ"), num("loo_rank_agreement").alias("loo"))

@@ -1,20 +1,35 @@
-"""Plots as inline SVG strings (matplotlib, Agg backend): no files, no network needed to view them."""
+"""Plots as inline SVG strings (matplotlib, Agg backend): no files, no network needed to view them.
+
+matplotlib's SVG writer XML-escapes every text it draws, so labels taken from documents (topic terms,
+sources) cannot inject markup; ``svg.hashsalt`` is fixed so the same data gives the same bytes.
+"""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
-import matplotlib
+import numpy as np
+import polars as pl
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-
-plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96})
+STYLE = {"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96, "svg.hashsalt": "mixlab", "axes.spines.top": False,
+         "axes.spines.right": False}
+BLUE, LIGHT, RED = "#4c78a8", "#9ecae9", "#e45756"
 
 
-def _svg(fig) -> str:  # noqa: ANN001
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(STYLE)
+    return plt.subplots(figsize=(width, height))
+
+
+def _svg(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
     buf = io.StringIO()
     fig.tight_layout()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
@@ -23,65 +38,76 @@ def _svg(fig) -> str:  # noqa: ANN001
     text = text[text.index("<svg"):]
     if "<metadata>" in text:
         text = text[: text.index("<metadata>")] + text[text.index("</metadata>") + len("</metadata>"):]
-    return text
+    return f"<figure class='plot'>{text}</figure>"
 
 
-def bars(labels: list[str], values: list[float], title: str, xlabel: str = "", horizontal: bool = True) -> str:
-    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.28 * len(labels) + 1)) if horizontal else (7, 3))
-    if horizontal:
-        ax.barh(range(len(labels)), values, color="#4c78a8")
-        ax.set_yticks(range(len(labels)), labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel)
-    else:
-        ax.bar(range(len(labels)), values, color="#4c78a8")
-        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+def bars(labels: list[str], values: list[float], title: str, xlabel: str = "") -> str:
+    """Horizontal bars, first label on top."""
+    fig, ax = _figure(7, max(2.0, 0.28 * len(labels) + 1))
+    ax.barh(range(len(labels)), values, color=BLUE)
+    ax.set_yticks(range(len(labels)), [str(v)[:60] for v in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     return _svg(fig)
 
 
-def histogram(values: np.ndarray, threshold: float | None, title: str, bound: str = "") -> str:
-    fig, ax = plt.subplots(figsize=(3.4, 2.4))
+def histogram(values: np.ndarray, threshold: float | None, title: str, label: str = "threshold") -> str:
+    """Distribution of one signal with its threshold as a dashed line."""
+    fig, ax = _figure(3.4, 2.4)
     ax.hist(values[~np.isnan(values)], bins=30, color="#72b7b2")
     if threshold is not None:
-        ax.axvline(threshold, color="#e45756", linestyle="--", label=f"{bound} {threshold:g}")
+        ax.axvline(threshold, color=RED, linestyle="--", label=f"{label} {threshold:g}")
         ax.legend(fontsize=7)
     ax.set_title(title, fontsize=8)
+    ax.set_ylabel("documents", fontsize=7)
     return _svg(fig)
 
 
 def stacked(mixtures: list[str], groups: list[str], shares: np.ndarray, title: str) -> str:
-    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.35 * len(mixtures) + 1.2)))
+    """One horizontal bar per mixture, split into its groups' token shares."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = _figure(7, max(2.0, 0.35 * len(mixtures) + 1.6))
     left = np.zeros(len(mixtures))
     cmap = plt.get_cmap("tab20")
     for j, group in enumerate(groups):
-        ax.barh(range(len(mixtures)), shares[:, j], left=left, color=cmap(j % 20), label=group)
+        ax.barh(range(len(mixtures)), shares[:, j], left=left, color=cmap(j % 20), label=str(group)[:30])
         left += shares[:, j]
     ax.set_yticks(range(len(mixtures)), mixtures)
     ax.invert_yaxis()
     ax.set_xlabel("share of tokens")
     ax.set_title(title)
     if len(groups) <= 20:
-        ax.legend(fontsize=6, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+        ax.legend(fontsize=6, ncol=min(len(groups), 8), loc="upper center", bbox_to_anchor=(0.5, -0.3))
     return _svg(fig)
 
 
 def curves(frame: pl.DataFrame, title: str) -> str:
-    fig, ax = plt.subplots(figsize=(7, 3))
-    for (train_id,), run in frame.group_by("train_id", maintain_order=True):
-        ax.plot(run["tokens"], run["train_loss"], linewidth=1, label=str(train_id)[:40])
+    """Train loss against tokens: one line per run, one colour per mixture (its seeds share it)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = _figure(7, 3.2)
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(frame["mixture_id"].unique(maintain_order=True))}
+    for (train_id, mixture_id), run in frame.group_by("train_id", "mixture_id", maintain_order=True):
+        first = train_id == frame.filter(pl.col("mixture_id") == mixture_id)["train_id"][0]
+        ax.plot(run["tokens"], run["train_loss"], linewidth=1, color=colours[mixture_id], label=str(mixture_id)[:32] if first else None)
     ax.set_xlabel("tokens")
     ax.set_ylabel("train loss (nats/token)")
     ax.set_title(title)
-    if frame["train_id"].n_unique() <= 8:
+    if len(colours) <= 10:
         ax.legend(fontsize=6)
     return _svg(fig)
 
 
-def scatter_errorbars(x: np.ndarray, y: np.ndarray, yerr: np.ndarray, xlabel: str, ylabel: str, title: str) -> str:
-    fig, ax = plt.subplots(figsize=(3.6, 2.8))
-    ax.errorbar(x, y, yerr=np.nan_to_num(yerr), fmt="o", color="#4c78a8", ecolor="#9ecae9", capsize=3)
-    ax.set_xlabel(xlabel)
+def scatter_errorbars(per_mixture: pl.DataFrame, per_seed: pl.DataFrame, metric: str, ylabel: str, title: str) -> str:
+    """Seed means ± 1 sd over seeds per mixture (error bars), with every seed as a faint dot."""
+    fig, ax = _figure(3.6, 2.9)
+    ax.scatter(per_seed[metric], per_seed["value"], s=8, color=LIGHT, zorder=1, label="one seed")
+    ax.errorbar(per_mixture[metric], per_mixture["y"], yerr=per_mixture["sd"].fill_null(0.0).fill_nan(0.0), fmt="o",
+                color=BLUE, ecolor=BLUE, capsize=3, zorder=2, label="mixture mean ± sd")
+    ax.set_xlabel(metric)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
     return _svg(fig)

@@ -143,6 +143,16 @@ CREATE TABLE IF NOT EXISTS contamination (
     similarity  DOUBLE
 );
 
+-- The eval split's parameters and the documents its contamination check covered (curate/mix_eval.py).
+CREATE TABLE IF NOT EXISTS eval_splits (
+    params          JSON NOT NULL,
+    n_docs_checked  BIGINT NOT NULL,
+    docs_digest     VARCHAR NOT NULL,           -- bit_xor of doc_id hashes: changes when documents change
+    n_eval_docs     BIGINT NOT NULL,
+    n_contaminated  BIGINT NOT NULL,
+    created_at      TIMESTAMP DEFAULT current_timestamp
+);
+
 -- Training runs (train/), their curves and evaluations.
 CREATE TABLE IF NOT EXISTS train_runs (
     train_id        VARCHAR PRIMARY KEY,
@@ -183,24 +193,30 @@ CREATE TABLE IF NOT EXISTS evals (
     n        BIGINT
 );
 
--- Diversity <-> generalization statistics (reports/correlate.py).
+-- Diversity <-> generalization statistics (reports/correlate.py), one row per metric x target, over
+-- mixtures (seed means). Derived data: `reports correlate` drops and recreates it on every analysis.
 CREATE TABLE IF NOT EXISTS correlations (
     metric      VARCHAR NOT NULL,
-    target      VARCHAR NOT NULL,
+    target      VARCHAR NOT NULL,           -- eval_set/metric, e.g. ood/bpb
     n_mixtures  INTEGER NOT NULL,
-    n_seeds     INTEGER NOT NULL,
-    rho         DOUBLE,
-    rho_ci_low  DOUBLE,
+    n_seeds     INTEGER NOT NULL,           -- fewest seeds of any mixture used
+    seed_sd     DOUBLE,                     -- pooled standard deviation of the target across seeds
+    rho         DOUBLE,                     -- Spearman
+    rho_ci_low  DOUBLE,                     -- bootstrap 95% CIs resample mixtures
     rho_ci_high DOUBLE,
-    tau         DOUBLE,
-    r           DOUBLE,
+    tau         DOUBLE,                     -- Kendall tau-b
+    tau_ci_low  DOUBLE,
+    tau_ci_high DOUBLE,
+    r           DOUBLE,                     -- Pearson
     r_ci_low    DOUBLE,
     r_ci_high   DOUBLE,
-    p_perm      DOUBLE,
-    p_holm      DOUBLE,
-    partial_rho DOUBLE,
+    p_perm      DOUBLE,                     -- two-sided permutation p of rho
+    p_holm      DOUBLE,                     -- Holm-adjusted across the metrics tested for this target
+    partial_rho DOUBLE,                     -- Spearman rho controlling for `confound`
     confound    VARCHAR,
-    loo_rank_agreement DOUBLE,
+    loo_rank_agreement DOUBLE,              -- leave-one-mixture-out regression: rank agreement
+    n_close_pairs INTEGER,                  -- neighbouring mixtures closer than 2 x seed_sd
     warning     VARCHAR,
+    seed        BIGINT,                     -- bootstrap / Monte Carlo seed
     computed_at TIMESTAMP DEFAULT current_timestamp
 );

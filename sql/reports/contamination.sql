@@ -1,8 +1,19 @@
--- contamination: does any mixture contain an eval document or a pool document that duplicates one? (should be empty)
+-- contamination: does any mixture contain an eval document, a recorded duplicate of one, or an identical text? (should be empty)
 -- params:
-SELECT md.mixture_id, e.eval_set, md.doc_id, 'eval document in mixture' AS problem
-FROM mixture_docs md JOIN eval_sets e USING (doc_id)
+-- Recorded duplicates (exact normalized hash or MinHash-verified Jaccard) are in table `contamination`;
+-- the third check compares raw texts directly, independently of that table.
+WITH eval_docs AS (
+    SELECT e.eval_set, e.doc_id, d.text FROM eval_sets e JOIN documents d USING (doc_id)
+),
+mixed AS (
+    SELECT DISTINCT md.mixture_id, md.doc_id FROM mixture_docs md
+)
+SELECT m.mixture_id, e.eval_set, m.doc_id, e.doc_id AS eval_doc_id, 'eval document in mixture' AS problem
+FROM mixed m JOIN eval_sets e USING (doc_id)
 UNION ALL
-SELECT md.mixture_id, e.eval_set, md.doc_id, 'duplicate of eval document (' || c.method || ')' AS problem
-FROM mixture_docs md JOIN contamination c USING (doc_id) JOIN eval_sets e ON e.doc_id = c.eval_doc_id
-ORDER BY 1, 2, 3
+SELECT m.mixture_id, e.eval_set, m.doc_id, c.eval_doc_id, 'duplicate of eval document (' || c.method || ')' AS problem
+FROM mixed m JOIN contamination c USING (doc_id) JOIN eval_sets e ON e.doc_id = c.eval_doc_id
+UNION ALL
+SELECT m.mixture_id, e.eval_set, m.doc_id, e.doc_id AS eval_doc_id, 'same text as eval document' AS problem
+FROM mixed m JOIN documents d USING (doc_id) JOIN eval_docs e ON e.text = d.text AND e.doc_id <> m.doc_id
+ORDER BY 1, 2, 3, 4

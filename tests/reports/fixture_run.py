@@ -1,0 +1,80 @@
+"""A complete run for report tests, built from generated data only (no third-party text).
+
+Real curation (ingest, exact and MinHash dedup, langid, quality rules, topics, diversity), real eval
+split and a real mixture sweep from low to high topic entropy; the training results are generated:
+per mixture and seed a curve and eval rows whose out-of-distribution bits per byte fall with the
+mixture's topic entropy plus seed noise. The planted string lets HTML tests check escaping.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import polars as pl
+
+from curate.catalog import Catalog
+from curate.mix_eval import reserve_eval
+from curate.mix_sweep import SweepSpec, run_sweep
+from curate.recipe import parse_recipe
+from curate.runner import RecipeRunner
+from tests.conftest import write_jsonl
+from tests.corpus import make_corpus, to_records
+
+PLANTED = "<script>document.title='PWNED'</script><img src=x onerror=\"document.title='PWNED'\">"
+STAGES = [
+    {"stage": "exact_dedup"},
+    {"stage": "minhash_dedup"},
+    {"stage": "langid"},
+    {"stage": "quality_rules"},
+    {"stage": "topics", "k": 5, "sample_size": 400, "n_components": 16},
+    {"stage": "diversity", "scopes": ["corpus", "source"], "sample_size": 60, "n_boot": 2},
+]
+
+
+def write_corpus(folder: Path, n_docs: int, seed: int) -> None:
+    """One JSONL file per domain (the file name is the source); the first document carries PLANTED."""
+    records = to_records(make_corpus(n_docs, seed=seed, exact_dup_rate=0.08, near_dup_rate=0.1))
+    records[0]["text"] = f"{PLANTED} {records[0]['text']}"
+    records.append(dict(records[0], id="planted-copy"))
+    for domain in sorted({r["domain"] for r in records}):
+        write_jsonl(folder / f"{domain}.jsonl", [r for r in records if r["domain"] == domain])
+
+
+def fake_training(mixtures: pl.DataFrame, n_seeds: int, seed: int) -> dict[str, pl.DataFrame]:
+    """train_runs, train_curve and evals rows: ood bpb falls with topic entropy, plus seed noise."""
+    rng = random.Random(seed)
+    runs, curve, evals = [], [], []
+    for mixture_id, entropy in mixtures.select("mixture_id", "topic_entropy").iter_rows():
+        for s in range(n_seeds):
+            train_id = f"{mixture_id}-nano-s{s}"
+            final = 1.9 - 0.25 * (entropy or 0.0) + rng.gauss(0, 0.02)
+            runs.append({"train_id": train_id, "mixture_id": mixture_id, "sweep_id": "entropy", "preset": "nano", "seed": s,
+                         "data_seed": s, "tokens": 20_000, "n_params": 1_400_000, "device": "cpu", "wall_s": 30.0 + s,
+                         "tokens_per_s": 3000.0, "final_train_loss": final, "final_val_loss": final + 0.05, "status": "done"})
+            for step in range(0, 110, 10):
+                loss = final + 2.5 * math.exp(-step / 25)
+                curve.append({"train_id": train_id, "step": step, "tokens": step * 200, "lr": 1e-3, "train_loss": loss,
+                              "val_loss": loss + 0.05, "tokens_per_s": 3000.0})
+            ood = 2.6 - 0.3 * (entropy or 0.0) + rng.gauss(0, 0.03)
+            evals += [{"train_id": train_id, "eval_set": "ood", "metric": "bpb", "value": ood, "n": 1000},
+                      {"train_id": train_id, "eval_set": "id", "metric": "bpb", "value": ood - 0.4 + rng.gauss(0, 0.03), "n": 1000},
+                      {"train_id": train_id, "eval_set": "id", "metric": "continuation_acc", "value": 0.3 + 0.05 * (entropy or 0), "n": 50}]
+    return {"train_runs": pl.DataFrame(runs), "train_curve": pl.DataFrame(curve), "evals": pl.DataFrame(evals)}
+
+
+def build_run(root: Path, n_docs: int = 150, n_mixtures: int = 6, n_seeds: int = 3, seed: int = 0) -> Path:
+    """Create ``root/run`` with every catalog table filled; returns the run folder."""
+    write_corpus(root / "data", n_docs, seed)
+    recipe = parse_recipe({"name": "reports-fixture", "seed": seed, "stages": STAGES,
+                           "inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
+    run_dir = RecipeRunner(recipe, root, root / "run", workers=1, progress=False).run().run_dir
+    with Catalog(run_dir) as cat:
+        reserve_eval(cat, group_by="source", per_group=3, ood_groups=("law",), seed=seed)
+        sweep = SweepSpec(name="entropy", steps=n_mixtures, diversity_sample=40,
+                          base={"group_by": "topic_id", "strategy": "target_entropy", "token_budget": 8_000, "max_repeats": 8})
+        mixtures = run_sweep(cat, sweep)
+        for table, frame in fake_training(mixtures, n_seeds, seed).items():
+            cat.append(table, frame)
+    return run_dir
