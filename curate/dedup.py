@@ -8,12 +8,14 @@ in DuckDB over those parts; one document per cluster is kept by the keep policy.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 from pydantic import Field
 
 from curate.catalog import sql_string
@@ -27,7 +29,7 @@ class DedupParams(StageParams):
 
     keep: KeepPolicy = Field("first", description="Which document of a cluster survives: first seen, longest, or highest `keep_column`.")
     keep_column: str | None = Field(None, description="Column (e.g. quality_score) whose highest value is kept when keep=column.")
-    memory_limit: str = Field("2GB", description="DuckDB memory limit for grouping; beyond it DuckDB spills to disk.")
+    memory_limit: str = Field("2GB", description="DuckDB memory limit for grouping, shared by the grouping tasks that run at once; beyond it DuckDB spills to disk.")
 
 
 def key_columns(params: DedupParams) -> tuple[str, ...]:
@@ -49,6 +51,15 @@ def base_part(batch: pl.DataFrame, params: DedupParams) -> pl.DataFrame:
     )
 
 
+def split_memory_limit(limit: str, parts: int) -> str:
+    """``limit`` (e.g. ``2GB``, ``512MB``, ``1.5GiB``) divided among ``parts`` concurrent tasks, in MB."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B)\s*", limit.upper())
+    if not match:
+        raise ValueError(f"memory_limit {limit!r}: expected a size such as 2GB or 512MB")
+    scale = {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3, "TB": 1e6, "KIB": 1.024e-3, "MIB": 1.048576, "GIB": 1073.741824, "TIB": 1.099511627776e6}
+    return f"{max(64, int(float(match[1]) * scale[match[2]] / max(1, parts)))}MB"
+
+
 def connect(stage_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """A private DuckDB for grouping, with a memory limit and a spill directory in the stage folder."""
     con = duckdb.connect()
@@ -56,17 +67,20 @@ def connect(stage_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
     con.execute(f"SET temp_directory = {sql_string(stage_dir / 'tmp')}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
 def parts_sql(paths: list[Path], columns: str) -> str:
-    """SELECT over the per-shard parts with ``ord`` = shard index << 32 | row (first-seen order)."""
+    """SELECT over the per-shard parts with ``ord`` = the document's position in (shard, row) order.
+
+    ``ord`` is dense (0..n-1, each shard offset by the rows of the shards before it, from the Parquet
+    footers), so it is both the first-seen order and an array index.
+    """
     files = "[" + ", ".join(sql_string(p) for p in paths) + "]"
-    index = " ".join(f"WHEN {sql_string(p)} THEN {i}" for i, p in enumerate(paths))
-    return (
-        f"SELECT ((CASE filename {index} END)::BIGINT << 32) | row AS ord, {columns}"
-        f" FROM read_parquet({files}, filename = true)"
-    )
+    offsets = np.concatenate([[0], np.cumsum([pq.ParquetFile(p).metadata.num_rows for p in paths])]).astype(int)
+    index = " ".join(f"WHEN {sql_string(p)} THEN {offsets[i]}" for i, p in enumerate(paths))
+    return f"SELECT (CASE filename {index} END)::BIGINT + row AS ord, {columns} FROM read_parquet({files}, filename = true)"
 
 
 def choose_kept(docs: pl.DataFrame, policy: KeepPolicy) -> pl.DataFrame:

@@ -114,6 +114,11 @@ def fn_one_shard(
     return {"shard": shard, "n_in": batch.height, "n_bytes": 0, "wall_s": time.perf_counter() - started}
 
 
+def call_indexed(fn: Callable[..., Any], index: int, task: tuple[Any, ...]) -> tuple[int, Any]:
+    """``(index, fn(*task))``: lets the driver put results back in task order."""
+    return index, fn(*task)
+
+
 class StageRunner:
     """Runs one stage over all shards of a run; records nothing (the runner owns the catalog)."""
 
@@ -153,6 +158,18 @@ class StageRunner:
             self.pool.run(fn_one_shard, tasks, lambda r: step.advance(r["n_in"], r["n_bytes"]))
         return outs
 
+    def _task_map(self, step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:
+        """Run ``fn(*task)`` for every task in the pool; results in task order (not completion order)."""
+        results: list[Any] = [None] * len(tasks)
+
+        def done(indexed: tuple[int, Any]) -> None:
+            results[indexed[0]] = indexed[1]
+            step.advance()
+
+        with self.progress.step(step_name, total=len(tasks)) as step:
+            self.pool.run(call_indexed, [(fn, i, task) for i, task in enumerate(tasks)], done)
+        return results
+
     def _run_global(self, stage: GlobalStage, shards: list[str], upstream: Upstream, catalog: Any) -> list[dict[str, Any]]:
         started = time.perf_counter()
         stage.setup()
@@ -166,6 +183,7 @@ class StageRunner:
             catalog=catalog,
             shard_reader=partial(self._read, upstream),
             pool_map=partial(self._pool_map, f"stage {stage.name} (map)", upstream, shards),
+            task_map=self._task_map,
         )
         with self.progress.step(f"stage {stage.name} (reduce)", total=None):
             out = stage.conform(stage.reduce(ctx))

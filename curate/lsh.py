@@ -5,17 +5,23 @@
 - :func:`band_hashes` turns signatures into one 64-bit hash per band (rows written to Parquet).
 - :func:`candidate_edges` groups ``(band, band_hash)`` in DuckDB (bounded memory: DuckDB spills to its
   temp directory) and returns edges between documents sharing a bucket.
+- :func:`partition_edges` does that for one partition ``band_hash % partitions``: a bucket lives in
+  exactly one partition, so partitions are grouped independently (one pool or Ray task each) and the
+  union of their edges is the same whatever the number of partitions.
 - :func:`connected_components` is a union-find over those edges (numba).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import numba as nb
 import numpy as np
 from scipy.integrate import quad
+
+from curate.catalog import sql_string
 
 
 @lru_cache(maxsize=64)
@@ -75,6 +81,61 @@ def candidate_edges(con: duckdb.DuckDBPyConnection, bands_sql: str, all_pairs_up
         {"k": all_pairs_up_to},
     ).fetchnumpy()
     return np.stack([edges["a"], edges["b"]], axis=1).astype(np.int64).reshape(-1, 2)
+
+
+def partition_edges(
+    bands_sql: str, partition: int, partitions: int, out: str, memory_limit: str, all_pairs_up_to: int
+) -> str:
+    """Candidate edges of the buckets in one band-hash partition, written atomically to ``out`` (.npy).
+
+    Edges are packed into one int64 each, ``a << 32 | b`` (ordinals are dense document indices), so the
+    driver's union is a 1-D sort. ``bands_sql`` selects (ord, band, band_hash) from Parquet; only rows with ``band_hash % partitions
+    == partition`` are grouped, in a private DuckDB with ``memory_limit`` that spills next to ``out``.
+    An existing ``out`` is a finished partition (resume).
+    """
+    target = Path(out)
+    if target.exists():
+        return out
+    spill = target.parent / f"tmp-{partition}"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
+    con.execute(f"SET temp_directory = {sql_string(str(spill))}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET threads = 1")
+    con.execute("SET enable_progress_bar = false")
+    part_sql = f"SELECT * FROM ({bands_sql}) WHERE band_hash % {int(partitions)} = {int(partition)}"
+    edges = candidate_edges(con, part_sql, all_pairs_up_to)
+    con.close()
+    tmp = target.with_suffix(".tmp.npy")
+    np.save(tmp, (edges[:, 0] << 32) | edges[:, 1])
+    tmp.replace(target)
+    return out
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array by sort + mask (numpy 2's ``unique`` is ~20x slower on 10M+ values)."""
+    keys = np.sort(values, axis=None)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+
+
+def merge_edges(paths: list[str]) -> np.ndarray:
+    """The sorted distinct union of the partitions' edges (packed ``a << 32 | b``) as int32 pairs (a, b)."""
+    sizes = [np.load(p, mmap_mode="r").shape[0] for p in paths]
+    keys, position = np.empty(sum(sizes), dtype=np.int64), 0
+    for path, size in zip(paths, sizes, strict=True):  # one buffer, filled in place: peak ~2x the edges, not 4x
+        keys[position : position + size] = np.load(path)
+        position += size
+    keys.sort()
+    if len(keys):
+        distinct = np.empty(len(keys), dtype=bool)
+        distinct[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=distinct[1:])
+        keys = keys[distinct]
+    edges = np.empty((len(keys), 2), dtype=np.int32)
+    edges[:, 0] = keys >> 32
+    edges[:, 1] = keys & 0xFFFFFFFF
+    return edges
 
 
 @nb.njit(cache=True)

@@ -63,7 +63,7 @@ def clean_for_model(texts: pl.Series, max_chars: int) -> list[str]:
 
 
 def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
-    """Documents of one source (non-empty), seeded-sampled down to ``limit``."""
+    """Documents of one source (non-empty), in a seeded order that ignores the row order, at most ``limit``."""
     if source.sql is not None:
         if catalog is None:
             raise ValueError("an SQL source needs a run's catalog")
@@ -74,9 +74,8 @@ def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
     if "text" not in frame.columns:
         raise ValueError(f"{where}: no `text` column (found {frame.columns})")
     texts = frame["text"].cast(pl.String).drop_nulls()
-    texts = texts.filter(texts.str.strip_chars() != "")
-    if source.limit is not None and texts.len() > source.limit:
-        texts = texts.sample(source.limit, seed=seed, shuffle=True)
+    texts = texts.filter(texts.str.strip_chars() != "").sort()  # SQL row order may vary with worker counts
+    texts = texts.sample(min(texts.len(), source.limit or texts.len()), seed=seed, shuffle=True)
     if texts.len() == 0:
         raise ValueError(f"{where}: no documents")
     return texts.to_list()

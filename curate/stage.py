@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -103,6 +103,11 @@ class GlobalStage(Stage):
         """Per-document columns and drop_reason for every surviving document."""
 
 
+def run_inline(step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:
+    """``map_tasks`` without a pool: each task in turn, in the calling process."""
+    return [fn(*task) for task in tasks]
+
+
 @dataclass
 class StageContext:
     """What a global stage sees (in the driver process): surviving documents, the pool, the catalog.
@@ -122,6 +127,7 @@ class StageContext:
     catalog: Any
     shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
     pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Path], list[Path]]
+    task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
 
     def documents(self, columns: tuple[str, ...] = ("doc_id", "text")) -> Iterator[pl.DataFrame]:
         """Surviving documents, one frame per shard, in shard order (deterministic)."""
@@ -136,6 +142,14 @@ class StageContext:
         ``fn`` must be picklable (a module-level function or a functools.partial of one).
         """
         return self.pool_map(fn, columns, self.stage_dir / subdir)
+
+    def map_tasks(self, step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:
+        """Run ``fn(*task)`` for every task in the pool (local or Ray); results in task order.
+
+        For work that is not per shard, e.g. one LSH band partition per task. ``fn`` must be picklable
+        and should write its output atomically if it is to be skipped on resume.
+        """
+        return self.task_map(step_name, fn, tasks)
 
     def write_table(self, table: str, frame: pl.DataFrame) -> Path:
         """Write an extra table (e.g. ``topic_labels``) as Parquet; the catalog exposes it as a view.

@@ -41,6 +41,7 @@ class TrainConfig(BaseModel):
     checkpoint_every: int = Field(100, ge=1, description="Steps between atomic checkpoints (resume points).")
     device: str = Field("auto", description="auto (cuda if available, else cpu), cpu or cuda.")
     compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
+    eval_docs: int = Field(100, ge=1, description="Documents per eval set scored at the end: a fixed subset (md5 of doc_id order) so that a large held-out group does not cost more than training; the whole set stays out of every mixture.")
     val_docs: int = Field(64, ge=1, description="In-distribution eval documents used for the periodic validation loss.")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")

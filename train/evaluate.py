@@ -93,10 +93,15 @@ def continuation_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: l
     return float((scores.argmin(dim=1) == 0).double().mean()), len(token_lists)
 
 
-def eval_sets(cat: Catalog) -> dict[str, tuple[str, list[str]]]:
-    """eval_set -> (kind, texts) from ``eval_sets`` joined to ``documents`` (in doc_id order)."""
+def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, tuple[str, list[str]]]:
+    """eval_set -> (kind, texts) from ``eval_sets`` joined to ``documents`` (in doc_id order).
+
+    ``max_docs``: at most this many documents per set, the first by md5(doc_id), so the subset is the
+    same for every run and does not depend on how the set was written.
+    """
     rows = cat.query("SELECT e.eval_set, e.kind, d.text FROM eval_sets e JOIN documents d USING (doc_id)"
-                     " ORDER BY e.eval_set, e.doc_id")
+                     " QUALIFY $n IS NULL OR row_number() OVER (PARTITION BY e.eval_set ORDER BY md5(e.doc_id)) <= $n"
+                     " ORDER BY e.eval_set, e.doc_id", {"n": max_docs})
     return {k[0]: (g["kind"][0], g["text"].to_list()) for k, g in rows.group_by("eval_set", maintain_order=True)}
 
 

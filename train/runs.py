@@ -66,7 +66,7 @@ def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at
     tokenizer, tok_hash = load_tokenizer(run_dir)
     with Catalog(run_dir, read_only=True) as cat:
         folder = mixture_dir(cat, cfg.mixture_id)
-        sets = eval_sets(cat)
+        sets = eval_sets(cat, cfg.eval_docs)
         sweep_id = cat.query("SELECT sweep_id FROM mixtures WHERE mixture_id = $m", {"m": cfg.mixture_id})["sweep_id"][0]
     seq_len = PRESETS[cfg.preset]["seq_len"]
     model = build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed)
@@ -111,7 +111,6 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
     """Load a finished run's checkpoint, evaluate it on the eval sets, replace its evals rows."""
     with Catalog(run_dir, read_only=True) as cat:
         row = cat.query("SELECT preset, seed, tokenizer_hash, config FROM train_runs WHERE train_id = $t", {"t": train_id})
-        sets = eval_sets(cat)
     if row.height == 0:
         raise KeyError(f"no training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
     tokenizer, tok_hash = load_tokenizer(run_dir)
@@ -119,6 +118,8 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
         raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")
     device = resolve_device(device)
     cfg = TrainConfig.model_validate_json(row["config"][0]).model_copy(update={"num_threads": num_threads})
+    with Catalog(run_dir, read_only=True) as cat:
+        sets = eval_sets(cat, cfg.eval_docs)
     if device == "cpu":
         set_cpu_threads(cfg)
     model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))

@@ -3,8 +3,11 @@
 Signatures are datasketch-identical (see :mod:`curate.minhash`), computed per shard in the worker pool
 and stored (``stages/minhash_dedup/signatures/``, loadable with :func:`curate.minhash.to_lean_minhash`).
 Each signature is cut into ``bands`` × ``rows`` (by default the pair that minimizes datasketch's weighted
-false positive/negative error for ``threshold``); the rows (document, band, band_hash) are grouped by a
-``GROUP BY band, band_hash`` in DuckDB (out of core). With ``verify: true`` the true Jaccard of each
+false positive/negative error for ``threshold``); the rows (document, band, band_hash) are split into
+partitions by ``band_hash % partitions`` and each partition is grouped by ``GROUP BY band, band_hash`` in
+its own DuckDB (one pool or Ray task per partition, each with ``memory_limit``, spilling to disk); the
+driver gathers the candidate edges (at most one per document and band from large buckets, all pairs of
+buckets of up to 64 documents when verifying). With ``verify: true`` the true Jaccard of each
 candidate pair's shingle sets is computed (shingle ids built in the worker pool) and pairs below
 ``threshold`` are dropped. Connected components of the remaining edges are the clusters (union-find);
 the keep policy picks the survivor. Documents are numbered by (shard, row), so clusters do not depend
@@ -14,19 +17,24 @@ on the number of workers.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import Field
 
-from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
-from curate.lsh import band_hashes, candidate_edges, connected_components, optimal_bands
+from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
+from curate.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
 from curate.minhash import HashName, signatures
 from curate.shingles import Unit, jaccard_pairs, shingle_sets
 from curate.stage import GlobalStage, StageContext
 from curate.text import Normalization
+
+
+BAND_ROWS_PER_PARTITION = 4_000_000  # (ord, band, band_hash) rows one grouping task groups: ~0.5 GB in DuckDB
 
 
 class MinhashDedupParams(DedupParams):
@@ -40,6 +48,7 @@ class MinhashDedupParams(DedupParams):
     rows: int | None = Field(None, ge=1, description="Rows per band (set together with bands).")
     hash: HashName = Field("words64", description="words64 (fast) or sha1 (datasketch's default hash function).")
     fn_weight: float = Field(0.8, gt=0, lt=1, description="Weight of false negatives (1 - this for false positives) when choosing bands/rows (datasketch's default is 0.5); 0.8 favours recall, verify restores precision.")
+    lsh_partitions: int | None = Field(None, ge=1, description="Band-hash partitions grouped as separate tasks; default: the number of workers, more so that no partition has over 4M band rows.")
     verify: bool = Field(True, description="Compute the true Jaccard of candidate pairs and drop false positives (false: LSH candidates only).")
     normalization: Normalization = Field(default_factory=Normalization, description="Normalization before shingling.")
 
@@ -65,9 +74,9 @@ def signature_part(batch: pl.DataFrame, params: MinhashDedupParams) -> pl.DataFr
     )
 
 
-def shingle_part(batch: pl.DataFrame, params: MinhashDedupParams, wanted: np.ndarray) -> pl.DataFrame:
-    """Per shard: the sorted distinct 64-bit shingle ids of the documents in ``wanted`` (for verify)."""
-    batch = batch.join(pl.DataFrame({"doc_id": wanted}), on="doc_id", how="semi", maintain_order="left")
+def shingle_part(batch: pl.DataFrame, params: MinhashDedupParams, wanted: str) -> pl.DataFrame:
+    """Per shard: the sorted distinct 64-bit shingle ids of the documents listed in ``wanted`` (for verify)."""
+    batch = batch.join(pl.read_parquet(wanted), on="doc_id", how="semi", maintain_order="left")
     values, offsets = shingle_sets(batch["text"], params.ngram, params.unit, params.normalization)
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(values, pa.uint64()))
     return batch.select("doc_id").with_columns(pl.Series("shingles", pl.from_arrow(lists), dtype=pl.List(pl.UInt64)))
@@ -75,7 +84,7 @@ def shingle_part(batch: pl.DataFrame, params: MinhashDedupParams, wanted: np.nda
 
 class MinhashDedup(GlobalStage):
     name = "minhash_dedup"
-    version = "2"
+    version = "3"
     Params = MinhashDedupParams
     schema = {"minhash_cluster": pl.String, "minhash_cluster_size": pl.Int64, "minhash_dup_of": pl.String}
     reasons = ("minhash_dedup.near_duplicate",)
@@ -86,13 +95,11 @@ class MinhashDedup(GlobalStage):
         p.band_shape()
         paths = ctx.map_shards(partial(signature_part, params=p), key_columns(p), "signatures")
         con = connect(ctx.stage_dir, p.memory_limit)
-        docs_sql = parts_sql(paths, "doc_id, n_chars, keep_value, bands")
-        bands_sql = f"SELECT ord, generate_subscripts(bands, 1) AS band, unnest(bands) AS band_hash FROM ({docs_sql})"
-        edges = candidate_edges(con, bands_sql, all_pairs_up_to=64 if p.verify else 0)
+        docs_sql = parts_sql(paths, "doc_id, n_chars, keep_value")
         docs = pl.from_arrow(con.sql(f"SELECT ord, doc_id, n_chars, keep_value FROM ({docs_sql}) ORDER BY ord").to_arrow_table())
         con.close()
-        ords = docs["ord"].to_numpy()
-        dense = np.searchsorted(ords, edges) if len(edges) else edges
+        ords = docs["ord"].to_numpy()  # dense: 0..n-1, so an edge's ends are row indices of docs
+        dense = merge_edges(self._edge_files(ctx, paths, p))
         if p.verify and len(dense):
             dense = dense[self._jaccard(ctx, dense, docs["doc_id"], p) >= p.threshold]
         labels = connected_components(len(ords), dense)
@@ -101,13 +108,46 @@ class MinhashDedup(GlobalStage):
         ctx.write_table("dup_clusters__minhash", clusters)
         return per_doc
 
+    def _edge_files(self, ctx: StageContext, paths: list[Path], p: MinhashDedupParams) -> list[str]:
+        """Candidate edges (.npy per partition): band rows partitioned by band hash, one task per partition."""
+        n_docs = pl.scan_parquet(paths).select(pl.len()).collect().item() if paths else 0
+        if n_docs >= 2**31:
+            raise ValueError(f"minhash_dedup packs two document ordinals into one int64: at most 2^31 documents per run, got {n_docs:,}")
+        bands, _ = p.band_shape()
+        partitions = p.lsh_partitions or max(ctx.workers, -(-n_docs * bands // BAND_ROWS_PER_PARTITION))
+        bands_sql = ("SELECT ord, generate_subscripts(bands, 1) AS band, unnest(bands) AS band_hash"
+                     f" FROM ({parts_sql(paths, 'bands')})")
+        task_limit = split_memory_limit(p.memory_limit, min(ctx.workers, partitions))
+        out_dir = ctx.stage_dir / f"edges-{partitions}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tasks = [(bands_sql, i, partitions, str(out_dir / f"part-{i:05d}.npy"), task_limit, 64 if p.verify else 0)
+                 for i in range(partitions)]
+        return ctx.map_tasks("minhash_dedup: LSH buckets per band-hash partition", partition_edges, tasks)
+
     def _jaccard(self, ctx: StageContext, edges: np.ndarray, doc_ids: pl.Series, p: MinhashDedupParams) -> np.ndarray:
         """Exact Jaccard of each candidate edge (dense indices), shingle ids computed in the worker pool."""
-        involved = np.unique(edges)
-        wanted = doc_ids.gather(involved).to_numpy()
-        parts = ctx.map_shards(partial(shingle_part, params=p, wanted=wanted), ("text",), "shingles")
-        sets = pl.concat([pl.read_parquet(path) for path in parts]).join(
-            pl.DataFrame({"doc_id": wanted, "i": np.arange(len(involved))}), on="doc_id").sort("i")
-        offsets = np.concatenate([[0], np.cumsum(sets["shingles"].list.len().to_numpy())]).astype(np.int64)
-        values = sets["shingles"].explode().drop_nulls().to_numpy().astype(np.uint64)
-        return jaccard_pairs(values, offsets, np.searchsorted(involved, edges))
+        involved = sorted_unique(edges)
+        wanted = doc_ids.gather(involved)
+        wanted_file = ctx.stage_dir / "verify_docs.parquet"  # read by each task instead of pickling the ids
+        pl.DataFrame({"doc_id": wanted}).write_parquet(wanted_file)
+        parts = ctx.map_shards(partial(shingle_part, params=p, wanted=str(wanted_file)), ("text",), "shingles")
+        # parts in shard order, rows in shard order: exactly the order of ``involved`` (dense ordinals).
+        # Two passes (lengths, then values into one buffer) keep the peak at one copy of the shingle ids.
+        lengths = np.concatenate([np.empty(0, np.int64), *(
+            pq.read_table(path, columns=["shingles"]).column("shingles").combine_chunks().value_lengths().to_numpy()
+            for path in parts)]).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        values, ids, row = np.empty(offsets[-1], dtype=np.uint64), [], 0
+        for path in parts:
+            table = pq.read_table(path)
+            lists = table.column("shingles").combine_chunks()
+            chunk = lists.values.to_numpy()[lists.offsets[0].as_py() : lists.offsets[-1].as_py()]
+            values[offsets[row] : offsets[row] + len(chunk)] = chunk
+            row += len(lists)
+            ids.append(table.column("doc_id").to_numpy(zero_copy_only=False))
+            del table, lists, chunk
+        if not np.array_equal(np.concatenate([np.empty(0, object), *ids]), wanted.to_numpy()):
+            raise RuntimeError("minhash_dedup verify: shingle parts do not match the candidate documents")
+        position = np.full(len(doc_ids), -1, dtype=np.int32)
+        position[involved] = np.arange(len(involved), dtype=np.int32)
+        return jaccard_pairs(values, offsets, position[edges])

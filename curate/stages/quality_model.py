@@ -70,7 +70,7 @@ def decide(scores: pl.DataFrame, min_score: float | None, keep_top_fraction: flo
 
 class QualityModel(GlobalStage):
     name = "quality_model"
-    version = "1"
+    version = "2"
     Params = QualityModelParams
     schema = {"quality_score": pl.Float64}
     reasons = ("quality_model.low_score", "quality_model.below_top_fraction")

@@ -70,12 +70,14 @@ def main() -> None:
             walls[(executor, workers)] = timed_run(recipe, work, out, workers, executor)
             snaps[(executor, workers)] = catalog_snapshot(out)
     ref = snaps[("local", 1)]
-    identical = all(sorted(s) == sorted(ref) and all(s[k].equals(ref[k]) for k in ref) for s in snaps.values())
+    differing = {f"{e}-{w}": sorted(k for k in set(ref) | set(s) if k not in s or k not in ref or not s[k].equals(ref[k]))
+                 for (e, w), s in snaps.items()}
+    identical = not any(differing.values())
     print(f"{n_docs:,} documents, stages: {[s['stage'] for s in recipe['stages']]}")
     print(f"{'executor':>9} {'workers':>8} {'wall s':>8} {'vs local':>9}")
     for (executor, workers), wall in walls.items():
         print(f"{executor:>9} {workers:>8} {wall:>8.1f} {wall / walls[('local', workers)]:>9.2f}")
-    print(f"catalogs identical: {identical}")
+    print(f"catalogs identical: {identical}" + ("" if identical else f"; tables differing from local-1: {differing}"))
     shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"identical": int(identical), "ray_wall_s": round(walls[("ray", 2)], 2),
                       "local_wall_s": round(walls[("local", 2)], 2), "ray_wall_s_1": round(walls[("ray", 1)], 2),

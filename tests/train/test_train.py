@@ -130,3 +130,15 @@ def test_loss_decreases_on_real_text(tmp_path):
     assert result.curve[-1]["train_loss"] < result.curve[0]["train_loss"] * 0.6
     assert result.final_val_loss < before * 0.6  # it generalizes to unseen documents of the same domains
     assert continuation_accuracy(model, tok, [d.text for d in make_corpus(12, seed=98)], "cpu")[1] == 12
+
+
+def test_eval_sets_cap_is_a_fixed_subset(run_dir):
+    from curate.catalog import Catalog
+    from train.evaluate import eval_sets
+
+    with Catalog(run_dir, read_only=True) as cat:
+        full, capped, again = eval_sets(cat), eval_sets(cat, 2), eval_sets(cat, 2)
+    assert full.keys() == capped.keys() and len(full["ood/gardening"][1]) == 6
+    for name, (kind, texts) in capped.items():
+        assert kind == full[name][0] and len(texts) == min(2, len(full[name][1])) and set(texts) <= set(full[name][1])
+    assert capped == again

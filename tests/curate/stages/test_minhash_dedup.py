@@ -102,6 +102,18 @@ def test_completion_order_does_not_change_clusters(tmp_path):
     assert first.equals(second) and first["minhash_dup_of"].drop_nulls().len() > 0
 
 
+@pytest.mark.parametrize("verify", [False, True])
+def test_band_hash_partitions_do_not_change_clusters(tmp_path, verify):
+    docs = make_corpus(150, seed=6, near_dup_rate=0.3)
+    frame = pl.DataFrame({"doc_id": [d.id for d in docs], "text": [d.text for d in docs]})
+    shards = {f"part-{i:03d}": frame[i * 50 : (i + 1) * 50] for i in range(3)}
+    results = [_reduce_in_completion_order(tmp_path / str(n), shards, list(shards), {"lsh_partitions": n, "verify": verify})
+               for n in (1, 3, 8)]
+    assert results[0]["minhash_dup_of"].drop_nulls().len() > 0
+    assert all(r.equals(results[0]) for r in results[1:])
+    assert len(list((tmp_path / "8" / "stage" / "edges-8").glob("part-*.npy"))) == 8
+
+
 def test_verify_drops_false_positive_candidates(tmp_path):
     rng = random.Random(3)
     base = [f"w{rng.randrange(10_000)}" for _ in range(60)]

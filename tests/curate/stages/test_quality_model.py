@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from curate.catalog import Catalog
-from curate.quality_train import TextSource, TrainSpec, train_quality_model
+from curate.quality_train import TextSource, TrainSpec, read_texts, train_quality_model
 from curate.recipe import load_recipe
 from curate.runner import RecipeRunner
 from curate.stages.quality_model import QualityModelParams, decide
@@ -56,6 +56,18 @@ def test_train_reports_heldout_metrics_and_is_reproducible(tmp_path, texts):
     assert saved["spec"]["seed"] == 0 and saved["metrics"] == first["metrics"]
     other = train_quality_model(spec.model_copy(update={"seed": 1}), tmp_path / "m3")
     assert other["spec"]["seed"] == 1
+
+
+def test_training_texts_do_not_depend_on_row_order(tmp_path, texts):
+    """SQL sources return rows in an order that varies with worker counts: the sample must not."""
+    good = texts[0]
+    write_jsonl(tmp_path / "a.jsonl", [{"text": t} for t in good])
+    write_jsonl(tmp_path / "b.jsonl", [{"text": t} for t in reversed(good)])
+    for limit in (None, 50):
+        a = read_texts(TextSource(path=str(tmp_path / "a.jsonl"), limit=limit), None, seed=3)
+        b = read_texts(TextSource(path=str(tmp_path / "b.jsonl"), limit=limit), None, seed=3)
+        assert a == b and len(a) == (limit or len(good))
+    assert read_texts(TextSource(path=str(tmp_path / "a.jsonl")), None, seed=4) != a
 
 
 def test_bad_sources_are_clear_errors(tmp_path):
