@@ -2,7 +2,8 @@
 
 The chosen rows (doc_id, group_key, and ``ord``, their shuffled position) are small; the texts are not.
 DuckDB joins the rows to the ``documents`` view and sorts by ``ord`` under a memory limit (spilling to a
-temporary folder beyond it); the result is fetched in record batches and cut into shards of exactly
+temporary folder beyond it: the catalog's own, ``<catalog>.tmp``, since DuckDB cannot switch it once
+used); the result is fetched in record batches and cut into shards of exactly
 ``shard_docs`` rows, each written in one call with fixed settings. Bytes therefore depend only on the
 rows, not on DuckDB's thread count or batch boundaries.
 """
@@ -10,7 +11,6 @@ rows, not on DuckDB's thread count or batch boundaries.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -45,7 +45,7 @@ def _write_shard(rows: list[pa.RecordBatch], folder: Path, index: int, jsonl: bo
 
 
 class _Settings:
-    """Temporarily set DuckDB threads / memory limit / temp folder on the catalog connection."""
+    """Temporarily set DuckDB threads / memory limit on the catalog connection."""
 
     def __init__(self, cat: Catalog, **wanted: str | int | None) -> None:
         self.cat, self.wanted = cat, {k: v for k, v in wanted.items() if v is not None}
@@ -68,12 +68,10 @@ def write_shards(cat: Catalog, rows: pl.DataFrame, folder: Path, shard_docs: int
     ``folder`` is created fresh (it must not exist). Returns one ``{path, sha256, n_docs}`` per shard.
     """
     folder.mkdir(parents=True)
-    spill = folder.parent / f".spill-{folder.name}"
-    spill.mkdir(parents=True, exist_ok=True)
     cat.con.register("_mix_rows", rows.select("doc_id", "group_key", "ord").to_arrow())
     shards: list[dict] = []
     try:
-        with _Settings(cat, threads=threads, memory_limit=memory_limit, temp_directory=str(spill)):
+        with _Settings(cat, threads=threads, memory_limit=memory_limit):
             reader = cat.con.sql(
                 "SELECT r.doc_id, d.text, r.group_key FROM _mix_rows r JOIN documents d USING (doc_id) ORDER BY r.ord"
             ).to_arrow_reader(min(shard_docs, 8192))
@@ -91,7 +89,6 @@ def write_shards(cat: Catalog, rows: pl.DataFrame, folder: Path, shard_docs: int
                 shards.append(_write_shard(pending, folder, len(shards), jsonl))
     finally:
         cat.con.unregister("_mix_rows")
-        shutil.rmtree(spill, ignore_errors=True)
     written = sum(s["n_docs"] for s in shards)
     if written != rows.height:
         raise RuntimeError(f"wrote {written} rows but {rows.height} were chosen: documents missing from the docs Parquet")

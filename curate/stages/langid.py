@@ -11,14 +11,16 @@ What fastText does not handle, and how we do:
   for no gain on single-language text. Mixed text is measured separately (below);
 - very short or empty text (fewer than ``min_letters`` letters in the first 500 characters): ``und``
   with score 0;
-- mixed languages: for documents whose top score is below ``mix_below`` (confident documents are
-  single-language, and skipping them keeps the stage near raw fastText speed), up to ``line_sample``
+- mixed languages: for documents of at least ``mix_min_chars`` characters whose top score is below
+  ``mix_below`` and whose second language scores at least ``mix_second`` (confident documents are
+  single-language; a low score on a short text, or one spread over many languages, is uncertainty, not
+  mixing; skipping those keeps the stage near raw fastText speed), up to ``line_sample``
   lines of at least ``2 * min_letters`` characters, evenly spread over the prefix, are predicted one by
   one (each cut to ``line_chars``; lines with fewer than ``min_letters`` letters are skipped);
   ``lang_mix`` holds ``code:fraction`` of those lines, null when not measured.
 
 Columns: ``lang`` (ISO 639 code from ``__label__xx``), ``lang_score`` (top probability), ``lang_top``
-(top-k ``code:prob``), ``script`` (Unicode script with most letters in the first 500 characters, ''
+(top-k ``code:prob``), ``script`` (Unicode script with most letters in the first 200 characters, ''
 when none), ``lang_mix``. Batched: one ``predict`` call per batch; the model loads once per worker (``setup``).
 """
 
@@ -44,14 +46,19 @@ SCRIPT_RANGES = {  # name -> code point ranges (inclusive) of its letters
 }
 SCRIPTS = ("", *SCRIPT_RANGES)
 _TABLE_SIZE = 0x30000
-SCRIPT_CHARS = 500  # letters and script are counted on this much of the prefix
+SCRIPT_CHARS = 200  # the script is the one with most letters in this much of the prefix
+LETTER_CHARS = 500  # und: too few letters in this much of the prefix
 
 
 @cache
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """Per code point below U+30000: is it a letter (``str.isalpha``), and its script index (0: other)."""
-    letter = np.array([chr(i).isalpha() for i in range(_TABLE_SIZE)], dtype=bool)
-    script = np.zeros(_TABLE_SIZE, dtype=np.uint8)
+    """Per code point up to U+30000: is it a letter (``str.isalpha``), and its script index (0: other).
+
+    Entry U+30000 stands for every code point above the table (no letter, no script), so a lookup is
+    one ``np.minimum`` and one gather.
+    """
+    letter = np.array([chr(i).isalpha() for i in range(_TABLE_SIZE)] + [False], dtype=bool)
+    script = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
     for index, name in enumerate(SCRIPTS[1:], start=1):
         for lo, hi in SCRIPT_RANGES[name]:
             script[lo : hi + 1] = np.where(letter[lo : hi + 1], index, 0)
@@ -65,6 +72,8 @@ class LangidParams(StageParams):
     max_chars: int = Field(2000, ge=50, description="Prefix length (characters) the document label is predicted on.")
     min_letters: int = Field(10, ge=0, description="Fewer letters than this in the prefix: lang = und.")
     mix_below: float = Field(0.8, ge=0, le=1.01, description="Measure lang_mix only for documents whose lang_score is below this.")
+    mix_second: float = Field(0.1, ge=0, le=1, description="Measure lang_mix only when the second language scores at least this.")
+    mix_min_chars: int = Field(200, ge=0, description="Measure lang_mix only for documents at least this long (characters).")
     line_sample: int = Field(4, ge=0, description="Lines predicted separately for lang_mix (0: off).")
     line_chars: int = Field(120, ge=10, description="Each sampled line is cut to this many characters.")
     keep_langs: list[str] | None = Field(None, description="Keep only these languages (ISO codes); None keeps all.")
@@ -77,24 +86,23 @@ def clean_for_fasttext(texts: pl.Series, max_chars: int) -> pl.Series:
     return texts.str.slice(0, max_chars).str.replace_all(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+", " ").str.strip_chars()
 
 
-def letters_and_script(cleaned: list[str], lengths: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def letters_and_script(cleaned: list[str]) -> tuple[np.ndarray, list[str]]:
     """Letters per string and the script with most letters, vectorized over code points."""
     letter, script = _tables()
+    n, n_scripts = len(cleaned), len(SCRIPTS)
+    lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=n)
     cps = np.frombuffer("".join(cleaned).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    doc = np.repeat(np.arange(len(cleaned)), lengths)
-    inside = cps < _TABLE_SIZE
-    cps_in = np.where(inside, cps, 0)
-    is_letter = letter[cps_in] & inside
-    n_letters = np.bincount(doc[is_letter], minlength=len(cleaned))
-    counts = np.bincount(doc * len(SCRIPTS) + script[cps_in], minlength=len(cleaned) * len(SCRIPTS))
-    counts = counts.reshape(len(cleaned), len(SCRIPTS))[:, 1:]
-    names = np.array(SCRIPTS[1:])[counts.argmax(axis=1)] if len(cleaned) else np.array([], dtype=str)
+    cps = np.minimum(cps, _TABLE_SIZE)
+    row = np.repeat(np.arange(0, n * n_scripts, n_scripts, dtype=np.int64), lengths)  # doc * n_scripts
+    n_letters = np.bincount(row[letter[cps]] // n_scripts, minlength=n)
+    counts = np.bincount(row + script[cps], minlength=n * n_scripts).reshape(n, n_scripts)[:, 1:]
+    names = np.array(SCRIPTS[1:])[counts.argmax(axis=1)] if n else np.array([], dtype=str)
     return n_letters, np.where(counts.max(axis=1, initial=0) > 0, names, "").tolist()
 
 
 class Langid(MapStage):
     name = "langid"
-    version = "2"
+    version = "3"
     Params = LangidParams
     schema = {"lang": pl.String, "lang_score": pl.Float64, "lang_top": pl.String, "script": pl.String, "lang_mix": pl.String}
     reasons = ("langid.language_not_kept", "langid.low_score")
@@ -107,26 +115,31 @@ class Langid(MapStage):
         _tables()
 
     def predict(self, texts: list[str], k: int) -> tuple[list[list[str]], list[np.ndarray]]:
-        """Batched fastText prediction; labels as ISO codes (``__label__de`` -> ``de``)."""
-        labels, probs = self.model.predict(texts, k=k)
+        """Batched fastText prediction; labels as ISO codes (``__label__de`` -> ``de``).
+
+        Calls the binding's ``multilinePredict`` directly: ``FastText.predict`` only adds a newline
+        scan per string, and every string here is newline-free (``clean_for_fasttext``, split lines).
+        """
+        labels, probs = self.model.f.multilinePredict([t + "\n" for t in texts], k, 0.0, "strict")
         return [[label[9:] for label in row] for row in labels], probs
 
     def apply(self, batch: pl.DataFrame) -> pl.DataFrame:
         p: LangidParams = self.params  # type: ignore[assignment]
-        cleaned_s = clean_for_fasttext(batch["text"], p.max_chars)
-        cleaned = cleaned_s.to_list()
-        head = cleaned_s.str.slice(0, SCRIPT_CHARS)
-        n_letters, scripts = letters_and_script(head.to_list(), head.str.len_chars().to_numpy())
+        cleaned = clean_for_fasttext(batch["text"], p.max_chars).to_list()
+        n_letters, scripts = letters_and_script([c[:SCRIPT_CHARS] for c in cleaned])
+        recount = np.flatnonzero(n_letters < p.min_letters)  # rare: count further before calling it und
+        n_letters[recount] = letters_and_script([cleaned[i][:LETTER_CHARS] for i in recount])[0]
         short = n_letters < p.min_letters
         labels, probs = self.predict([c for c, s in zip(cleaned, short, strict=True) if not s], p.top_k)
         rows = iter(zip(labels, probs, strict=True))
-        lang, score, top = [], [], []
-        for s in short:
-            row, prs = ([], []) if s else next(rows)
-            lang.append(row[0] if row else "und")
-            score.append(min(float(prs[0]), 1.0) if row else 0.0)
-            top.append(",".join(f"{la}:{min(float(x), 1.0):.3f}" for la, x in zip(row, prs, strict=True)) or None)
-        mixed = [not s and sc < p.mix_below for s, sc in zip(short, score, strict=True)]
+        predicted = [([], []) if s else next(rows) for s in short]
+        lang = [row[0] if row else "und" for row, _ in predicted]
+        # fastText's softmax can exceed 1 by rounding; "%.3f" prints such a value as 1.000 in lang_top
+        score = np.minimum([prs[0] if row else 0.0 for row, prs in predicted], 1.0).tolist()
+        top = [",".join(map("%s:%.3f".__mod__, zip(row, prs, strict=True))) or None for row, prs in predicted]
+        long_enough = (batch["text"].str.len_chars() >= p.mix_min_chars).to_list()
+        second = [len(prs) > 1 and bool(prs[1] >= p.mix_second) for _, prs in predicted]
+        mixed = [sc < p.mix_below and two and big for sc, two, big in zip(score, second, long_enough, strict=True)]
         out = batch.select("doc_id").with_columns(
             pl.Series("lang", lang, dtype=pl.String),
             pl.Series("lang_score", score, dtype=pl.Float64),
@@ -140,15 +153,17 @@ class Langid(MapStage):
         """``code:fraction`` over up to ``line_sample`` evenly spread lines of each wanted document."""
         if p.line_sample == 0 or not any(wanted):
             return [None] * texts.len()
+        prefixes = iter(texts.filter(pl.Series(wanted)).str.slice(0, p.max_chars).to_list())
         per_doc: list[list[str] | None] = []
-        for text, want in zip(texts.str.slice(0, p.max_chars).to_list(), wanted, strict=True):
+        for want in wanted:
             if not want:
                 per_doc.append(None)
                 continue
+            text = next(prefixes)
             lines = [ln for ln in map(str.strip, text.splitlines()) if len(ln) >= 2 * p.min_letters]
             step = max(1, len(lines) // p.line_sample)
             picked = [ln[: p.line_chars] for ln in lines[::step][: p.line_sample]]
-            picked = [ln for ln in picked if sum(c.isalpha() for c in ln) >= p.min_letters]
+            picked = [ln for ln in picked if sum(map(str.isalpha, ln)) >= p.min_letters]
             per_doc.append(picked if len(picked) >= 2 else None)
         flat = [ln for lines in per_doc if lines for ln in lines]
         labels = iter(self.predict(flat, 1)[0] if flat else [])

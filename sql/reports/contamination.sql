@@ -7,6 +7,11 @@ WITH eval_docs AS (
 ),
 mixed AS (
     SELECT DISTINCT md.mixture_id, md.doc_id FROM mixture_docs md
+),
+same_text AS MATERIALIZED (  -- first the few documents sharing an eval text, then the mixtures holding them
+    SELECT d.doc_id, e.doc_id AS eval_doc_id, e.eval_set
+    FROM documents d JOIN eval_docs e ON d.text = e.text
+    WHERE e.doc_id <> d.doc_id
 )
 SELECT m.mixture_id, e.eval_set, m.doc_id, e.doc_id AS eval_doc_id, 'eval document in mixture' AS problem
 FROM mixed m JOIN eval_sets e USING (doc_id)
@@ -14,6 +19,6 @@ UNION ALL
 SELECT m.mixture_id, e.eval_set, m.doc_id, c.eval_doc_id, 'duplicate of eval document (' || c.method || ')' AS problem
 FROM mixed m JOIN contamination c USING (doc_id) JOIN eval_sets e ON e.doc_id = c.eval_doc_id
 UNION ALL
-SELECT m.mixture_id, e.eval_set, m.doc_id, e.doc_id AS eval_doc_id, 'same text as eval document' AS problem
-FROM mixed m JOIN documents d USING (doc_id) JOIN eval_docs e ON e.text = d.text AND e.doc_id <> m.doc_id
+SELECT m.mixture_id, s.eval_set, m.doc_id, s.eval_doc_id, 'same text as eval document' AS problem
+FROM mixed m JOIN same_text s USING (doc_id)
 ORDER BY 1, 2, 3, 4

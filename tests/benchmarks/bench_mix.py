@@ -23,7 +23,6 @@ import argparse
 import gzip
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import orjson
 import polars as pl
-import psutil
 from scipy.stats import spearmanr
 
 from curate.catalog import Catalog
@@ -44,6 +42,7 @@ from curate.recipe import parse_recipe
 from curate.runner import RecipeRunner
 from curate.shingles import jaccard_pairs, shingle_sets
 from curate.text import normalize_expr
+from scale_corpus import peak_rss, synthetic_jsonl
 
 THRESHOLD = 0.8
 VENV = Path(sys.executable).parent
@@ -136,43 +135,6 @@ def sweep_part(work: Path, per_domain: int) -> dict:
             "budget_error_pct": float(table["budget_error_pct"].abs().max()), "decontam_recall": recall(recorded),
             "datasketch_recall": recall(peer), "decontam_s": ours_s, "datasketch_s": peer_s,
             "sweep": table.select("target_entropy", "topic_entropy_tokens", "vendi", "budget_error_pct").to_dicts()}
-
-
-def synthetic_jsonl(folder: Path, sources: Path, n_docs: int, seed: int) -> int:
-    """n_docs documents of ~1 kB in 7 files (one per source), each a seeded recombination of real
-    paragraphs; returns the bytes of text written."""
-    paragraphs = [p for f in sorted(sources.glob("*.jsonl.gz"))
-                  for line in gzip.decompress(f.read_bytes()).splitlines() for p in orjson.loads(line)["text"].split("\n\n")
-                  if 80 < len(p) < 1500]
-    rng, total = np.random.default_rng(seed), 0
-    folder.mkdir(parents=True, exist_ok=True)
-    files = [(folder / f"src{k}.jsonl").open("wb") for k in range(7)]
-    try:
-        for i in range(n_docs):
-            text = "\n\n".join(paragraphs[j] for j in rng.integers(0, len(paragraphs), 3))[:2000]
-            total += len(text.encode())
-            files[i % 7].write(orjson.dumps({"id": f"s{i}", "text": text}) + b"\n")
-    finally:
-        for fh in files:
-            fh.close()
-    return total
-
-
-def peak_rss(cmd: list[str]) -> tuple[float, float, str]:
-    """Run a command; wall seconds and peak RSS (MB) of its process tree, sampled every 50 ms."""
-    started, peak = time.perf_counter(), 0
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            peak = max(peak, sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)]))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    if proc.returncode:
-        raise RuntimeError(f"{cmd} failed:\n{out}")
-    return time.perf_counter() - started, peak / 2**20, out
 
 
 def scale_part(work: Path, n_docs: int, mixture_bytes: int) -> dict:

@@ -3,7 +3,9 @@
 Corpus: real text read at run time from this machine (Python's pydoc topics, installed packages'
 READMEs/METADATA, licence files, Debian changelogs, English man pages; see curate/demo_corpus.py), one
 source per domain. Reports NMI(topic, source), ARI between two seeds' topic models, assignment docs/s,
-and the time of each metric on a 100k-document scope (10k with --quick). Peers, in their own venv
+and the time of each metric on a 100k-document scope (10k with --quick). Scale: ``curate run`` of the
+topics and diversity stages on 1M documents recombined from real paragraphs (10k with --quick), two
+workers, wall time per step and peak RSS of the whole process tree. Peers, in their own venv
 (/work/peers/diversity-venv): vendi-score (Vendi on the same kernel matrix), lexicalrichness (MATTR),
 Shaib et al.'s ``diversity`` (compression ratio). Last stdout line: one JSON object.
 
@@ -17,6 +19,7 @@ import json
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from curate import demo_corpus as dc  # noqa: E402
 from curate.diversity import fast  # noqa: E402
 from curate.diversity import metrics as m  # noqa: E402
 from curate.topics import assign, fit_topics  # noqa: E402
+from scale_corpus import peak_rss, synthetic_jsonl  # noqa: E402
 
 PEER_VENV = Path("/work/peers/diversity-venv")
 PEERS = ["vendi-score", "lexicalrichness", "diversity"]
@@ -143,12 +147,34 @@ def peer_comparison(model, texts: list[str], n: int, tmp: Path) -> list[tuple]: 
             ("compression_ratio", comp_ours, peer["compression"], comp_s, peer["compression_s"], "diversity (Shaib), ' '-joined")]
 
 
+def scale_part(work: Path, n_docs: int) -> dict:
+    """Ingest n_docs documents, then topics (fit on a 20k sample, assign in the pool) and diversity
+    (corpus/source/topic scopes) through ``curate run`` with 2 workers; seconds and peak RSS (MB)."""
+    dc.build_demo_corpus(work / "para-src", 300, seed=2)
+    synthetic_jsonl(work / "big", work / "para-src", n_docs, seed=3)
+    ingest = {"name": "big", "inputs": [{"path": "big/*.jsonl", "id_field": "id", "source": "{file}"}]}
+    stages = [{"stage": "topics", "k": 12, "sample_size": 20_000}, {"stage": "diversity", "sample_size": 1000, "n_boot": 20}]
+    curate = [str(Path(sys.executable).parent / "curate"), "run"]
+    result = {}
+    for step, recipe in (("ingest", ingest), ("topics_and_diversity", ingest | {"stages": stages})):
+        (work / f"{step}.yaml").write_text(json.dumps(recipe))
+        seconds, rss, _ = peak_rss([*curate, str(work / f"{step}.yaml"), "--out", str(work / "run"), "--workers", "2", "--no-progress"])
+        result[step] = (seconds, rss)
+    seconds, rss = result["topics_and_diversity"]
+    print(f"\nscale: {n_docs:,} documents, 2 workers: ingest {result['ingest'][0]:.1f} s ({result['ingest'][1]:.0f} MB); "
+          f"topics (fit on 20k, assign all) + diversity {seconds:.1f} s = {n_docs / seconds:,.0f} docs/s, peak RSS {rss:.0f} MB")
+    return {"scale_docs": n_docs, "scale_topics_diversity_s": round(seconds, 1), "scale_docs_per_s": round(n_docs / seconds),
+            "scale_peak_rss_mb": round(rss)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="200 documents per domain, 10k-document metric scope")
     ap.add_argument("--per-domain", type=int, default=None)
     ap.add_argument("--scope-docs", type=int, default=None)
+    ap.add_argument("--scale-docs", type=int, default=None, help="documents in the curate-run scale test (default 1M, 10k with --quick)")
     args = ap.parse_args()
+    scale_docs = args.scale_docs or (10_000 if args.quick else 1_000_000)
     per_domain = args.per_domain or (200 if args.quick else 1500)
     scope_docs = args.scope_docs or (10_000 if args.quick else 100_000)
     texts, labels = real_corpus(per_domain, seed=0)
@@ -166,8 +192,10 @@ def main() -> None:
     print(f"\n{'metric':20s} {'mixlab':>10s} {'peer':>10s} {'speedup':>8s}  peer")
     for name, ours, peer, ours_s, peer_s, who in rows:
         print(f"{name:20s} {ours:10.4f} {peer:10.4f} {peer_s / max(ours_s, 1e-9):7.1f}x  {who}")
+    with tempfile.TemporaryDirectory(prefix="mixlab-bench-topics-scale-") as tmp:
+        at_scale = scale_part(Path(tmp), scale_docs)
     scale = scope_docs / 100_000
-    print(json.dumps({"nmi": round(q["nmi"], 4), "ari_between_seeds": round(q["ari_between_seeds"], 4),
+    print(json.dumps(at_scale | {"nmi": round(q["nmi"], 4), "ari_between_seeds": round(q["ari_between_seeds"], 4),
                       "assign_docs_per_s": round(costs["assign_docs_per_s"], 1),
                       "vendi_seconds_100k": round(costs["vendi"] / scale, 4), "k_chosen": q["k_chosen"],
                       "nmi_k_chosen": round(q["nmi_k_chosen"], 4), "n_docs": q["n_docs"], "scope_docs": scope_docs,

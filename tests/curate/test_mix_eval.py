@@ -31,9 +31,10 @@ def _planted_corpus(root):
     near = [dict(d, id=f"near-{d['id']}", text=mutate(rng, d["text"], 2)) for d in docs]
     case = [dict(d, id=f"case-{d['id']}", text=d["text"].upper().replace(".", " !")) for d in docs]
     far = [dict(d, id=f"far-{d['id']}", text=mutate(rng, d["text"], len(d["text"].split()) // 3)) for d in docs]
+    copy = [dict(d, id=f"copy-{d['id']}") for d in docs]  # the very same text
     for domain in sorted({d["domain"] for d in docs}):
         write_jsonl(root / "data" / f"{domain}.jsonl", [d for d in docs if d["domain"] == domain])
-    write_jsonl(root / "data" / "twins.jsonl", near + case + far)
+    write_jsonl(root / "data" / "twins.jsonl", near + case + far + copy)
 
 
 def _too_close(cat: Catalog, doc_ids: list[str]) -> set[tuple[str, str]]:
@@ -86,3 +87,21 @@ def test_new_documents_after_the_split_block_mixing(planted_run, tmp_path, run_r
     run_recipe({"inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
     with Catalog(planted_run) as cat, pytest.raises(ValueError, match="documents changed since the eval split"):
         emit(cat, MixtureSpec(name="stale", token_budget=5_000), diversity_sample=None)
+
+
+def test_contamination_report_shows_each_kind_of_leak(planted_run):
+    """Leaks planted straight into mixture_docs (bypassing emit's filter) are each reported."""
+    with Catalog(planted_run) as cat:
+        reserve_eval(cat, "source", per_group=4, ood_groups=("law",), seed=1, threshold=THRESHOLD)
+        eval_doc = cat.query("SELECT min(doc_id) AS d FROM eval_sets")["d"][0]
+        near = cat.query("SELECT min(c.doc_id) AS d FROM contamination c JOIN documents d USING (doc_id)"
+                         " WHERE d.source_id LIKE 'near-%'")["d"][0]
+        same = cat.query("SELECT min(d.doc_id) AS d FROM documents d JOIN documents e ON d.text = e.text AND d.doc_id <> e.doc_id"
+                         " WHERE e.doc_id IN (SELECT doc_id FROM eval_sets)")["d"][0]
+        for doc_id in (eval_doc, near, same):
+            cat.execute("INSERT INTO mixture_docs VALUES ('planted', ?, 1)", [doc_id])
+        report = cat.report("contamination")
+    problems = {(row["doc_id"], row["problem"].split(" (")[0]) for row in report.iter_rows(named=True)}
+    assert (eval_doc, "eval document in mixture") in problems
+    assert (near, "duplicate of eval document") in problems
+    assert (same, "same text as eval document") in problems and (same, "duplicate of eval document") in problems

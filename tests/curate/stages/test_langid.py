@@ -40,10 +40,26 @@ def test_newlines_do_not_split_the_prediction(stage):
 
 
 def test_mixed_document_line_fractions():
-    s = Langid(LangidParams(mix_below=1.01))
+    s = Langid(LangidParams(mix_below=1.01, mix_second=0.0))
     s.setup()
     out = _run(s, ["\n".join([EN, DE, EN, DE]), "\n".join([EN, EN, FR, EN]), EN])
     assert out["lang_mix"].to_list() == ["de:0.50,en:0.50", "en:0.75,fr:0.25", None]  # one line: not measured
+
+
+def test_short_or_single_language_uncertain_documents_skip_the_line_mix():
+    s = Langid(LangidParams(mix_below=1.01, mix_second=0.0, mix_min_chars=1000))
+    s.setup()
+    mixed = "\n".join([EN, DE, EN, DE])  # about 430 characters: below mix_min_chars
+    assert _run(s, [mixed])["lang_mix"][0] is None
+    s.params = LangidParams(mix_below=1.01, mix_second=0.99)  # no second language scores that high
+    assert _run(s, [mixed])["lang_mix"][0] is None
+    s.params = LangidParams(mix_below=1.01, mix_second=0.0)
+    assert _run(s, [mixed])["lang_mix"][0] == "de:0.50,en:0.50"
+
+
+def test_letters_beyond_the_script_window_still_count(stage):
+    out = _run(stage, ["- " * 150 + EN])  # 300 characters without letters, then English
+    assert out["lang"][0] == "en"
 
 
 def test_confident_documents_skip_the_line_mix(stage):
@@ -61,7 +77,7 @@ def test_label_equals_raw_fasttext_on_the_cleaned_prefix(stage):
 
 def test_scripts():
     cleaned = ["Hello world", "Привет мир", "日本語の文章です", "123 456", "مرحبا بالعالم"]
-    n_letters, scripts = letters_and_script(cleaned, np.array([len(c) for c in cleaned]))
+    n_letters, scripts = letters_and_script(cleaned)
     assert scripts == ["Latin", "Cyrillic", "Han", "", "Arabic"]
     assert n_letters.tolist() == [10, 9, 8, 0, 12]
 
