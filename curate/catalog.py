@@ -27,6 +27,8 @@ import duckdb
 import polars as pl
 
 import sql
+from curate import storage
+from curate.storage import Location
 
 CATALOG_FILE = "catalog.duckdb"
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -84,17 +86,19 @@ def code_version() -> str:
     return f"{ver}+{commit}" if commit else ver
 
 
-def parquet_glob(folder: Path) -> str | None:
-    """The absolute ``part-*.parquet`` glob of a folder, or None when it holds no part file."""
+def parquet_glob(folder: Location) -> str | None:
+    """The absolute ``part-*.parquet`` glob (path or URL) of a folder, or None when it holds no part file."""
     if folder.is_dir() and any(folder.glob("part-*.parquet")):
-        return str(folder.resolve() / "part-*.parquet")
+        return str(folder / "part-*.parquet")
     return None
 
 
 class Catalog:
     """Read-write handle on one run's catalog. Use as a context manager; only the driver opens one."""
 
-    def __init__(self, run_dir: Path | str, read_only: bool = False) -> None:
+    def __init__(self, run_dir: Path | str, read_only: bool = False, data: str | None = None) -> None:
+        """``data``: where the run's shards live when not in the run folder (a URL, see
+        :mod:`curate.storage`); recorded on first use, so later commands need not repeat it."""
         self.run_dir = Path(run_dir).resolve()
         self.path = self.run_dir / CATALOG_FILE
         self.read_only = read_only
@@ -102,11 +106,29 @@ class Catalog:
             if not self.path.exists():
                 raise FileNotFoundError(f"no catalog at {self.path} (run `curate run` first)")
             self.con = duckdb.connect(str(self.path), read_only=True)
+            self.data_root = self._data_root(None)
         else:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path))
             self._apply_schema()
+            self.data_root = self._data_root(data)
             self.refresh_views()
+
+    def _data_root(self, given: str | None) -> Location:
+        """The run's data root: the recorded one, else ``given`` (then recorded), else the run folder.
+
+        Remote roots are registered with this connection so views over their Parquet read through fsspec."""
+        rows = self.execute("SELECT location FROM data_root") if "data_root" in self.base_tables() else []
+        recorded = rows[0][0] if rows else None
+        wanted = str(storage.location(given)) if given is not None else None
+        if recorded is not None and wanted is not None and wanted != recorded:
+            raise ValueError(f"run folder {self.run_dir} keeps its data at {recorded}, not {wanted}: use a new run folder")
+        if recorded is None and wanted is not None and wanted != str(self.run_dir):
+            self.execute("INSERT INTO data_root VALUES ($l)", {"l": wanted})
+            recorded = wanted
+        root = storage.location(recorded) if recorded is not None else self.run_dir
+        storage.register_with(self.con, root)
+        return root
 
     def __enter__(self) -> "Catalog":
         return self
@@ -138,7 +160,7 @@ class Catalog:
 
     def refresh_views(self) -> None:
         """(Re)create every view over the run folder's Parquet, at its current absolute location."""
-        docs = parquet_glob(self.run_dir / "docs")
+        docs = parquet_glob(self.data_root / "docs")
         if docs is None:
             self.execute(
                 "CREATE OR REPLACE VIEW documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
@@ -150,7 +172,7 @@ class Catalog:
         for stage, kind in self.execute(
             "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
         ):
-            glob = parquet_glob(self.run_dir / "stages" / stage)
+            glob = parquet_glob(self.data_root / "stages" / stage)
             if glob is None:
                 continue
             view = self.stage_view_name(stage)
@@ -160,7 +182,7 @@ class Catalog:
             stage_views.append((stage, view))
         unions: dict[str, list[str]] = {}
         for table, rel_path in self.execute("SELECT table_name, path FROM artifacts ORDER BY 1"):
-            path = self.run_dir / rel_path
+            path = self.data_root / rel_path
             if path.exists():
                 self.execute(
                     f"CREATE OR REPLACE VIEW {sql_ident(table)} AS SELECT * FROM read_parquet({sql_string(path)})"
@@ -258,7 +280,7 @@ class Catalog:
             )
             if shard_rows:
                 self.append("shards", pl.DataFrame(shard_rows))
-            glob = parquet_glob(self.run_dir / "stages" / stage)
+            glob = parquet_glob(self.data_root / "stages" / stage)
             if row["kind"] != "ingest" and glob is not None:
                 detail = sql_ident(detail_column) if detail_column else "NULL"
                 self.execute(
@@ -268,12 +290,12 @@ class Catalog:
                 )
         self.refresh_views()
 
-    def register_artifact(self, table: str, stage: str, path: Path) -> None:
-        """Expose a stage's extra Parquet table as a view named ``table``."""
+    def register_artifact(self, table: str, stage: str, path: Location) -> None:
+        """Expose a stage's extra Parquet table (a file on the data root) as a view named ``table``."""
         sql_ident(table)
         if table in self.base_tables():
             raise ValueError(f"artifact name {table!r} collides with a catalog table")
-        rel = str(Path(path).resolve().relative_to(self.run_dir))
+        rel = storage.relative(str(path), str(self.data_root))
         self.execute("DELETE FROM artifacts WHERE table_name = $t", {"t": table})
         self.execute("INSERT INTO artifacts VALUES ($t, $s, $p)", {"t": table, "s": stage, "p": rel})
         self.refresh_views()

@@ -35,6 +35,7 @@ def run(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:port); default: start a local Ray.")] = None,
+    data: Annotated[str | None, typer.Option(help="Keep the run's shards at this URL (s3://bucket/run, gs://...) or folder instead of in the run folder; the catalog stays in the run folder.")] = None,
 ) -> None:
     """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
     from curate.runner import RecipeRunner
@@ -42,8 +43,8 @@ def run(
     try:
         parsed = load_recipe(recipe)
         run_dir = out or Path("runs") / parsed.name
-        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address).run()
-    except (RecipeError, IngestError) as err:
+        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
+    except (RecipeError, IngestError, ValueError) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None
     console.print(f"run folder: {summary.run_dir}  documents: {summary.n_docs:,}  kept: {summary.n_kept:,}")

@@ -15,11 +15,12 @@ from typing import Literal
 import duckdb
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 from pydantic import Field
 
+from curate import storage
 from curate.catalog import sql_string
 from curate.stage import DROP_REASON, StageParams
+from curate.storage import Location
 
 KeepPolicy = Literal["first", "longest", "column"]
 
@@ -60,25 +61,27 @@ def split_memory_limit(limit: str, parts: int) -> str:
     return f"{max(64, int(float(match[1]) * scale[match[2]] / max(1, parts)))}MB"
 
 
-def connect(stage_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    """A private DuckDB for grouping, with a memory limit and a spill directory in the stage folder."""
+def connect(scratch: Path, memory_limit: str, reads: list[Location]) -> duckdb.DuckDBPyConnection:
+    """A private DuckDB for grouping the Parquet files ``reads`` (local or remote), with a memory limit
+    and a spill directory in the driver's local scratch folder."""
     con = duckdb.connect()
-    (stage_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    (scratch / "tmp").mkdir(parents=True, exist_ok=True)
+    storage.register_with(con, *reads)
     con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
-    con.execute(f"SET temp_directory = {sql_string(stage_dir / 'tmp')}")
+    con.execute(f"SET temp_directory = {sql_string(scratch / 'tmp')}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
     return con
 
 
-def parts_sql(paths: list[Path], columns: str) -> str:
+def parts_sql(paths: list[Location], columns: str) -> str:
     """SELECT over the per-shard parts with ``ord`` = the document's position in (shard, row) order.
 
     ``ord`` is dense (0..n-1, each shard offset by the rows of the shards before it, from the Parquet
     footers), so it is both the first-seen order and an array index.
     """
     files = "[" + ", ".join(sql_string(p) for p in paths) + "]"
-    offsets = np.concatenate([[0], np.cumsum([pq.ParquetFile(p).metadata.num_rows for p in paths])]).astype(int)
+    offsets = np.concatenate([[0], np.cumsum([storage.parquet_rows(p) for p in paths])]).astype(int)
     index = " ".join(f"WHEN {sql_string(p)} THEN {offsets[i]}" for i, p in enumerate(paths))
     return f"SELECT (CASE filename {index} END)::BIGINT + row AS ord, {columns} FROM read_parquet({files}, filename = true)"
 

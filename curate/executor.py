@@ -17,10 +17,12 @@ from typing import Any
 
 import polars as pl
 
+from curate import storage
 from curate.progress import StepProgress
-from curate.shards import Upstream, read_survivors, stage_part, write_atomic
+from curate.shards import Upstream, read_survivors, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
 from curate.stages import BY_NAME
+from curate.storage import Location
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
 
@@ -78,16 +80,16 @@ def _columns_for(stage: Stage, upstream: Upstream) -> tuple[str, ...]:
 
 
 def map_one_shard(
-    run_dir: str, name: str, params_json: str, shard: str, upstream: Upstream, columns: tuple[str, ...]
+    data: str, name: str, params_json: str, shard: str, upstream: Upstream, columns: tuple[str, ...]
 ) -> dict[str, Any]:
     """Apply a map stage to one shard (in a worker) and write its part atomically."""
     started = time.perf_counter()
     stage = worker_stage(name, params_json)
-    batch = read_survivors(Path(run_dir), shard, upstream, columns)
+    batch = read_survivors(storage.location(data), shard, upstream, columns)
     out = stage.conform(stage.apply(batch) if batch.height else stage.empty_output())
     if out.height != batch.height or not out["doc_id"].sort().equals(batch["doc_id"].sort()):
         raise RuntimeError(f"stage {name!r} on shard {shard}: output doc_ids differ from its input")
-    write_atomic(out, stage_part(Path(run_dir), name, shard))
+    storage.write_parquet(out, stage_part(storage.location(data), name, shard))
     return _shard_stats(shard, out, batch, started)
 
 
@@ -105,12 +107,12 @@ def _shard_stats(shard: str, out: pl.DataFrame, batch: pl.DataFrame, started: fl
 
 
 def fn_one_shard(
-    fn: Callable[[pl.DataFrame], pl.DataFrame], run_dir: str, shard: str, upstream: Upstream, columns: tuple[str, ...], out: str
+    fn: Callable[[pl.DataFrame], pl.DataFrame], data: str, shard: str, upstream: Upstream, columns: tuple[str, ...], out: str
 ) -> dict[str, Any]:
     """Run a global stage's per-shard function (in a worker) and write its output atomically."""
     started = time.perf_counter()
-    batch = read_survivors(Path(run_dir), shard, upstream, columns)
-    write_atomic(fn(batch), Path(out))
+    batch = read_survivors(storage.location(data), shard, upstream, columns)
+    storage.write_parquet(fn(batch), storage.location(out))
     return {"shard": shard, "n_in": batch.height, "n_bytes": 0, "wall_s": time.perf_counter() - started}
 
 
@@ -122,8 +124,8 @@ def call_indexed(fn: Callable[..., Any], index: int, task: tuple[Any, ...]) -> t
 class StageRunner:
     """Runs one stage over all shards of a run; records nothing (the runner owns the catalog)."""
 
-    def __init__(self, run_dir: Path, pool: Pool, progress: StepProgress, seed: int) -> None:
-        self.run_dir, self.pool, self.progress, self.seed = run_dir, pool, progress, seed
+    def __init__(self, data: Location, scratch: Path, pool: Pool, progress: StepProgress, seed: int) -> None:
+        self.data, self.scratch, self.pool, self.progress, self.seed = data, scratch, pool, progress, seed
 
     def run(self, stage: Stage, shards: list[str], upstream: Upstream, catalog: Any) -> list[dict[str, Any]]:
         if isinstance(stage, MapStage):
@@ -135,10 +137,10 @@ class StageRunner:
     def _run_map(self, stage: Stage, shards: list[str], upstream: Upstream) -> list[dict[str, Any]]:
         params_json = stage.params.model_dump_json()
         columns = _columns_for(stage, upstream)
-        todo = [s for s in shards if not stage_part(self.run_dir, stage.name, s).exists()]
+        todo = [s for s in shards if not stage_part(self.data, stage.name, s).exists()]
         stats: list[dict[str, Any]] = []
         with self.progress.step(f"stage {stage.name}", total=len(shards), done=len(shards) - len(todo)) as step:
-            tasks = [(str(self.run_dir), stage.name, params_json, s, upstream, columns) for s in todo]
+            tasks = [(str(self.data), stage.name, params_json, s, upstream, columns) for s in todo]
             self.pool.run(map_one_shard, tasks, lambda r: (stats.append(r), step.advance(r["n_in"], r["n_bytes"])))
         return stats
 
@@ -149,12 +151,12 @@ class StageRunner:
         shards: list[str],
         fn: Callable[[pl.DataFrame], pl.DataFrame],
         columns: tuple[str, ...],
-        out_dir: Path,
-    ) -> list[Path]:
+        out_dir: Location,
+    ) -> list[Location]:
         outs = [out_dir / f"{s}.parquet" for s in shards]
         todo = [(s, o) for s, o in zip(shards, outs, strict=True) if not o.exists()]
         with self.progress.step(step_name, total=len(shards), done=len(shards) - len(todo)) as step:
-            tasks = [(fn, str(self.run_dir), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
+            tasks = [(fn, str(self.data), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
             self.pool.run(fn_one_shard, tasks, lambda r: step.advance(r["n_in"], r["n_bytes"]))
         return outs
 
@@ -173,10 +175,10 @@ class StageRunner:
     def _run_global(self, stage: GlobalStage, shards: list[str], upstream: Upstream, catalog: Any) -> list[dict[str, Any]]:
         started = time.perf_counter()
         stage.setup()
-        stage_dir = self.run_dir / "stages" / stage.name
         ctx = StageContext(
             stage_name=stage.name,
-            stage_dir=stage_dir,
+            stage_dir=self.data / "stages" / stage.name,
+            scratch_dir=self.scratch / stage.name,
             shards=shards,
             workers=self.pool.workers,
             seed=self.seed,
@@ -190,7 +192,7 @@ class StageRunner:
         return self._write_global_parts(stage, shards, upstream, out, started)
 
     def _read(self, upstream: Upstream, shard: str, columns: tuple[str, ...]) -> pl.DataFrame:
-        return read_survivors(self.run_dir, shard, upstream, columns)
+        return read_survivors(self.data, shard, upstream, columns)
 
     def _write_global_parts(
         self, stage: Stage, shards: list[str], upstream: Upstream, out: pl.DataFrame, started: float
@@ -201,14 +203,14 @@ class StageRunner:
         stats, seen = [], 0
         present = out.with_columns(pl.lit(True).alias("_present"))
         for shard in shards:
-            ids = read_survivors(self.run_dir, shard, upstream, ("doc_id",))
+            ids = read_survivors(self.data, shard, upstream, ("doc_id",))
             part = ids.join(present, on="doc_id", how="left", maintain_order="left")
             missing = int(part["_present"].is_null().sum())
             if missing:
                 raise RuntimeError(f"stage {stage.name!r} returned no row for {missing} documents of {shard}")
             part = part.drop("_present")
             seen += part.height
-            write_atomic(stage.conform(part), stage_part(self.run_dir, stage.name, shard))
+            storage.write_parquet(stage.conform(part), stage_part(self.data, stage.name, shard))
             stats.append(_shard_stats(shard, part, ids, started))
         if seen != out.height:
             raise RuntimeError(f"stage {stage.name!r} returned {out.height} rows for {seen} surviving documents")

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
 from curate.ingest_readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
+from curate.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,
@@ -263,13 +264,16 @@ def _record_fields(task: IngestTask, rec: RawRecord) -> tuple[str, str | None, d
 
 
 class _ShardWriter:
-    """Buffers documents and writes ``part-<task>-<k>.parquet.tmp`` files of bounded size."""
+    """Buffers documents and writes ``part-<task>-<k>.parquet`` files of bounded size, each atomically.
 
-    def __init__(self, out_dir: Path, task_id: str, params: IngestParams) -> None:
+    A task's shards count only once its marker exists: the runner deletes the shards of unmarked tasks
+    before it re-runs them (resume after a kill)."""
+
+    def __init__(self, out_dir: Location, task_id: str, params: IngestParams) -> None:
         self.out_dir, self.task_id, self.params = out_dir, task_id, params
         self.rows: dict[str, list[Any]] = {c: [] for c in DOC_SCHEMA}
         self.n_bytes = 0
-        self.written: list[Path] = []
+        self.written: list[Location] = []
 
     def add(self, row: dict[str, Any]) -> None:
         for key, column in self.rows.items():
@@ -281,8 +285,8 @@ class _ShardWriter:
     def flush(self, force: bool = False) -> None:
         if not self.rows["doc_id"] and not (force and not self.written):
             return
-        path = self.out_dir / f"part-{self.task_id}-{len(self.written):04d}.parquet.tmp"
-        pl.DataFrame(self.rows, schema=DOC_SCHEMA).write_parquet(path, compression="zstd", statistics=True)
+        path = self.out_dir / f"part-{self.task_id}-{len(self.written):04d}.parquet"
+        storage.write_parquet(pl.DataFrame(self.rows, schema=DOC_SCHEMA), path)
         self.written.append(path)
         self.rows = {c: [] for c in DOC_SCHEMA}
         self.n_bytes = 0
@@ -296,10 +300,10 @@ def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
     return iter_text_files(task.root, list(task.files))
 
 
-def run_task(task: IngestTask, params: IngestParams, run_dir: str) -> dict[str, Any]:
+def run_task(task: IngestTask, params: IngestParams, data: str) -> dict[str, Any]:
     """Ingest one task (in a worker): write its shards and rejects atomically, then its marker."""
     started = time.perf_counter()
-    docs_dir = Path(run_dir) / "docs"
+    docs_dir = storage.location(data) / "docs"
     writer = _ShardWriter(docs_dir, task.task_id, params)
     rejects: dict[str, list[Any]] = {c: [] for c in REJECT_SCHEMA}
     n_records = n_bytes = 0
@@ -368,18 +372,11 @@ def _commit_task(
     n_records: int,
     n_bytes: int,
     started: float,
-    docs_dir: Path,
+    docs_dir: Location,
 ) -> dict[str, Any]:
-    """Rename shards into place, write rejects, then the marker (the completion mark)."""
-    reject_path = docs_dir / "_rejects" / f"{task.task_id}.parquet"
-    tmp = reject_path.with_suffix(".parquet.tmp")
-    pl.DataFrame(rejects, schema=REJECT_SCHEMA).write_parquet(tmp)
-    tmp.replace(reject_path)
-    shards = []
-    for path in writer.written:
-        final = path.with_suffix("")
-        path.replace(final)
-        shards.append(final.name)
+    """Write the task's rejects, then its marker (the completion mark)."""
+    storage.write_parquet(pl.DataFrame(rejects, schema=REJECT_SCHEMA), docs_dir / "_rejects" / f"{task.task_id}.parquet")
+    shards = [path.name for path in writer.written]
     stats = {
         "input_file": task.path,
         "task": task.task_id if task.end is None and not task.start else f"{task.task_id}@{task.start}-{task.end}",
@@ -391,8 +388,5 @@ def _commit_task(
         "wall_s": time.perf_counter() - started,
         "shards": shards,
     }
-    marker = docs_dir / "_tasks" / f"{task.task_id}.json"
-    marker_tmp = marker.with_suffix(".json.tmp")
-    marker_tmp.write_text(json.dumps(stats, sort_keys=True))
-    marker_tmp.replace(marker)
+    storage.write_bytes(docs_dir / "_tasks" / f"{task.task_id}.json", json.dumps(stats, sort_keys=True).encode())
     return stats

@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 from scipy.integrate import quad
 
+from curate import storage
 from curate.catalog import sql_string
 
 
@@ -84,21 +85,23 @@ def candidate_edges(con: duckdb.DuckDBPyConnection, bands_sql: str, all_pairs_up
 
 
 def partition_edges(
-    bands_sql: str, partition: int, partitions: int, out: str, memory_limit: str, all_pairs_up_to: int
+    bands_sql: str, partition: int, partitions: int, out: str, memory_limit: str, all_pairs_up_to: int, spill_dir: str
 ) -> str:
     """Candidate edges of the buckets in one band-hash partition, written atomically to ``out`` (.npy).
 
     Edges are packed into one int64 each, ``a << 32 | b`` (ordinals are dense document indices), so the
     driver's union is a 1-D sort. ``bands_sql`` selects (ord, band, band_hash) from Parquet; only rows with ``band_hash % partitions
-    == partition`` are grouped, in a private DuckDB with ``memory_limit`` that spills next to ``out``.
-    An existing ``out`` is a finished partition (resume).
+    == partition`` are grouped, in a private DuckDB with ``memory_limit`` that spills to the local
+    ``spill_dir``. ``out`` may be local or remote (:mod:`curate.storage`); an existing ``out`` is a
+    finished partition (resume).
     """
-    target = Path(out)
+    target = storage.location(out)
     if target.exists():
         return out
-    spill = target.parent / f"tmp-{partition}"
+    spill = Path(spill_dir) / f"tmp-{partition}"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    storage.register_with(con, out)
     con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
     con.execute(f"SET temp_directory = {sql_string(str(spill))}")
     con.execute("SET preserve_insertion_order = false")
@@ -107,9 +110,7 @@ def partition_edges(
     part_sql = f"SELECT * FROM ({bands_sql}) WHERE band_hash % {int(partitions)} = {int(partition)}"
     edges = candidate_edges(con, part_sql, all_pairs_up_to)
     con.close()
-    tmp = target.with_suffix(".tmp.npy")
-    np.save(tmp, (edges[:, 0] << 32) | edges[:, 1])
-    tmp.replace(target)
+    storage.save_npy((edges[:, 0] << 32) | edges[:, 1], target)
     return out
 
 
@@ -121,10 +122,10 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def merge_edges(paths: list[str]) -> np.ndarray:
     """The sorted distinct union of the partitions' edges (packed ``a << 32 | b``) as int32 pairs (a, b)."""
-    sizes = [np.load(p, mmap_mode="r").shape[0] for p in paths]
+    sizes = [storage.npy_length(storage.location(p)) for p in paths]
     keys, position = np.empty(sum(sizes), dtype=np.int64), 0
     for path, size in zip(paths, sizes, strict=True):  # one buffer, filled in place: peak ~2x the edges, not 4x
-        keys[position : position + size] = np.load(path)
+        keys[position : position + size] = storage.load_npy(storage.location(path))
         position += size
     keys.sort()
     if len(keys):

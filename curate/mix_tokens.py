@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from curate import storage
 from curate.catalog import Catalog
-from curate.shards import write_atomic
 
 TOKENIZER_FILE = Path("train/tokenizer/tokenizer.json")
 BATCH_DOCS = 5000
@@ -56,7 +56,7 @@ def _tokenizer_counts(cat: Catalog, doc_ids: pl.Series) -> pl.Series:
         finally:
             cat.con.unregister("_mix_missing")
         known = pl.concat([known, *parts]).unique("doc_id").sort("doc_id")
-        write_atomic(known, cache)
+        storage.write_parquet(known, cache)
     return doc_ids.to_frame("doc_id").join(known, on="doc_id", how="left", maintain_order="left")["n_tokens"]
 
 

@@ -26,6 +26,7 @@ from curate.progress import StepProgress
 from curate.recipe import Recipe
 from curate.shards import Upstream, docs_shards
 from curate.stages import BY_NAME
+from curate.storage import Location
 
 FINGERPRINT_FILE = "_fingerprint"
 
@@ -44,23 +45,22 @@ class RunSummary:
     stages_skipped: list[str]
 
 
-def _reset_dir(folder: Path, fp: str) -> bool:
+def _reset_dir(folder: Location, fp: str) -> bool:
     """Make ``folder`` belong to fingerprint ``fp``: keep it if it already does, else empty it."""
     marker = folder / FINGERPRINT_FILE
     if marker.exists() and marker.read_text() == fp:
         return False
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    marker.write_text(fp)
+    storage.remove_tree(folder)
+    storage.make_dirs(folder)
+    storage.write_bytes(marker, fp.encode())
     return True
 
 
-def _shard_rows(folder: Path, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _shard_rows(folder: Location, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-shard counts read back from the stage's parts (so a resumed stage records every shard)."""
     rows = []
     for shard in shards:
-        reasons = pl.read_parquet(folder / f"{shard}.parquet", columns=["drop_reason"])["drop_reason"]
+        reasons = storage.read_parquet(folder / f"{shard}.parquet", columns=["drop_reason"])["drop_reason"]
         dropped = int(reasons.is_not_null().sum())
         timing = stats.get(shard, {})
         rows.append({
@@ -82,8 +82,10 @@ class RecipeRunner:
         progress: bool = True,
         executor: str = "local",
         address: str | None = None,
+        data: str | None = None,
     ) -> None:
         self.recipe, self.base_dir, self.run_dir = recipe, base_dir, run_dir.resolve()
+        self.data_arg = data
         self.workers, self.executor, self.address = workers, executor, address
         self.progress = StepProgress(enabled=progress)
 
@@ -99,14 +101,15 @@ class RecipeRunner:
     def run(self) -> RunSummary:
         pool = self._pool()
         ran, skipped = [], []
-        with Catalog(self.run_dir) as catalog:
+        with Catalog(self.run_dir, data=self.data_arg) as catalog:
+            self.data = catalog.data_root
             config = {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers, "executor": self.executor}
             run_id = catalog.begin_run("curate run", config)
             try:
                 fp = self._ingest(catalog, pool)
                 (ran if fp[1] else skipped).append("ingest")
                 upstream, prev_fp = Upstream(), fp[0]
-                shards = docs_shards(self.run_dir)
+                shards = docs_shards(self.data)
                 for position, params in enumerate(self.recipe.stages, start=1):
                     prev_fp, did = self._stage(catalog, pool, params, position, upstream, prev_fp, shards)
                     (ran if did else skipped).append(params.stage)
@@ -129,26 +132,27 @@ class RecipeRunner:
         files = sorted({t.path for t in tasks} | {f for t in tasks for f in t.files})
         stamps = [storage.stamp(f) for f in files]
         fp = fingerprint("ingest", self.recipe.ingest.model_dump(mode="json"), [i.model_dump(mode="json") for i in self.recipe.inputs], stamps)
-        docs_dir = self.run_dir / "docs"
+        docs_dir = self.data / "docs"
         recorded = catalog.stage_fingerprint("ingest") == fp
         if _reset_dir(docs_dir, fp):
             self._wipe_stages(catalog)
         elif recorded:
             return fp, False
-        (docs_dir / "_tasks").mkdir(exist_ok=True)
-        (docs_dir / "_rejects").mkdir(exist_ok=True)
+        storage.make_dirs(docs_dir / "_tasks")
+        storage.make_dirs(docs_dir / "_rejects")
         todo = self._pending_tasks(tasks, docs_dir)
         started = time.perf_counter()
         with self.progress.step("ingest", total=len(tasks), done=len(tasks) - len(todo)) as step:
-            args = [(t, self.recipe.ingest, str(self.run_dir)) for t in todo]
+            args = [(t, self.recipe.ingest, str(self.data)) for t in todo]
             pool.run(run_task, args, lambda r: step.advance(r["n_docs"], r["n_bytes"]))
         self._record_ingest(catalog, tasks, fp, time.perf_counter() - started)
         return fp, True
 
-    def _pending_tasks(self, tasks: list[IngestTask], docs_dir: Path) -> list[IngestTask]:
+    def _pending_tasks(self, tasks: list[IngestTask], docs_dir: Location) -> list[IngestTask]:
         """Tasks without a marker; their partial shards (from a killed run) are removed first."""
-        for tmp in docs_dir.rglob("*.tmp"):
-            tmp.unlink()
+        if not storage.is_remote(docs_dir):
+            for tmp in docs_dir.rglob("*.tmp"):
+                tmp.unlink()
         todo = []
         for task in tasks:
             if (docs_dir / "_tasks" / f"{task.task_id}.json").exists():
@@ -159,12 +163,12 @@ class RecipeRunner:
         return todo
 
     def _record_ingest(self, catalog: Catalog, tasks: list[IngestTask], fp: str, wall_s: float) -> None:
-        docs_dir = self.run_dir / "docs"
+        docs_dir = self.data / "docs"
         markers = [json.loads((docs_dir / "_tasks" / f"{t.task_id}.json").read_text()) for t in tasks]
         files = pl.DataFrame([{k: v for k, v in m.items() if k != "shards"} for m in markers])
-        rejects_glob = sql_string(docs_dir.resolve() / "_rejects" / "*.parquet")
+        rejects_glob = sql_string(docs_dir / "_rejects" / "*.parquet")
         dupes = catalog.query(
-            f"SELECT doc_id, count(*) AS n FROM read_parquet({sql_string(docs_dir.resolve() / 'part-*.parquet')})"
+            f"SELECT doc_id, count(*) AS n FROM read_parquet({sql_string(docs_dir / 'part-*.parquet')})"
             " GROUP BY doc_id HAVING n > 1 LIMIT 3"
         ) if any(docs_dir.glob("part-*.parquet")) else pl.DataFrame()
         if dupes.height:
@@ -192,12 +196,16 @@ class RecipeRunner:
         if missing:
             raise ValueError(f"stage {cls.name!r} needs columns {missing}; put a stage providing them earlier in the recipe")
         fp = fingerprint(prev_fp, cls.name, cls.version, params.model_dump(mode="json"), self.recipe.seed)
-        folder = self.run_dir / "stages" / cls.name
+        folder = self.data / "stages" / cls.name
         recorded = catalog.stage_fingerprint(cls.name) == fp
-        if not _reset_dir(folder, fp) and recorded:
+        reset = _reset_dir(folder, fp)
+        if not reset and recorded:
             return fp, False
+        if reset:
+            shutil.rmtree(self.run_dir / "scratch" / cls.name, ignore_errors=True)
         started = time.perf_counter()
-        stats = StageRunner(self.run_dir, pool, self.progress, self.recipe.seed).run(cls(params), shards, upstream, catalog)
+        scratch = self.data / "stages" if not storage.is_remote(self.data) else self.run_dir / "scratch"
+        stats = StageRunner(self.data, scratch, pool, self.progress, self.recipe.seed).run(cls(params), shards, upstream, catalog)
         shard_rows = _shard_rows(folder, cls.name, shards, {s["shard"]: s for s in stats})
         row = {
             "stage": cls.name, "kind": cls.kind, "position": position, "version": cls.version, "fingerprint": fp,
@@ -211,12 +219,14 @@ class RecipeRunner:
     def _wipe_stages(self, catalog: Catalog) -> None:
         for (stage,) in catalog.execute("SELECT stage FROM stages WHERE kind != 'ingest'"):
             catalog.forget_stage(stage)
-        shutil.rmtree(self.run_dir / "stages", ignore_errors=True)
+        storage.remove_tree(self.data / "stages")
+        shutil.rmtree(self.run_dir / "scratch", ignore_errors=True)
 
     def _forget_removed(self, catalog: Catalog) -> None:
         keep = {p.stage for p in self.recipe.stages} | {"ingest"}
         for (stage,) in catalog.execute("SELECT stage FROM stages"):
             if stage not in keep:
                 catalog.forget_stage(stage)
-                shutil.rmtree(self.run_dir / "stages" / stage, ignore_errors=True)
+                storage.remove_tree(self.data / "stages" / stage)
+                shutil.rmtree(self.run_dir / "scratch" / stage, ignore_errors=True)
         catalog.refresh_views()

@@ -8,14 +8,14 @@ them in its ``schema``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
+from curate import storage
 from curate.ingest import DOC_SCHEMA
 from curate.stage import DROP_REASON
+from curate.storage import Location
 
 
 @dataclass(frozen=True)
@@ -32,39 +32,31 @@ class Upstream:
         return list(DOC_SCHEMA) + list(self.columns)
 
 
-def docs_shards(run_dir: Path) -> list[str]:
+def docs_shards(data: Location) -> list[str]:
     """Names (file stems) of the docs shards, sorted: the unit of parallel work for every stage."""
-    return sorted(p.name[: -len(".parquet")] for p in (run_dir / "docs").glob("part-*.parquet"))
+    return sorted(p.name[: -len(".parquet")] for p in (data / "docs").glob("part-*.parquet"))
 
 
-def stage_part(run_dir: Path, stage: str, shard: str) -> Path:
-    return run_dir / "stages" / stage / f"{shard}.parquet"
+def stage_part(data: Location, stage: str, shard: str) -> Location:
+    return data / "stages" / stage / f"{shard}.parquet"
 
 
-def read_survivors(run_dir: Path, shard: str, upstream: Upstream, columns: tuple[str, ...]) -> pl.DataFrame:
+def read_survivors(data: Location, shard: str, upstream: Upstream, columns: tuple[str, ...]) -> pl.DataFrame:
     """Surviving documents of one shard, in docs order, with the requested columns (doc_id first)."""
     wanted = ["doc_id"] + [c for c in columns if c != "doc_id"]
     unknown = [c for c in wanted if c not in DOC_SCHEMA and c not in upstream.columns]
     if unknown:
         raise KeyError(f"columns {unknown} are provided by no earlier stage (available: {upstream.available()})")
     doc_cols = [c for c in wanted if c in DOC_SCHEMA]
-    frame = pl.read_parquet(run_dir / "docs" / f"{shard}.parquet", columns=doc_cols)
+    frame = storage.read_parquet(data / "docs" / f"{shard}.parquet", columns=doc_cols)
     if upstream.stages:
-        last = pl.read_parquet(stage_part(run_dir, upstream.stages[-1], shard), columns=["doc_id", DROP_REASON])
+        last = storage.read_parquet(stage_part(data, upstream.stages[-1], shard), columns=["doc_id", DROP_REASON])
         frame = frame.join(last.filter(pl.col(DROP_REASON).is_null()).select("doc_id"), on="doc_id", how="semi")
     by_stage: dict[str, list[str]] = {}
     for col in wanted:
         if col in upstream.columns and col not in DOC_SCHEMA:
             by_stage.setdefault(upstream.columns[col], []).append(col)
     for stage, cols in by_stage.items():
-        part = pl.read_parquet(stage_part(run_dir, stage, shard), columns=["doc_id", *cols])
+        part = storage.read_parquet(stage_part(data, stage, shard), columns=["doc_id", *cols])
         frame = frame.join(part, on="doc_id", how="left", maintain_order="left")
     return frame.select(wanted)
-
-
-def write_atomic(frame: pl.DataFrame, path: Path) -> None:
-    """Write Parquet to a temporary name and rename it: the file's existence marks completion."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
-    tmp.replace(path)

@@ -32,6 +32,9 @@ from typing import Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from curate import storage
+from curate.storage import Location
+
 DROP_REASON = "drop_reason"
 
 
@@ -117,16 +120,19 @@ class StageContext:
     runs ``fn(frame) -> DataFrame`` over every shard in the worker pool, writing
     ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume), and returns the paths.
     ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
+    ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
+    write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
     """
 
     stage_name: str
-    stage_dir: Path
+    stage_dir: Location
     shards: list[str]
     workers: int
     seed: int
     catalog: Any
     shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
-    pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Path], list[Path]]
+    pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Location], list[Location]]
+    scratch_dir: Path
     task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
 
     def documents(self, columns: tuple[str, ...] = ("doc_id", "text")) -> Iterator[pl.DataFrame]:
@@ -136,7 +142,7 @@ class StageContext:
 
     def map_shards(
         self, fn: Callable[[pl.DataFrame], pl.DataFrame], columns: tuple[str, ...], subdir: str
-    ) -> list[Path]:
+    ) -> list[Location]:
         """Run ``fn`` on each shard's surviving documents in the pool; outputs under ``stage_dir/subdir``.
 
         ``fn`` must be picklable (a module-level function or a functools.partial of one).
@@ -151,16 +157,13 @@ class StageContext:
         """
         return self.task_map(step_name, fn, tasks)
 
-    def write_table(self, table: str, frame: pl.DataFrame) -> Path:
+    def write_table(self, table: str, frame: pl.DataFrame) -> Location:
         """Write an extra table (e.g. ``topic_labels``) as Parquet; the catalog exposes it as a view.
 
         A name ``base__part`` is also unioned (by column name) into a view ``base``, so two stages can
         contribute to one table (``dup_clusters__exact`` + ``dup_clusters__minhash`` -> ``dup_clusters``).
         """
         path = self.stage_dir / "tables" / f"{table}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.write_parquet(tmp)
-        tmp.replace(path)
+        storage.write_parquet(frame, path)
         self.catalog.register_artifact(table, self.stage_name, path)
         return path

@@ -10,11 +10,11 @@ embeddings (:mod:`curate.embeddings`, extra ``mixlab[embeddings]``).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import joblib
@@ -26,6 +26,9 @@ from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, 
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
+
+from curate import storage
+from curate.storage import Location
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 LABEL_TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"  # label terms: alphabetic words of 3+ letters
@@ -59,15 +62,15 @@ class TopicModel:
         ids = sims.argmax(axis=1)
         return ids.astype(np.int32), (1.0 - sims[np.arange(len(ids)), ids]).astype(np.float64)
 
-    def save(self, path: Path) -> None:
-        """Write the model (joblib) and ``<path>.json`` (k, params, scikit-learn version) atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        joblib.dump(self, tmp)
-        tmp.replace(path)
+    def save(self, path: Location) -> None:
+        """Write the model (joblib) and ``<path>.json`` (k, params, scikit-learn version) atomically,
+        locally or on a remote data root (:mod:`curate.storage`)."""
+        blob = io.BytesIO()
+        joblib.dump(self, blob)
+        storage.write_bytes(path, blob.getvalue())
         manifest = {"k": self.k, "params": self.params, "sklearn_version": self.sklearn_version,
                     "labels": [{k: v for k, v in label.items() if k != "examples"} for label in self.labels]}
-        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        storage.write_bytes(path.with_suffix(".json"), json.dumps(manifest, indent=2, sort_keys=True).encode())
 
 
 def assign(model: TopicModel, texts: list[str], batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
@@ -80,9 +83,10 @@ def assign(model: TopicModel, texts: list[str], batch_size: int = 4096) -> tuple
     return np.concatenate(ids), np.concatenate(dists)
 
 
-def load_topic_model(path: Path | str) -> TopicModel:
-    """Load a saved model; warns when it was fitted with another scikit-learn version."""
-    model = joblib.load(path)
+def load_topic_model(path: Location | str) -> TopicModel:
+    """Load a saved model (local path or URL); warns when it was fitted with another scikit-learn version."""
+    with storage.location(path).open("rb") as src:
+        model = joblib.load(src)
     if not isinstance(model, TopicModel):
         raise TypeError(f"{path} does not hold a TopicModel")
     if model.sklearn_version != sklearn.__version__:

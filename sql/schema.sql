@@ -1,5 +1,5 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
--- version: 1
+-- version: 2
 -- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
@@ -81,7 +81,13 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS artifacts (
     table_name VARCHAR PRIMARY KEY,
     stage      VARCHAR NOT NULL,
-    path       VARCHAR NOT NULL              -- relative to the run folder
+    path       VARCHAR NOT NULL              -- relative to the data root
+);
+
+-- Where the run's data (docs shards, stage parts and artifacts) lives when not in the run folder:
+-- a URL such as s3://bucket/run (curate run --data). No row: the run folder itself.
+CREATE TABLE IF NOT EXISTS data_root (
+    location VARCHAR NOT NULL
 );
 
 -- Diversity of any scope (corpus, source, lang, topic, mixture, ad-hoc SQL selection).

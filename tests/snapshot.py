@@ -10,11 +10,11 @@ from curate.catalog import Catalog
 
 VOLATILE = {"wall_s", "finished_at", "started_at", "computed_at", "created_at", "applied_at", "input_file", "run_id",
             "config", "path", "code_version", "tokens_per_s"}
-SKIP = {"runs", "schema_version"}
+SKIP = {"runs", "schema_version", "data_root"}
 
 
-def catalog_snapshot(run_dir: Path) -> dict[str, pl.DataFrame]:
-    """Every table and view of a catalog as a sorted frame, without volatile columns."""
+def catalog_snapshot(run_dir: Path, ignore: frozenset[str] = frozenset()) -> dict[str, pl.DataFrame]:
+    """Every table and view of a catalog as a sorted frame, without volatile (or ``ignore``) columns."""
     out = {}
     with Catalog(run_dir, read_only=True) as cat:
         names = cat.query("SELECT table_name FROM information_schema.tables ORDER BY 1")["table_name"].to_list()
@@ -22,14 +22,14 @@ def catalog_snapshot(run_dir: Path) -> dict[str, pl.DataFrame]:
             if name in SKIP:
                 continue
             frame = cat.query(f'SELECT * FROM "{name}"')
-            frame = frame.drop([c for c in frame.columns if c in VOLATILE])
+            frame = frame.drop([c for c in frame.columns if c in VOLATILE or c in ignore])
             sortable = [c for c, t in frame.schema.items() if not isinstance(t, (pl.List, pl.Struct, pl.Array, pl.Object))]
             out[name] = frame.sort(sortable, nulls_last=True) if sortable and frame.height else frame
     return out
 
 
-def assert_same_catalog(a: Path, b: Path) -> None:
-    left, right = catalog_snapshot(a), catalog_snapshot(b)
+def assert_same_catalog(a: Path, b: Path, ignore: frozenset[str] = frozenset()) -> None:
+    left, right = catalog_snapshot(a, ignore), catalog_snapshot(b, ignore)
     assert sorted(left) == sorted(right)
     for name in left:
         assert left[name].equals(right[name]), f"{name} differs"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -20,7 +19,7 @@ import polars as pl
 from curate.diversity import fast
 from curate.diversity import metrics as m
 
-TOPIC_MODEL = Path("stages/topics/model/topic_model.joblib")
+TOPIC_MODEL = "stages/topics/model/topic_model.joblib"  # on the run's data root
 MAX_CHARS = 4000  # text metrics read each document's first 4,000 characters (bounded cost, no giant-doc skew)
 BASES = ("kept_documents", "documents")
 Embeddings = Literal["auto", "tfidf", "minilm"]
@@ -88,7 +87,7 @@ def embed(catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto")
     exists), TF-IDF -> SVD fitted on these texts, or MiniLM sentence embeddings."""
     from curate.topics import featurizer, load_topic_model
 
-    model_path = catalog.run_dir / TOPIC_MODEL
+    model_path = catalog.data_root / TOPIC_MODEL
     if embeddings == "minilm":
         from curate.embeddings import MiniLM
 

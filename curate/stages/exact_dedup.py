@@ -44,7 +44,7 @@ class ExactDedup(GlobalStage):
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: ExactDedupParams = self.params  # type: ignore[assignment]
         paths = ctx.map_shards(partial(hash_part, params=p), key_columns(p), "hashes")
-        con = connect(ctx.stage_dir, p.memory_limit)
+        con = connect(ctx.scratch_dir, p.memory_limit, paths)
         docs = pl.from_arrow(con.sql(
             f"SELECT ord, doc_id, n_chars, keep_value, exact_hash, min(ord) OVER (PARTITION BY exact_hash) AS cluster"
             f" FROM ({parts_sql(paths, 'doc_id, n_chars, keep_value, exact_hash')}) ORDER BY ord"

@@ -17,22 +17,21 @@ on the number of workers.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field
 
+from curate import storage
 from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
 from curate.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
 from curate.minhash import HashName, signatures
 from curate.shingles import Unit, jaccard_pairs, shingle_sets
 from curate.stage import GlobalStage, StageContext
+from curate.storage import Location
 from curate.text import Normalization
-
 
 BAND_ROWS_PER_PARTITION = 4_000_000  # (ord, band, band_hash) rows one grouping task groups: ~0.5 GB in DuckDB
 
@@ -76,7 +75,7 @@ def signature_part(batch: pl.DataFrame, params: MinhashDedupParams) -> pl.DataFr
 
 def shingle_part(batch: pl.DataFrame, params: MinhashDedupParams, wanted: str) -> pl.DataFrame:
     """Per shard: the sorted distinct 64-bit shingle ids of the documents listed in ``wanted`` (for verify)."""
-    batch = batch.join(pl.read_parquet(wanted), on="doc_id", how="semi", maintain_order="left")
+    batch = batch.join(storage.read_parquet(storage.location(wanted)), on="doc_id", how="semi", maintain_order="left")
     values, offsets = shingle_sets(batch["text"], params.ngram, params.unit, params.normalization)
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(values, pa.uint64()))
     return batch.select("doc_id").with_columns(pl.Series("shingles", pl.from_arrow(lists), dtype=pl.List(pl.UInt64)))
@@ -94,7 +93,7 @@ class MinhashDedup(GlobalStage):
         p: MinhashDedupParams = self.params  # type: ignore[assignment]
         p.band_shape()
         paths = ctx.map_shards(partial(signature_part, params=p), key_columns(p), "signatures")
-        con = connect(ctx.stage_dir, p.memory_limit)
+        con = connect(ctx.scratch_dir, p.memory_limit, paths)
         docs_sql = parts_sql(paths, "doc_id, n_chars, keep_value")
         docs = pl.from_arrow(con.sql(f"SELECT ord, doc_id, n_chars, keep_value FROM ({docs_sql}) ORDER BY ord").to_arrow_table())
         con.close()
@@ -108,9 +107,9 @@ class MinhashDedup(GlobalStage):
         ctx.write_table("dup_clusters__minhash", clusters)
         return per_doc
 
-    def _edge_files(self, ctx: StageContext, paths: list[Path], p: MinhashDedupParams) -> list[str]:
+    def _edge_files(self, ctx: StageContext, paths: list[Location], p: MinhashDedupParams) -> list[str]:
         """Candidate edges (.npy per partition): band rows partitioned by band hash, one task per partition."""
-        n_docs = pl.scan_parquet(paths).select(pl.len()).collect().item() if paths else 0
+        n_docs = sum(storage.parquet_rows(path) for path in paths)
         if n_docs >= 2**31:
             raise ValueError(f"minhash_dedup packs two document ordinals into one int64: at most 2^31 documents per run, got {n_docs:,}")
         bands, _ = p.band_shape()
@@ -119,8 +118,9 @@ class MinhashDedup(GlobalStage):
                      f" FROM ({parts_sql(paths, 'bands')})")
         task_limit = split_memory_limit(p.memory_limit, min(ctx.workers, partitions))
         out_dir = ctx.stage_dir / f"edges-{partitions}"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tasks = [(bands_sql, i, partitions, str(out_dir / f"part-{i:05d}.npy"), task_limit, 64 if p.verify else 0)
+        storage.make_dirs(out_dir)
+        spill = str(ctx.scratch_dir / "lsh-spill")
+        tasks = [(bands_sql, i, partitions, str(out_dir / f"part-{i:05d}.npy"), task_limit, 64 if p.verify else 0, spill)
                  for i in range(partitions)]
         return ctx.map_tasks("minhash_dedup: LSH buckets per band-hash partition", partition_edges, tasks)
 
@@ -129,17 +129,17 @@ class MinhashDedup(GlobalStage):
         involved = sorted_unique(edges)
         wanted = doc_ids.gather(involved)
         wanted_file = ctx.stage_dir / "verify_docs.parquet"  # read by each task instead of pickling the ids
-        pl.DataFrame({"doc_id": wanted}).write_parquet(wanted_file)
+        storage.write_parquet(pl.DataFrame({"doc_id": wanted}), wanted_file)
         parts = ctx.map_shards(partial(shingle_part, params=p, wanted=str(wanted_file)), ("text",), "shingles")
         # parts in shard order, rows in shard order: exactly the order of ``involved`` (dense ordinals).
         # Two passes (lengths, then values into one buffer) keep the peak at one copy of the shingle ids.
         lengths = np.concatenate([np.empty(0, np.int64), *(
-            pq.read_table(path, columns=["shingles"]).column("shingles").combine_chunks().value_lengths().to_numpy()
+            storage.read_arrow(path, columns=["shingles"]).column("shingles").combine_chunks().value_lengths().to_numpy()
             for path in parts)]).astype(np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         values, ids, row = np.empty(offsets[-1], dtype=np.uint64), [], 0
         for path in parts:
-            table = pq.read_table(path)
+            table = storage.read_arrow(path)
             lists = table.column("shingles").combine_chunks()
             chunk = lists.values.to_numpy()[lists.offsets[0].as_py() : lists.offsets[-1].as_py()]
             values[offsets[row] : offsets[row] + len(chunk)] = chunk

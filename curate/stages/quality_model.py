@@ -14,14 +14,15 @@ this is a global stage.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.quality_train import TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate import storage
+from curate.quality_train import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate.settings import cache_dir
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
 _MODELS: dict[str, Any] = {}
@@ -43,10 +44,11 @@ class QualityModelParams(StageParams):
 
 
 def _model(path: str) -> Any:
+    """The fastText model at ``path`` (local or on a remote data root: fetched once into the cache)."""
     if path not in _MODELS:
         import fasttext
 
-        _MODELS[path] = fasttext.load_model(path)
+        _MODELS[path] = fasttext.load_model(str(storage.local_copy(storage.location(path), cache_dir())))
     return _MODELS[path]
 
 
@@ -75,19 +77,24 @@ class QualityModel(GlobalStage):
     schema = {"quality_score": pl.Float64}
     reasons = ("quality_model.low_score", "quality_model.below_top_fraction")
 
-    def model_file(self, ctx: StageContext) -> Path:
-        """The model to score with, training it first when the params say so (reused on resume)."""
+    def model_file(self, ctx: StageContext) -> str:
+        """The model to score with, training it first when the params say so (reused on resume).
+
+        A trained model is written next to the stage's outputs on the data root, where every worker
+        can read it (trained in the driver's scratch folder first when the data root is remote)."""
         p: QualityModelParams = self.params  # type: ignore[assignment]
         if p.train is None:
-            return resolve_model_file(p.model_path)  # type: ignore[arg-type]
+            return str(resolve_model_file(p.model_path).resolve())  # type: ignore[arg-type]
         folder = ctx.stage_dir / "model"
         if not (folder / "manifest.json").exists():
-            train_quality_model(p.train, folder, ctx.catalog)
-        return resolve_model_file(folder)
+            local = ctx.scratch_dir / "model" if storage.is_remote(folder) else folder
+            train_quality_model(p.train, local, ctx.catalog)
+            storage.upload_tree(local, folder, last="manifest.json")
+        return str(folder / MODEL_FILE)
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: QualityModelParams = self.params  # type: ignore[assignment]
-        fn = partial(score_part, model_file=str(self.model_file(ctx).resolve()), max_chars=p.max_chars)
-        parts = [pl.read_parquet(path) for path in ctx.map_shards(fn, ("text",), "scores")]
+        fn = partial(score_part, model_file=self.model_file(ctx), max_chars=p.max_chars)
+        parts = [storage.read_parquet(path) for path in ctx.map_shards(fn, ("text",), "scores")]
         scores = pl.concat(parts) if parts else pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
         return decide(scores, p.min_score, p.keep_top_fraction)

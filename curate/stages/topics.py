@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from curate import storage
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 from curate.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 
@@ -83,7 +84,7 @@ class Topics(GlobalStage):
         model_path = ctx.stage_dir / MODEL_FILE
         model.save(model_path)
         paths = ctx.map_shards(partial(assign_part, model_path=str(model_path)), ("doc_id", "text"), "assign")
-        out = pl.concat([pl.read_parquet(path) for path in paths]).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
+        out = pl.concat([storage.read_parquet(path) for path in paths]).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
         sizes = out.group_by("topic_id").len("size")
         labels = pl.DataFrame(model.labels, schema={"topic_id": pl.Int32, "sample_size": pl.Int64, "terms": pl.String,
                                                     "examples": pl.List(pl.String)})

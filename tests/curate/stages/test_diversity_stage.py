@@ -72,12 +72,13 @@ def test_where_is_one_expression():
 
 
 def test_stage_rerun_is_idempotent(run_dir):
-    from curate.stages.diversity import Diversity, DiversityParams
     from curate.stage import StageContext
+    from curate.stages.diversity import Diversity, DiversityParams
 
     with Catalog(run_dir) as cat:
         before = cat.query("SELECT scope_kind, scope_id, metric, value FROM diversity WHERE scope_kind != 'adhoc' ORDER BY ALL")
-        ctx = StageContext("diversity", run_dir / "stages" / "diversity", [], 1, 0, cat, lambda s, c: None, lambda f, c, o: [])
+        ctx = StageContext("diversity", run_dir / "stages" / "diversity", [], 1, 0, cat, lambda s, c: None, lambda f, c, o: [],
+                           run_dir / "scratch")
         Diversity(DiversityParams(sample_size=60, n_boot=5)).reduce(ctx)
         after = cat.query("SELECT scope_kind, scope_id, metric, value FROM diversity WHERE scope_kind != 'adhoc' ORDER BY ALL")
     assert before.equals(after)
