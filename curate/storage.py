@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -112,15 +113,16 @@ def relative(where: str, root: str) -> str:
 # -- a run's data root: atomic writes and reads of Parquet, numpy arrays and small files -----------
 
 
-def write_parquet(frame: pl.DataFrame, path: Location, statistics: bool = True) -> None:
+def write_parquet(frame: pl.DataFrame, path: Location) -> None:
     """Write Parquet atomically: the file's existence marks completion (resume skips it)."""
     if is_remote(path):
-        with path.open("wb") as out:
-            frame.write_parquet(out, compression="zstd", statistics=statistics)
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, compression="zstd", statistics=True)
+        write_bytes(path, buffer.getvalue())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", statistics=statistics)
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
     tmp.replace(path)
 
 
@@ -149,8 +151,9 @@ def parquet_rows(path: Location) -> int:
 def save_npy(array: np.ndarray, path: Location) -> None:
     """Save a numpy array atomically."""
     if is_remote(path):
-        with path.open("wb") as out:
-            np.save(out, array)
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        write_bytes(path, buffer.getvalue())
         return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
     np.save(tmp, array)
@@ -176,9 +179,10 @@ def npy_length(path: Location) -> int:
 
 
 def write_bytes(path: Location, data: bytes) -> None:
-    """Write a small file atomically."""
+    """Write a file atomically: one PUT to an object store (a failed upload publishes nothing), or a
+    temporary local file renamed into place."""
     if is_remote(path):
-        path.write_bytes(data)
+        path.fs.pipe_file(path.path, data)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

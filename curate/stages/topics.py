@@ -64,7 +64,7 @@ def seeded_sample(ctx: StageContext, size: int, seed: int) -> pl.DataFrame:
 
 class Topics(GlobalStage):
     name = "topics"
-    version = "2"
+    version = "3"
     Params = TopicsParams
     schema = {"topic_id": pl.Int32, "topic_distance": pl.Float64}
     reasons = ()
