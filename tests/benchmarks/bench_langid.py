@@ -6,7 +6,7 @@ more), fortunes (fortunes-fr fortunes-it fortunes-es ...) and Python's own docum
 
 1. Agreement: the stage's label vs raw ``model.predict`` on the same cleaned text (``clean_for_fasttext``).
 2. Throughput: ``Langid.apply`` vs one raw batched ``predict`` on the same cleaned strings, asking for
-   what the stage outputs (top-k, k = ``top_k`` = 3; top-1 shown too). Ratio of the best of 7
+   what the stage outputs (top-k, k = ``top_k`` = 3; top-1 shown too). Ratio of the best of 15
    interleaved runs, so machine load hits both alike.
 3. Accuracy per language (the folder's language is the truth) for short (<100 chars), medium
    (100-1000) and long (>1000) texts.
@@ -92,7 +92,7 @@ def bench_langid(docs: pl.DataFrame) -> dict:
     stage.setup()
     cleaned = clean_for_fasttext(docs["text"], stage.params.max_chars).to_list()
     ours, raw, raw_k1 = [], [], []
-    for _ in range(7):  # interleaved, best of 7: this VM's timings drift by 10-20% between calls
+    for _ in range(15):  # interleaved, best of 15: this VM's timings drift by 10-20% between calls
         t = time.perf_counter()
         out = stage.apply(docs.select("doc_id", "text"))
         ours.append(time.perf_counter() - t)
