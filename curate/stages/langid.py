@@ -81,9 +81,16 @@ class LangidParams(StageParams):
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-language minimum scores, overriding min_score.")
 
 
+LINE_BREAKS = ["\r", "\n", "\t", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
 def clean_for_fasttext(texts: pl.Series, max_chars: int) -> pl.Series:
-    """The exact string fastText sees: the prefix with line breaks (and tabs) turned into spaces."""
-    return texts.str.slice(0, max_chars).str.replace_all(r"[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]+", " ").str.strip_chars()
+    """The exact string fastText sees: the prefix with line breaks (and tabs) turned into spaces.
+
+    Each break becomes one space (runs are not collapsed: fastText skips repeated whitespace when it
+    splits words, so the tokens are the same, and a multi-pattern replace is cheaper than a regex).
+    """
+    return texts.str.slice(0, max_chars).str.replace_many(LINE_BREAKS, [" "] * len(LINE_BREAKS)).str.strip_chars()
 
 
 def letters_and_script(cleaned: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -102,7 +109,7 @@ def letters_and_script(cleaned: list[str]) -> tuple[np.ndarray, list[str]]:
 
 class Langid(MapStage):
     name = "langid"
-    version = "3"
+    version = "4"
     Params = LangidParams
     schema = {"lang": pl.String, "lang_score": pl.Float64, "lang_top": pl.String, "script": pl.String, "lang_mix": pl.String}
     reasons = ("langid.language_not_kept", "langid.low_score")
