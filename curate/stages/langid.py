@@ -48,6 +48,7 @@ SCRIPTS = ("", *SCRIPT_RANGES)
 _TABLE_SIZE = 0x30000
 SCRIPT_CHARS = 200  # the script is the one with most letters in this much of the prefix
 LETTER_CHARS = 500  # und: too few letters in this much of the prefix
+LINE_BREAKS = ["\r", "\n", "\t", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]  # each becomes a space
 
 
 @cache
@@ -79,9 +80,6 @@ class LangidParams(StageParams):
     keep_langs: list[str] | None = Field(None, description="Keep only these languages (ISO codes); None keeps all.")
     min_score: float = Field(0.0, ge=0, le=1, description="Drop documents whose lang_score is below this.")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-language minimum scores, overriding min_score.")
-
-
-LINE_BREAKS = ["\r", "\n", "\t", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
 
 def clean_for_fasttext(texts: pl.Series, max_chars: int) -> pl.Series:
