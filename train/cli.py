@@ -15,6 +15,7 @@ Device = Annotated[str, typer.Option(help="auto (cuda if available), cpu or cuda
 BatchSize = Annotated[int, typer.Option(help="Sequences per optimizer step.")]
 Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it on GPU).")]
 Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
+CpuMatmul = Annotated[str, typer.Option(help="fp32 matrix products on CPU: auto (oneDNN on x86-64), onednn or aten.")]
 EvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at the end (a fixed md5(doc_id) subset).")]
 
 
@@ -44,6 +45,7 @@ def run_command(
     device: Device = "auto",
     compile: Compile = False,
     threads: Threads = None,
+    cpu_matmul: CpuMatmul = "auto",
     checkpoint_every: Annotated[int, typer.Option(help="Steps between atomic checkpoints.")] = 100,
     eval_docs: EvalDocs = 100,
 ) -> None:
@@ -52,7 +54,8 @@ def run_command(
     from train.runs import run_training
 
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
-                      batch_size=batch_size, device=device, compile=compile, num_threads=threads, checkpoint_every=checkpoint_every, eval_docs=eval_docs)
+                      batch_size=batch_size, device=device, compile=compile, num_threads=threads, cpu_matmul=cpu_matmul,
+                      checkpoint_every=checkpoint_every, eval_docs=eval_docs)
     print(run_training(run, cfg))
 
 
@@ -77,6 +80,7 @@ def sweep(
     device: Device = "auto",
     compile: Compile = False,
     threads: Threads = None,
+    cpu_matmul: CpuMatmul = "auto",
     eval_docs: EvalDocs = 100,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
@@ -85,7 +89,7 @@ def sweep(
     from train.sweep import ranking_agreement, run_sweep
 
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
-                       eval_docs=eval_docs)
+                       cpu_matmul=cpu_matmul, eval_docs=eval_docs)
     summary = run_sweep(run, sweep_id, presets, seeds, base)
     print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
     if len(presets) > 1:

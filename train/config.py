@@ -43,5 +43,6 @@ class TrainConfig(BaseModel):
     compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
     eval_docs: int = Field(100, ge=1, description="Documents per eval set scored at the end: a fixed subset (md5 of doc_id order) so that a large held-out group does not cost more than training; the whole set stays out of every mixture.")
     val_docs: int = Field(64, ge=1, description="In-distribution eval documents used for the periodic validation loss.")
+    cpu_matmul: Literal["auto", "onednn", "aten"] = Field("auto", description="fp32 matrix products on CPU: oneDNN (auto on x86-64; 2.4x aten's MKL sgemm on AMD EPYC, same IEEE fp32) or aten.")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")

@@ -3,7 +3,8 @@
 ``train(...)`` runs from the last checkpoint in ``out_dir`` if there is one: the model, optimizer, RNG
 and step are restored and the data order is a pure function of (data seed, step), so a killed run
 resumed ends where an uninterrupted run would. bf16 autocast on CUDA; fp32 on CPU, where the LM head
-and the cross-entropy run fused in row chunks (``train.loss``) so the full logits are never built.
+and the cross-entropy run fused in row chunks (``train.loss``) so the full logits are never built, and
+the matrix products run through oneDNN where that beats aten's BLAS (``train.gemm``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from train.config import TrainConfig
 from train.data import Batches
+from train.gemm import resolve_cpu_matmul, route_linears
 from train.loss import linear_cross_entropy
 
 
@@ -67,7 +69,8 @@ def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Call
 
     On CUDA: the model's logits under bf16 autocast, cross-entropy in fp32. On CPU (fp32): the body's
     hidden states into the chunked, fused LM head + cross-entropy, 1.1-1.15x faster per step for
-    ``nano`` on 2 cores and without the tokens x vocab logits in memory.
+    ``nano`` on 2 cores and without the tokens x vocab logits in memory; the body's linear layers and
+    the head's products go through ``cfg.cpu_matmul`` (``route_linears`` is applied here).
     """
     if device.startswith("cuda"):
         compiled = torch.compile(model) if cfg.compile else model
@@ -78,11 +81,13 @@ def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Call
             return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
 
         return cuda_loss
+    onednn = resolve_cpu_matmul(cfg.cpu_matmul) == "onednn"
+    route_linears(model, "onednn" if onednn else "aten")
     body = torch.compile(model.model) if cfg.compile else model.model
 
     def cpu_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         hidden = body(x, use_cache=False).last_hidden_state
-        return linear_cross_entropy(hidden.flatten(0, 1), model.lm_head.weight, y.flatten())
+        return linear_cross_entropy(hidden.flatten(0, 1), model.lm_head.weight, y.flatten(), onednn=onednn)
 
     return cpu_loss
 

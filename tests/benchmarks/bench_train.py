@@ -3,6 +3,8 @@
 Data: Python's doc topics tokenized with a byte-level BPE trained here (vocab 4096), packed into
 windows. Model: the `nano` (or --preset) Llama from our presets, same init seed for both. Both run the
 same number of optimizer steps; the first 3 steps (warm-up, allocation) are excluded from tokens/s.
+On CPU our loop runs twice: with its default matrix products (oneDNN on x86-64, ``train.gemm``) and
+with aten's (MKL), so the table separates what the loop gains from what the GEMM backend gains.
 The HF side runs in a peer venv under /work/peers (it needs `accelerate`, which mixlab does not), which
 sees mixlab's packages through a .pth file. On CUDA, MFU = 6·N·tokens/s / peak bf16 FLOPS.
 
@@ -74,13 +76,13 @@ def corpus_tokens(vocab: int) -> np.ndarray:
     return np.asarray(ids * 4, dtype=np.uint32)
 
 
-def ours(tokens: np.ndarray, preset: str, steps: int, batch: int, seq: int, vocab: int, device: str) -> float:
+def ours(tokens: np.ndarray, preset: str, steps: int, batch: int, seq: int, vocab: int, device: str, cpu_matmul: str = "auto") -> float:
     from train.config import TrainConfig
     from train.data import Batches
     from train.loop import train
     from train.model import build_model
 
-    cfg = TrainConfig(mixture_id="bench", batch_size=batch, checkpoint_every=10**9, device=device)
+    cfg = TrainConfig(mixture_id="bench", batch_size=batch, checkpoint_every=10**9, device=device, cpu_matmul=cpu_matmul)
     times: list[float] = []
     batches = Batches(tokens, seq, batch, 0)
     original = batches.batch
@@ -121,23 +123,32 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     from train.config import PRESETS
+    from train.gemm import resolve_cpu_matmul
     from train.model import build_model, parameter_counts
 
     steps = 15 if args.quick else args.steps
     seq, vocab = PRESETS[args.preset]["seq_len"], 4096
     tokens = corpus_tokens(vocab)
     mine = ours(tokens, args.preset, steps, args.batch, seq, vocab, args.device)
+    on_cpu = args.device == "cpu"
+    mine_aten = ours(tokens, args.preset, steps, args.batch, seq, vocab, args.device, "aten") if on_cpu else None
     theirs = hf(tokens, args.preset, steps, args.batch, seq, vocab, args.device)
     n_params = parameter_counts(build_model(args.preset, vocab, 0))[0]
     result = {"speedup_vs_hf_trainer": round(mine / theirs, 2) if theirs else None, "tokens_per_s": round(mine),
               "hf_tokens_per_s": round(theirs) if theirs else None, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-              "device": args.device, "preset": args.preset, "n_params": n_params, "batch": args.batch, "seq_len": seq, "steps": steps}
+              "device": args.device, "cpu_matmul": resolve_cpu_matmul("auto") if on_cpu else None,
+              "speedup_vs_hf_trainer_aten_matmul": round(mine_aten / theirs, 2) if theirs and mine_aten else None,
+              "preset": args.preset, "n_params": n_params, "batch": args.batch, "seq_len": seq, "steps": steps}
     if args.device == "cuda":
         name = torch.cuda.get_device_name()
         peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
         result["mfu"] = round(6 * n_params * mine / peak, 4) if peak else None
         result["gpu"] = name
-    print(f"{'trainer':>12} {'tokens/s':>10}\n{'mixlab':>12} {mine:>10,.0f}\n{'HF Trainer':>12} {theirs or float('nan'):>10,.0f}")
+    rows = [(f"mixlab ({result['cpu_matmul'] or 'cuda'})", mine), ("mixlab (aten)", mine_aten), ("HF Trainer", theirs)]
+    print(f"{'trainer':>16} {'tokens/s':>10} {'vs HF':>6}")
+    for name, value in rows:
+        if value is not None:
+            print(f"{name:>16} {value:>10,.0f} {value / theirs if theirs else float('nan'):>6.2f}")
     print(json.dumps(result))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from curate.stages.langid import Langid, LangidParams, clean_for_fasttext, letters_and_script
+from curate.stages.langid import LETTER_CHARS, SCRIPT_CHARS, SCRIPT_RANGES, Langid, LangidParams, clean_for_fasttext, letters_and_script
 
 EN = "The committee approved the new budget for the public library after a long discussion about opening hours."
 DE = "Der Ausschuss hat den neuen Haushalt für die öffentliche Bibliothek nach einer langen Diskussion genehmigt."
@@ -77,9 +77,33 @@ def test_label_equals_raw_fasttext_on_the_cleaned_prefix(stage):
 
 def test_scripts():
     cleaned = ["Hello world", "Привет мир", "日本語の文章です", "123 456", "مرحبا بالعالم"]
-    n_letters, scripts = letters_and_script(cleaned)
+    n_letters, scripts = letters_and_script(pl.Series(cleaned))
     assert scripts == ["Latin", "Cyrillic", "Han", "", "Arabic"]
     assert n_letters.tolist() == [10, 9, 8, 0, 12]
+
+
+def _reference_letters_and_script(text: str) -> tuple[int, str]:
+    counts = {name: sum(any(lo <= ord(c) <= hi for lo, hi in ranges) and c.isalpha() for c in text[:SCRIPT_CHARS])
+              for name, ranges in SCRIPT_RANGES.items()}
+    best = max(counts.values())
+    return sum(c.isalpha() for c in text[:LETTER_CHARS]), next(n for n, c in counts.items() if c == best) if best else ""
+
+
+def test_letters_and_script_equal_a_per_character_reference():
+    rng = np.random.default_rng(7)
+    alphabet = list("aZé ß-,.9\t") + ["Ж", "я", "α", "日", "の", "ア", "한", "ع", "ש", "ก", "ह", "\U00020001", "\U0001F600", "\u0301"]
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(0, 900))) for _ in range(300)] + ["", "\U0001F600" * 600]
+    n_letters, scripts = letters_and_script(pl.Series(texts))
+    assert list(zip(n_letters.tolist(), scripts, strict=True)) == [_reference_letters_and_script(t) for t in texts]
+
+
+def test_top_k_column_formats_raw_fasttext_probabilities(stage):
+    texts = [EN, DE + " " + FR, RU, "Ok ok " * 3]
+    out = _run(stage, texts)
+    labels, probs = stage.model.predict(clean_for_fasttext(pl.Series(texts), stage.params.max_chars).to_list(), k=stage.params.top_k)
+    expected = [",".join(f"{label[9:]}:{prob:.3f}" for label, prob in zip(row, prs, strict=True)) for row, prs in zip(labels, probs, strict=True)]
+    assert out["lang_top"].to_list() == expected
+    assert out["lang_score"].to_list() == pytest.approx([min(float(prs[0]), 1.0) for prs in probs])
 
 
 def test_empty_batch(stage):
