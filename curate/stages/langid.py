@@ -185,7 +185,7 @@ class Langid(MapStage):
         second = np.zeros(batch.height, dtype=bool)
         if p.top_k > 1:
             second[predicted] = matrix[:, 1] >= p.mix_second
-        long_enough = (batch["text"].str.len_chars() >= p.mix_min_chars).to_numpy()
+        long_enough = (batch["text"].str.len_chars() >= p.mix_min_chars).fill_null(False).to_numpy()
         lang = pl.Series("lang", ["und"] * batch.height, dtype=pl.String)
         top = pl.Series("lang_top", [None] * batch.height, dtype=pl.String)
         if len(predicted):
