@@ -50,7 +50,8 @@ def windows_nll(model: torch.nn.Module, windows: list[list[int]], device: str, b
         ids, tgt = ids.to(device), tgt.to(device)
         with _autocast(device):
             logits = model(ids[:, :-1]).logits
-        nll = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), tgt, ignore_index=IGNORE, reduction="none")
+        # rows x vocab, not batch x vocab x time: the transposed layout is ~3x slower on CPU
+        nll = torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), tgt.flatten(), ignore_index=IGNORE, reduction="none").view(tgt.shape)
         out[idx] = nll.sum(dim=1).double().cpu()
     return out
 
