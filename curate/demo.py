@@ -33,7 +33,7 @@ SETTINGS = {
     "tiny": {"docs_per_domain": 40, "steps": 3, "budget": 12_000, "seeds": 1, "train_tokens": 4_096, "eval_per_group": 2},
 }
 # Seconds per step, measured on 2 cores (quick 86 s, full 453 s in all) with some headroom.
-ETA_S = {"quick": [3, 22, 3, 1, 1, 40, 5], "full": [3, 27, 3, 1, 2, 300, 5], "tiny": [1, 30, 3, 2, 5, 20, 10]}
+ETA_S = {"quick": [3, 22, 3, 1, 1, 35, 5], "full": [3, 27, 3, 1, 2, 255, 5], "tiny": [1, 30, 3, 2, 5, 20, 10]}
 OOD_SOURCE = "python_docs"
 QUERIES = (
     "SELECT source, count(*) AS docs, sum(n_bytes) AS bytes FROM kept_documents GROUP BY ALL ORDER BY docs DESC",

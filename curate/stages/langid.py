@@ -60,8 +60,8 @@ LINE_BREAKS = "[\n\x1c-\x1e\x85\u2028\u2029]"  # each becomes a space; fastText 
 def _tables() -> tuple[np.ndarray, np.ndarray]:
     """Per code point up to U+30000: is it a letter (``str.isalpha``), and its script index (0: other).
 
-    Entry U+30000 stands for every code point above the table (no letter, no script), so a lookup is
-    one ``np.minimum`` and one gather.
+    Entry U+30000 stands for every code point above the table (no letter, no script), so a lookup
+    clamps the code point and reads one entry.
     """
     letter = np.array([chr(i).isalpha() for i in range(_TABLE_SIZE)] + [False], dtype=bool)
     script = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
