@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # (layers, hidden size, heads, context). Non-embedding parameters ≈ 12·L·d² (attention 4d², MLP 8d²
 # with the Llama MLP of width 8d/3): nano ≈ 1.3M, micro ≈ 4.9M, small ≈ 18.9M, base ≈ 124M. pico (≈ 0.1M)
 # exists for smoke tests of the whole command line in seconds; it is too small for ablation signal.
+CpuMatmul = Literal["auto", "onednn", "aten"]  # fp32 matrix products on CPU (train.gemm)
+
 PRESETS: dict[str, dict[str, int]] = {
     "pico": {"n_layer": 2, "d_model": 64, "n_head": 2, "seq_len": 128},
     "nano": {"n_layer": 3, "d_model": 192, "n_head": 4, "seq_len": 256},
@@ -43,6 +45,6 @@ class TrainConfig(BaseModel):
     compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
     eval_docs: int = Field(100, ge=1, description="Documents per eval set scored at the end: a fixed subset (md5 of doc_id order) so that a large held-out group does not cost more than training; the whole set stays out of every mixture.")
     val_docs: int = Field(64, ge=1, description="In-distribution eval documents used for the periodic validation loss.")
-    cpu_matmul: Literal["auto", "onednn", "aten"] = Field("auto", description="fp32 matrix products on CPU: oneDNN (auto on x86-64; 2.4x aten's MKL sgemm on AMD EPYC, same IEEE fp32) or aten.")
+    cpu_matmul: CpuMatmul = Field("auto", description="fp32 matrix products on CPU: oneDNN (auto on x86-64; 2.4x aten's MKL sgemm on AMD EPYC, same IEEE fp32) or aten.")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")

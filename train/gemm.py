@@ -5,8 +5,8 @@ AVX-512 kernels only on Intel CPUs: on an AMD EPYC with AVX-512 (this project's 
 4096x192x512 product runs at ~200 GFLOP/s on 2 cores, the same shape through oneDNN's brgemm at
 ~480. The oneDNN call here (``mkldnn::_linear_pointwise``, the op Inductor's CPU backend emits) is
 plain IEEE fp32 with no reduced-precision math: results differ from aten's only in summation order.
-``route_linears`` switches a model's ``nn.Linear`` layers to it, forward and backward; the fused loss
-uses ``matmul_nt`` for the tied LM head.
+``use_cpu_matmul`` picks the backend and routes a model's ``nn.Linear`` layers through it, forward and
+backward; the fused loss uses ``matmul_nt``/``matmul_tn`` for the tied LM head.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 
 import torch
 
-CpuMatmul = Literal["auto", "onednn", "aten"]
+from train.config import CpuMatmul
 
 
 def onednn_available() -> bool:
@@ -108,3 +108,10 @@ def route_linears(model: torch.nn.Module, backend: Literal["onednn", "aten"]) ->
             else:
                 module.__dict__.pop("forward", None)
     return model
+
+
+def use_cpu_matmul(model: torch.nn.Module, choice: CpuMatmul) -> bool:
+    """Resolve ``choice`` and route ``model``'s linear layers accordingly; True when that is oneDNN."""
+    backend = resolve_cpu_matmul(choice)
+    route_linears(model, backend)
+    return backend == "onednn"

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from train.config import TrainConfig
 from train.data import Batches
-from train.gemm import resolve_cpu_matmul, route_linears
+from train.gemm import use_cpu_matmul
 from train.loss import linear_cross_entropy
 
 
@@ -70,7 +70,7 @@ def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Call
     On CUDA: the model's logits under bf16 autocast, cross-entropy in fp32. On CPU (fp32): the body's
     hidden states into the chunked, fused LM head + cross-entropy, 1.1-1.15x faster per step for
     ``nano`` on 2 cores and without the tokens x vocab logits in memory; the body's linear layers and
-    the head's products go through ``cfg.cpu_matmul`` (``route_linears`` is applied here).
+    the head's products go through ``cfg.cpu_matmul`` (the model is routed here: ``use_cpu_matmul``).
     """
     if device.startswith("cuda"):
         compiled = torch.compile(model) if cfg.compile else model
@@ -81,8 +81,7 @@ def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Call
             return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
 
         return cuda_loss
-    onednn = resolve_cpu_matmul(cfg.cpu_matmul) == "onednn"
-    route_linears(model, "onednn" if onednn else "aten")
+    onednn = use_cpu_matmul(model, cfg.cpu_matmul)
     body = torch.compile(model.model) if cfg.compile else model.model
 
     def cpu_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,7 @@ from curate.catalog import Catalog
 from train.config import PRESETS, TrainConfig
 from train.data import EOS_ID, Batches, encode, mixture_dir, packed_tokens
 from train.evaluate import eval_sets, evaluate, sequence_nll
-from train.gemm import resolve_cpu_matmul, route_linears
+from train.gemm import use_cpu_matmul
 from train.loop import RunResult, set_cpu_threads, train
 from train.model import build_model, parameter_counts
 from train.tokenizer import load_tokenizer
@@ -124,7 +124,7 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
     model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))
     if device == "cpu":
         set_cpu_threads(cfg)
-        route_linears(model, resolve_cpu_matmul(cfg.cpu_matmul))
+        use_cpu_matmul(model, cfg.cpu_matmul)
     state = torch.load(run_dir / "train" / train_id / "checkpoint.pt", map_location=device, weights_only=False)
     model.load_state_dict(state["model"])
     model.to(device)
