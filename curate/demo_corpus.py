@@ -11,6 +11,11 @@ Domains (the ``source`` of each document):
   with troff markup stripped. Debian packages such as ``manpages-de manpages-fr manpages-es`` add more.
 
 Each domain is written as ``<out>/<domain>.jsonl.gz`` with fields ``id``, ``text``, ``path``.
+
+The corpus has a fixed, seeded size whatever is installed: at most ``docs_per_domain`` documents per
+domain and ``max_docs`` in all (shared out equally among domains, a domain with fewer documents leaving
+its share to the others), each document cut to ``MAX_DOC_CHARS`` at a paragraph boundary. So the
+demo's time does not grow with the number of packages and languages on the machine.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ _TROFF_ESCAPES = [
 ]
 _MIN_CHARS = 200
 _SECTION_CHARS = 3000
+MAX_DOC_CHARS = 20_000
 
 
 def troff_to_text(source: str) -> str:
@@ -133,7 +139,35 @@ def _man_docs(files: list[Path]) -> Iterator[tuple[str, str]]:
             yield f"man:{path.relative_to('/usr/share/man')}", troff_to_text(raw)
 
 
-def build_demo_corpus(out_dir: Path, docs_per_domain: int, seed: int = 0) -> dict[str, int]:
+def share_out(total: int, available: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` documents equally among domains, capped by what each has (water-filling)."""
+    quota = dict.fromkeys(available, 0)
+    left, open_ = total, sorted(available, key=lambda d: (available[d], d))
+    while open_ and left > 0:
+        share = left // len(open_)
+        if share == 0:
+            for domain in open_[:left]:
+                quota[domain] += 1
+            break
+        for domain in list(open_):
+            take = min(share, available[domain] - quota[domain])
+            quota[domain] += take
+            left -= take
+            if quota[domain] == available[domain]:
+                open_.remove(domain)
+    return quota
+
+
+def _cut(text: str) -> str:
+    """The text up to MAX_DOC_CHARS, ending at the last paragraph break before the cut when there is one."""
+    if len(text) <= MAX_DOC_CHARS:
+        return text
+    head = text[:MAX_DOC_CHARS]
+    cut = head.rfind("\n\n")
+    return head[:cut] if cut > MAX_DOC_CHARS // 2 else head
+
+
+def build_demo_corpus(out_dir: Path, docs_per_domain: int, max_docs: int, seed: int = 0) -> dict[str, int]:
     """Write one JSONL.gz per domain under ``out_dir``; returns documents written per domain."""
     out_dir.mkdir(parents=True, exist_ok=True)
     domains: dict[str, Iterator[tuple[str, str]]] = {
@@ -146,11 +180,17 @@ def build_demo_corpus(out_dir: Path, docs_per_domain: int, seed: int = 0) -> dic
         rng = random.Random(f"{seed}:{lang}")
         pick = sorted(rng.sample(files, min(len(files), docs_per_domain * 2)))
         domains[f"man_{lang}"] = _man_docs(pick)
-    counts = {}
+    picked = {}
     for domain, docs in domains.items():
-        rows = [(i, t) for i, t in docs if len(t.strip()) >= _MIN_CHARS]
+        rows = [(i, _cut(t)) for i, t in docs if len(t.strip()) >= _MIN_CHARS]
         rng = random.Random(f"{seed}:{domain}")
-        rows = sorted(rng.sample(rows, min(len(rows), docs_per_domain)))
+        rows = rng.sample(rows, min(len(rows), docs_per_domain))
+        if len(rows) >= 5:
+            picked[domain] = rows
+    quota = share_out(max_docs, {d: len(rows) for d, rows in picked.items()})
+    counts = {}
+    for domain, rows in picked.items():
+        rows = sorted(rows[: quota[domain]])
         if len(rows) < 5:
             continue
         path = out_dir / f"{domain}.jsonl.gz"

@@ -4,6 +4,11 @@ Rows come from named reports (``mixture_diversity``, ``eval_results``, ``mixture
 see exactly what was correlated. Per target, each mixture contributes its seed mean; the seed spread is
 the pooled within-mixture standard deviation. Holm's correction runs across the metrics tested for a
 target. The default metric set is fixed in advance (testing every metric costs power under Holm).
+
+Correlations are computed within one preset (model size) at a time: the primary preset (most runs)
+answers the question, any other preset is compared with it by rank agreement (``reports.scale``).
+Runs that did not pass the learned check (``train.learned``) make the analysis refuse, unless
+``allow_undertrained``: a correlation of models that only learned token frequencies says nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from curate.catalog import Catalog
 from curate.text import words_expr
 from reports.correlate import correlate, holm
 from reports.queries import run
+from reports.scale import scale_agreement
+
+MARGIN_NATS = 1.5  # train.learned.MARGIN_NATS (reports never imports train: they meet in the catalog)
 
 DEFAULT_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio", "mattr",
                    "source_entropy", "lang_entropy")
 DEFAULT_TARGETS = ("ood/bpb", "id/bpb")
 DEFAULT_CONFOUNDS = ("mean_doc_bytes",)
-SCHEMA = {"metric": pl.String, "target": pl.String, "n_mixtures": pl.Int32, "n_seeds": pl.Int32, "seed_sd": pl.Float64,
+SCHEMA = {"metric": pl.String, "target": pl.String, "preset": pl.String, "n_mixtures": pl.Int32, "n_seeds": pl.Int32, "seed_sd": pl.Float64,
           "rho": pl.Float64, "rho_ci_low": pl.Float64, "rho_ci_high": pl.Float64, "tau": pl.Float64, "tau_ci_low": pl.Float64,
           "tau_ci_high": pl.Float64, "r": pl.Float64, "r_ci_low": pl.Float64, "r_ci_high": pl.Float64, "p_perm": pl.Float64,
           "p_holm": pl.Float64, "partial_rho": pl.Float64, "confound": pl.String, "loo_rank_agreement": pl.Float64,
@@ -42,10 +50,42 @@ def unique_words(cat: Catalog) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"mixture_id": pl.String, "n_unique_words": pl.Int64})
 
 
-def per_mixture(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: tuple[str, ...]) -> pl.DataFrame:
+class UndertrainedError(ValueError):
+    """Some runs to be correlated did not pass the learned check."""
+
+
+def presets_by_runs(cat: Catalog) -> list[str]:
+    """Presets with finished runs, the primary one (most runs; then fewest parameters) first."""
+    rows = cat.query("SELECT preset, count(*) AS n, min(n_params) AS p FROM train_runs WHERE status = 'done'"
+                     " GROUP BY preset ORDER BY n DESC, p, preset")
+    return rows["preset"].to_list()
+
+
+def require_learned(cat: Catalog) -> None:
+    """Raise UndertrainedError naming the runs that did not pass the learned check (or were never checked)."""
+    bad = cat.query("SELECT train_id, learned, loss_below_unigram, tail_gain FROM train_runs"
+                    " WHERE status = 'done' AND learned IS DISTINCT FROM true ORDER BY loss_below_unigram NULLS FIRST")
+    if bad.height:
+        total = cat.query("SELECT count(*) AS n FROM train_runs WHERE status = 'done'")["n"][0]
+        worst = bad.row(0, named=True)
+        detail = ("it was never checked (trained before the check existed)" if worst["learned"] is None else
+                  f"its val loss is {_num(worst['loss_below_unigram'])} nats below the unigram entropy (needs "
+                  f"{MARGIN_NATS}), its last 20% of steps gained {_num(100 * (worst['tail_gain'] or math.nan))}%")
+        raise UndertrainedError(
+            f"{bad.height} of {total} training runs did not pass the learned check (worst: {worst['train_id']}: {detail}). "
+            "A correlation over models that have barely left the unigram regime measures how fast token frequencies are "
+            "learned, not what the data teaches: train longer (more --tokens) or pass --allow-undertrained.")
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{x:.2f}"
+
+
+def per_mixture(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: tuple[str, ...],
+                preset: str | None = None) -> pl.DataFrame:
     """One row per mixture: seed mean, sd and count of ``target`` ('eval_set/metric'), metrics, confounds."""
     eval_set, _, metric = target.rpartition("/")
-    runs = run(cat, "eval_results", eval_set=eval_set, metric=metric).drop_nulls(["mixture_id", "value"])
+    runs = run(cat, "eval_results", eval_set=eval_set, metric=metric, preset=preset).drop_nulls(["mixture_id", "value"])
     y = runs.group_by("mixture_id").agg(pl.col("value").mean().alias("y"), pl.col("value").std().alias("sd"),
                                         pl.len().alias("seeds"))
     div = run(cat, "mixture_diversity").filter(pl.col("metric").is_in([*metrics, *confounds]))
@@ -71,9 +111,9 @@ def pooled_sd(frame: pl.DataFrame) -> float:
 
 
 def analyse_target(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: tuple[str, ...], seed: int,
-                   n_boot: int) -> list[dict]:
-    """The rows of one target: every metric, with Holm's correction across them."""
-    table = per_mixture(cat, target, metrics, confounds)
+                   n_boot: int, preset: str | None = None) -> list[dict]:
+    """The rows of one target within one preset: every metric, with Holm's correction across them."""
+    table = per_mixture(cat, target, metrics, confounds, preset)
     seed_sd = pooled_sd(table) if table.height else math.nan
     missing = [c for c in confounds if c not in table.columns or table[c].drop_nulls().len() == 0]
     rows = []
@@ -86,25 +126,35 @@ def analyse_target(cat: Catalog, target: str, metrics: tuple[str, ...], confound
         notes = [stats["warning"]] if stats["warning"] else []
         notes += [f"confound {c} unavailable in this run" for c in missing]
         rows.append(_row(metric, target, int(sub["seeds"].min() or 0) if sub.height else 0, seed_sd, stats,
-                         ",".join(c for c in confounds if c not in missing) or None, "; ".join(notes) or None, seed))
+                         ",".join(c for c in confounds if c not in missing) or None, "; ".join(notes) or None, seed)
+                    | {"preset": preset})
     for row, p in zip(rows, holm([r["p_perm"] if r["p_perm"] is not None else math.nan for r in rows]), strict=True):
         row["p_holm"] = None if math.isnan(p) else p
     return rows
 
 
 def analyse(run_dir: str | Path, metrics: tuple[str, ...] = DEFAULT_METRICS, targets: tuple[str, ...] = DEFAULT_TARGETS,
-            confounds: tuple[str, ...] = DEFAULT_CONFOUNDS, seed: int = 0, n_boot: int = 2000) -> pl.DataFrame:
-    """One row per metric x target over mixtures, written to ``correlations`` (the table is rebuilt)."""
+            confounds: tuple[str, ...] = DEFAULT_CONFOUNDS, seed: int = 0, n_boot: int = 2000,
+            allow_undertrained: bool = False) -> pl.DataFrame:
+    """One row per metric x target x preset over mixtures, written to ``correlations`` (the table is rebuilt),
+    and the rank agreement of every other preset with the primary one, written to ``scale_agreement``."""
     bad = [t for t in targets if "/" not in t]
     if bad:
         raise ValueError(f"targets read eval_set/metric (e.g. ood/bpb), got {bad}")
     with Catalog(run_dir) as cat:
-        rows = [row for target in targets for row in analyse_target(cat, target, metrics, confounds, seed, n_boot)]
+        if not allow_undertrained:
+            require_learned(cat)
+        presets = presets_by_runs(cat)
+        rows = [row for preset in presets for target in targets
+                for row in analyse_target(cat, target, metrics, confounds, seed, n_boot, preset)]
         frame = pl.DataFrame(rows, schema=SCHEMA)
+        scale = scale_agreement(cat, presets, targets, seed, n_boot)
         with cat.transaction():
             cat.execute("DROP TABLE IF EXISTS correlations")
+            cat.execute("DROP TABLE IF EXISTS scale_agreement")
             cat.execute(sql.read("schema").text)
             cat.append("correlations", frame)
+            cat.append("scale_agreement", scale)
     return frame
 
 

@@ -88,22 +88,55 @@ def correlate(
     confound: Annotated[list[str], typer.Option(help="Controlled for in partial ρ: mean_doc_bytes, n_unique_words, mean_quality_score, quality_fail_frac, n_unique_docs or a diversity metric (repeatable).")] = [],  # noqa: B006
     seed: Annotated[int, typer.Option(help="Bootstrap and Monte Carlo seed.")] = 0,
     n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 2000,
+    allow_undertrained: Annotated[bool, typer.Option(help="Correlate even runs that failed the learned check (not evidence).")] = False,
 ) -> None:
-    """Correlate mixture diversity with eval metrics over mixtures; results replace the `correlations` table."""
-    from reports.analysis import DEFAULT_CONFOUNDS, DEFAULT_METRICS, DEFAULT_TARGETS, analyse, mixture_metrics
+    """Correlate mixture diversity with eval metrics over mixtures (per preset), and the mixture ranking across presets;
+    results replace the `correlations` and `scale_agreement` tables. Refuses runs that failed the learned check."""
+    from reports.analysis import DEFAULT_CONFOUNDS, DEFAULT_METRICS, DEFAULT_TARGETS, UndertrainedError, analyse, mixture_metrics
 
     metrics = mixture_metrics(run) if metric == ["all"] else tuple(metric) or DEFAULT_METRICS
-    frame = analyse(run, metrics, tuple(target) or DEFAULT_TARGETS, tuple(confound) or DEFAULT_CONFOUNDS, seed, n_boot)
+    try:
+        frame = analyse(run, metrics, tuple(target) or DEFAULT_TARGETS, tuple(confound) or DEFAULT_CONFOUNDS, seed, n_boot,
+                        allow_undertrained)
+    except UndertrainedError as err:
+        print(f"refused: {err}")
+        raise typer.Exit(2) from None
     if frame.height == 0:
         print("no training runs with these targets and mixture diversity rows: nothing to correlate")
         return
-    per_target = frame.filter(pl.col("target") == frame["target"][0]).height
-    print(f"{frame['n_mixtures'].max()} mixtures, at least {frame['n_seeds'].min()} seeds each; "
-          f"Holm across the {per_target} metrics of each target; partial ρ controls {frame['confound'][0] or 'nothing'}")
-    print_frame(summary(frame), title="diversity vs generalization (over mixtures, seeds averaged)", console=Console(width=140))
-    grouped = frame.drop_nulls("warning").group_by("warning").agg(pl.concat_str("metric", pl.lit(" × "), "target")).sort("warning")
+    for (preset,), part in frame.group_by("preset", maintain_order=True):
+        per_target = part.filter(pl.col("target") == part["target"][0]).height
+        print(f"{preset}: {part['n_mixtures'].max()} mixtures, at least {part['n_seeds'].min()} seeds each; "
+              f"Holm across the {per_target} metrics of each target; partial ρ controls {part['confound'][0] or 'nothing'}")
+        print_frame(summary(part), title=f"diversity vs generalization, {preset} (over mixtures, seeds averaged)",
+                    console=Console(width=140))
+    grouped = frame.drop_nulls("warning").group_by("warning").agg(pl.concat_str("preset", pl.lit(": "), "metric", pl.lit(" × "), "target")).sort("warning")
     for warning, pairs in grouped.iter_rows():
         print(f"warning: {warning} ({', '.join(pairs)})")
+    _print_scale_and_headline(run)
+
+
+def _print_scale_and_headline(run: Path) -> None:
+    from curate.catalog import Catalog
+    from reports.headline import headline
+
+    with Catalog(run, read_only=True) as cat:
+        scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement")
+        sentence = headline(cat)
+    if scale.height:
+        print_frame(scale.with_columns(pl.col(pl.Float64).round(3)), title="does the mixture ranking transfer across model sizes?",
+                    console=Console(width=140))
+    print(f"\nanswer: {sentence}")
+
+
+@app.command("headline")
+def headline_command(run: RunArg) -> None:
+    """The stored analysis in one sentence, with its uncertainty and what was held fixed."""
+    from curate.catalog import Catalog
+    from reports.headline import headline
+
+    with Catalog(run, read_only=True) as cat:
+        print(headline(cat))
 
 
 def summary(frame: pl.DataFrame) -> pl.DataFrame:

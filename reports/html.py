@@ -17,6 +17,7 @@ import polars as pl
 from curate.catalog import Catalog, sql_ident
 from reports import plots
 from reports.analysis import per_mixture
+from reports.headline import headline
 from reports.queries import run
 
 MAX_HISTOGRAMS = 8
@@ -25,7 +26,7 @@ STYLE = """body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1180
 table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}h2{margin-top:36px;border-bottom:1px solid #ccc}.grid{display:flex;flex-wrap:wrap;gap:8px}
 figure.plot{margin:4px}.warn{color:#a33}.muted{color:#777}nav a{margin-right:12px}svg{max-width:100%;height:auto}
-.scroll{overflow-x:auto}"""
+.scroll{overflow-x:auto}.headline{font-size:17px;background:#f6f8fa;border-left:4px solid #369;padding:10px 14px}"""
 SECTIONS = {"funnel": "Funnel", "corpus": "Languages and topics", "dups": "Largest duplicate clusters",
             "signals": "Quality signals and thresholds", "mixtures": "Mixtures", "training": "Training",
             "generalization": "Diversity vs generalization"}
@@ -132,11 +133,12 @@ def _scatters(cat: Catalog, corr: pl.DataFrame) -> list[str]:
     if corr.height == 0:
         return []
     target = corr["target"][0]
-    rows = corr.filter(pl.col("target") == target).drop_nulls("rho").head(MAX_SCATTERS)
+    rows = corr.filter((pl.col("target") == target) & (pl.col("preset") == corr["preset"][0])).drop_nulls("rho").head(MAX_SCATTERS)
     metrics = tuple(rows["metric"].to_list())
-    table_ = per_mixture(cat, target, metrics, ())
+    preset = corr["preset"][0]
+    table_ = per_mixture(cat, target, metrics, (), preset)
     eval_set, _, name = target.rpartition("/")
-    seeds = run(cat, "eval_results", eval_set=eval_set, metric=name)
+    seeds = run(cat, "eval_results", eval_set=eval_set, metric=name, preset=preset)
     charts = []
     for metric, rho, lo, hi, p_holm in rows.select("metric", "rho", "rho_ci_low", "rho_ci_high", "p_holm").iter_rows():
         if metric not in table_.columns:
@@ -148,7 +150,8 @@ def _scatters(cat: Catalog, corr: pl.DataFrame) -> list[str]:
 
 
 def _generalization(cat: Catalog) -> str:
-    corr = cat.query("SELECT * EXCLUDE (computed_at) FROM correlations ORDER BY target DESC, p_perm NULLS LAST, metric")
+    corr = cat.query("SELECT * EXCLUDE (computed_at) FROM correlations ORDER BY preset = (SELECT preset FROM correlations"
+                     " ORDER BY rowid LIMIT 1) DESC, preset, target DESC, p_perm NULLS LAST, metric")
     if corr.height == 0:
         intro = "<p class='muted'>No correlations stored: run <code>reports correlate RUN</code> after training.</p>"
         return _section("generalization", intro, table(run(cat, "diversity_vs_generalization"), 40))
@@ -160,9 +163,13 @@ def _generalization(cat: Catalog) -> str:
     warn = "".join(f"<li class='warn'>{html.escape(w)} <span class='muted'>({html.escape(', '.join(pairs))})</span></li>"
                    for w, pairs in grouped.iter_rows())
     warn = f"<ul>{warn}</ul>" if warn else ""
-    shown = corr.select("metric", "target", "n_mixtures", "n_seeds", "rho", "rho_ci_low", "rho_ci_high", "tau", "r", "p_perm",
+    shown = corr.select("preset", "metric", "target", "n_mixtures", "n_seeds", "rho", "rho_ci_low", "rho_ci_high", "tau", "r", "p_perm",
                         "p_holm", "partial_rho", "confound", "loo_rank_agreement", "n_close_pairs")
-    return _section("generalization", intro, warn, _grid(_scatters(cat, corr)), table(shown, 60),
+    scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement ORDER BY target DESC, preset_large")
+    scale_part = ("<h3>Does the mixture ranking transfer to a larger model?</h3><p>Spearman ρ / Kendall τ between the"
+                  " per-mixture seed means at the primary (small) preset and at the larger one; p: permutation p of ρ.</p>"
+                  + table(scale)) if scale.height else ""
+    return _section("generalization", intro, warn, _grid(_scatters(cat, corr)), table(shown, 60), scale_part,
                     "<h3>Per training run</h3>", table(run(cat, "diversity_vs_generalization"), 60))
 
 
@@ -174,7 +181,8 @@ def render(cat: Catalog) -> str:
                     _mixtures(cat), _training(cat), _generalization(cat)])
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1><p class='muted'>{html.escape(str(cat.run_dir))}</p>{nav}{body}</body></html>")
+            f"<body><h1>{html.escape(title)}</h1><p class='headline'>{html.escape(headline(cat))}</p>"
+            f"<p class='muted'>{html.escape(str(cat.run_dir))}</p>{nav}{body}</body></html>")
 
 
 def write_report(run_dir: str | Path, out: str | Path) -> Path:

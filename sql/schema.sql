@@ -1,5 +1,5 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
--- version: 2
+-- version: 3
 -- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
@@ -175,11 +175,17 @@ CREATE TABLE IF NOT EXISTS train_runs (
     wall_s          DOUBLE,
     tokens_per_s    DOUBLE,
     final_train_loss DOUBLE,
-    final_val_loss  DOUBLE,
+    final_val_loss  DOUBLE,              -- nats per token on held-out sequences of the run's own mixture
     status          VARCHAR,
     config          JSON,
     created_at      TIMESTAMP DEFAULT current_timestamp
 );
+-- The "learned" check (train/learned.py), added in schema version 3 (hence ALTER for older catalogs).
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS steps BIGINT;
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS unigram_entropy DOUBLE;     -- nats/token of its training tokens
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS loss_below_unigram DOUBLE;  -- unigram_entropy - final_val_loss
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS tail_gain DOUBLE;           -- relative val-loss gain over the last 20% of steps
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS learned BOOLEAN;            -- loss_below_unigram >= 1.5 and tail_gain < 0.05
 
 CREATE TABLE IF NOT EXISTS train_curve (
     train_id     VARCHAR NOT NULL,
@@ -194,9 +200,26 @@ CREATE TABLE IF NOT EXISTS train_curve (
 CREATE TABLE IF NOT EXISTS evals (
     train_id VARCHAR NOT NULL,
     eval_set VARCHAR NOT NULL,
-    metric   VARCHAR NOT NULL,              -- e.g. bpb, next_word_acc, continuation_acc
+    metric   VARCHAR NOT NULL,              -- bpb, continuation_acc, domain_choice_acc, cloze_acc
     value    DOUBLE,
     n        BIGINT
+);
+ALTER TABLE evals ADD COLUMN IF NOT EXISTS chance DOUBLE;  -- a probe's chance level (NULL for bpb)
+
+-- Does the mixture ranking of a small proxy transfer to a larger model (DataDecide-style)? One row per
+-- pair of presets x target, over the mixtures both trained (seed means). Rewritten by `reports correlate`.
+CREATE TABLE IF NOT EXISTS scale_agreement (
+    preset_small VARCHAR NOT NULL,
+    preset_large VARCHAR NOT NULL,
+    target       VARCHAR NOT NULL,          -- eval_set/metric, e.g. ood/bpb
+    n_mixtures   INTEGER NOT NULL,
+    rho          DOUBLE,                    -- Spearman of the two scales' per-mixture means
+    rho_ci_low   DOUBLE,
+    rho_ci_high  DOUBLE,
+    tau          DOUBLE,                    -- Kendall tau-b
+    p_perm       DOUBLE,                    -- two-sided permutation p of rho
+    warning      VARCHAR,
+    computed_at  TIMESTAMP DEFAULT current_timestamp
 );
 
 -- Diversity <-> generalization statistics (reports/correlate.py), one row per metric x target, over
@@ -204,6 +227,7 @@ CREATE TABLE IF NOT EXISTS evals (
 CREATE TABLE IF NOT EXISTS correlations (
     metric      VARCHAR NOT NULL,
     target      VARCHAR NOT NULL,           -- eval_set/metric, e.g. ood/bpb
+    preset      VARCHAR,                    -- the model size whose runs were correlated
     n_mixtures  INTEGER NOT NULL,
     n_seeds     INTEGER NOT NULL,           -- fewest seeds of any mixture used
     seed_sd     DOUBLE,                     -- pooled standard deviation of the target across seeds

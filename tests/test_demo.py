@@ -11,7 +11,7 @@ from curate.demo import OOD_SOURCE, run_demo
 from tests.corpus import make_corpus
 
 
-def test_demo_end_to_end(tmp_path):
+def test_demo_end_to_end(tmp_path, capfd):
     raw = tmp_path / "raw"
     raw.mkdir()
     docs = make_corpus(360, seed=21, sentences=(16, 40))
@@ -36,6 +36,11 @@ def test_demo_end_to_end(tmp_path):
         assert all(0 < v < 20 for v in ood)
         corr = cat.query("SELECT * FROM correlations WHERE target = 'ood/bpb'")
         assert corr.height > 0 and (corr["n_mixtures"] == 3).all()
+        learned = cat.query("SELECT learned, loss_below_unigram FROM train_runs")
+        assert learned["learned"].to_list() == [False] * 3  # pico on 4k tokens: refused, then stored as "not evidence"
         assert cat.report("contamination").height == 0
+    out = capfd.readouterr().out
+    assert "refused: 3 of 3 training runs did not pass the learned check" in out
+    assert "Not evidence: 3 of 3 runs did not pass the learned check. With 3 mixtures x 1 seeds (pico" in out
     page = (tmp_path / "report.html").read_text()
     assert "Diversity vs generalization" in page and "<svg" in page

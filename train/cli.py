@@ -73,7 +73,7 @@ def eval_command(run: Run, train_id: Annotated[str, typer.Argument(help="A train
 def sweep(
     run: Run,
     sweep_id: Annotated[str, typer.Option("--sweep", help="Mixture sweep id (mixtures.sweep_id).")],
-    presets: Annotated[list[str], typer.Option("--preset", help="Preset; repeat for a size ladder.")] = ["nano"],  # noqa: B006
+    presets: Annotated[list[str], typer.Option("--preset", help="Preset, or PRESET:SEEDS; repeat for a size ladder (e.g. --preset nano --preset micro:1).")] = ["nano"],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="Seeds per mixture (init seed s, data seed 1000+s).")] = 3,
     tokens: Tokens = None,
     batch_size: BatchSize = 16,
@@ -82,6 +82,7 @@ def sweep(
     threads: Threads = None,
     cpu_matmul: CpuMatmul = "auto",
     eval_docs: EvalDocs = 100,
+    workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
     from curate.display import print_frame
@@ -90,7 +91,24 @@ def sweep(
 
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
                        cpu_matmul=cpu_matmul, eval_docs=eval_docs)
-    summary = run_sweep(run, sweep_id, presets, seeds, base)
+    summary = run_sweep(run, sweep_id, presets, seeds, base, workers=workers)
     print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
     if len(presets) > 1:
         print_frame(ranking_agreement(summary), title="ranking agreement across sizes")
+
+
+@app.command()
+def export(
+    run: Run,
+    train_id: Annotated[str, typer.Argument(help="A finished train_runs.train_id.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (config.json, model.safetensors, tokenizer).")],
+    lm_eval_tasks: Annotated[Path | None, typer.Option(help="Also write lm-evaluation-harness tasks from the eval sets here.")] = None,
+) -> None:
+    """Export a run as a Hugging Face model folder (AutoModelForCausalLM.from_pretrained loads it offline)."""
+    from train.export import export_run, write_lm_eval_tasks
+
+    print(f"model: {export_run(run, train_id, out)}")
+    if lm_eval_tasks is not None:
+        names = write_lm_eval_tasks(run, lm_eval_tasks)
+        print(f"lm-eval tasks ({', '.join(names)}): lm_eval --model hf --model_args pretrained={out} "
+              f"--include_path {lm_eval_tasks} --tasks mixlab --device cpu")

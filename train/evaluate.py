@@ -1,4 +1,4 @@
-"""Evaluation: bits per byte per eval set and per kind (id / ood), and a continuation-choice probe.
+"""Evaluation: bits per byte per eval set and per kind (id / ood), and three multiple-choice probes.
 
 bits per byte (tokenizer-independent, as in The Pile, Gao et al. 2020): the summed negative
 log-likelihood of a document's tokens (and its closing EOS) in bits, over the document's UTF-8 bytes.
@@ -6,12 +6,18 @@ Each document starts after an EOS, as in training. Documents longer than the con
 consecutive non-overlapping windows, each conditioned on its own prefix only. The probe (in the spirit
 of HellaSwag-style multiple choice, computable from held-out text): for each document, a 32-token
 prefix and its true 32-token continuation against 3 continuations taken from other documents of the
-same set; accuracy = how often the true one has the lowest NLL (chance = 0.25).
+same set; accuracy = how often the true one has the lowest NLL (chance = 0.25). ``domain_choice_acc``:
+the same, with the 3 wrong continuations taken from other eval sets (does the model know which domain
+continues? chance 0.25). ``cloze_acc`` (LAMBADA-style last word, scored as a Children's-Book-Test
+choice): the last word of a passage against up to 9 words of the same set with as many tokens, given
+the passage before it (chance = 1 / candidates, stored per set). A tie among the lowest NLLs earns
+1/ties, so a model that cannot tell the options apart scores exactly chance.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from contextlib import nullcontext
 
 import numpy as np
@@ -22,7 +28,10 @@ from curate.catalog import Catalog
 from train.data import EOS_ID, encode
 
 PROBE_PREFIX, PROBE_CONT, PROBE_DISTRACTORS = 32, 32, 3
+CLOZE_PASSAGE_CHARS, CLOZE_DISTRACTORS = 1000, 9
+_CLOZE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
 MAX_EVAL_CHARS = 4000  # bounds evaluation cost and keeps long documents from dominating a set
+METRICS = ("bpb", "continuation_acc", "domain_choice_acc", "cloze_acc")
 IGNORE = -100  # cross_entropy's ignore_index: padding positions add nothing
 
 
@@ -77,21 +86,99 @@ def bits_per_byte(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str]
     return nll / math.log(2) / n_bytes, len(texts)
 
 
+def choice_credit(scores: torch.Tensor) -> torch.Tensor:
+    """Per row of NLLs (true option in column 0): 1/ties when the true option is among the lowest, else 0."""
+    best = scores.min(dim=1, keepdim=True).values
+    lowest = scores <= best + 1e-9 * best.abs().clamp(min=1.0)
+    return lowest[:, 0].double() / lowest.sum(dim=1).double()
+
+
+def _choice_accuracy(model: torch.nn.Module, options: list[list[list[int]]], device: str, batch_size: int) -> float:
+    """Mean choice credit over items, each a list of token windows with the true one first.
+
+    The options of an item share their prefix, so ranking whole-window NLLs ranks the continuations.
+    """
+    width = max(len(item) for item in options)
+    flat = [item[min(k, len(item) - 1)] for item in options for k in range(width)]  # pad rows by repeating the last
+    scores = windows_nll(model, flat, device, batch_size).view(len(options), width)
+    for row, item in enumerate(options):  # padded options cannot win
+        scores[row, len(item):] = math.inf
+    return float(choice_credit(scores).mean())
+
+
+def _probe_tokens(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
+    return [ids for ids in encode(tokenizer, texts) if len(ids) >= PROBE_PREFIX + PROBE_CONT]
+
+
 def continuation_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], device: str, seed: int = 0,
                           batch_size: int = 16) -> tuple[float, int]:
-    """(accuracy of picking the true continuation among distractors, number of scored documents)."""
-    token_lists = [ids for ids in encode(tokenizer, texts) if len(ids) >= PROBE_PREFIX + PROBE_CONT]
+    """(accuracy of picking the true continuation among distractors of the same set, scored documents)."""
+    token_lists = _probe_tokens(tokenizer, texts)
     if len(token_lists) <= PROBE_DISTRACTORS:
         return float("nan"), 0
     rng = np.random.default_rng(seed)
     options = []
     for i, ids in enumerate(token_lists):
         others = rng.choice([j for j in range(len(token_lists)) if j != i], PROBE_DISTRACTORS, replace=False)
-        for j in (i, *others):
-            options.append([EOS_ID, *ids[:PROBE_PREFIX], *token_lists[j][PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT]])
-    # the 4 options of a document share their prefix, so ranking full-window NLLs ranks the continuations
-    scores = windows_nll(model, options, device, batch_size).view(len(token_lists), 1 + PROBE_DISTRACTORS)
-    return float((scores.argmin(dim=1) == 0).double().mean()), len(token_lists)
+        options.append([[EOS_ID, *ids[:PROBE_PREFIX], *token_lists[j][PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT]] for j in (i, *others)])
+    return _choice_accuracy(model, options, device, batch_size), len(token_lists)
+
+
+def domain_choice_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], other_sets: list[list[str]],
+                           device: str, seed: int = 0, batch_size: int = 16) -> tuple[float, int]:
+    """(accuracy of picking the true continuation against continuations from other eval sets, scored documents)."""
+    token_lists = _probe_tokens(tokenizer, texts)
+    pools = [p for p in (_probe_tokens(tokenizer, o) for o in other_sets) if p]
+    if not token_lists or not pools:
+        return float("nan"), 0
+    rng = np.random.default_rng(seed)
+    options = []
+    for ids in token_lists:
+        picked = rng.choice(len(pools), min(PROBE_DISTRACTORS, len(pools)), replace=False)  # a different domain each
+        wrong = [pools[p][rng.integers(len(pools[p]))] for p in picked]
+        conts = [ids, *wrong] + [pools[picked[0]][rng.integers(len(pools[picked[0]]))] for _ in range(PROBE_DISTRACTORS - len(wrong))]
+        options.append([[EOS_ID, *ids[:PROBE_PREFIX], *c[PROBE_PREFIX : PROBE_PREFIX + PROBE_CONT]] for c in conts])
+    return _choice_accuracy(model, options, device, batch_size), len(token_lists)
+
+
+def cloze_items(tokenizer: Tokenizer, texts: list[str], seq_len: int, seed: int = 0) -> tuple[list[list[list[int]]], float]:
+    """(items, chance): per document, [context + true last word, context + distractor words...] as token windows.
+
+    The passage is the document's first CLOZE_PASSAGE_CHARS characters; the target is its last word of 3+
+    letters; distractors are other documents' target words of the same set with the same token count.
+    """
+    found = []
+    for text in texts:
+        passage = text[:CLOZE_PASSAGE_CHARS]
+        words = list(_CLOZE_WORD.finditer(passage))
+        if words:
+            found.append((passage[: words[-1].start()].rstrip(), words[-1].group()))
+    if len(found) < 2:
+        return [], math.nan
+    word_ids = {w: tokenizer.encode(" " + w, add_special_tokens=False).ids for _, w in found}
+    contexts = encode(tokenizer, [c for c, _ in found])
+    rng = np.random.default_rng(seed)
+    items, chances = [], []
+    for (_, word), ctx in zip(found, contexts, strict=True):
+        pool = sorted({w for w in word_ids if w != word and len(word_ids[w]) == len(word_ids[word])})
+        if not pool:
+            continue
+        wrong = [pool[i] for i in rng.permutation(len(pool))[:CLOZE_DISTRACTORS]]
+        keep = seq_len - len(word_ids[word])  # the window is EOS + context + word, seq_len + 1 tokens at most
+        if keep < 1:
+            continue
+        items.append([[EOS_ID, *ctx[-keep:], *word_ids[w]] for w in (word, *wrong)])
+        chances.append(1 / (1 + len(wrong)))
+    return items, (float(np.mean(chances)) if chances else math.nan)
+
+
+def cloze_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], seq_len: int, device: str,
+                   batch_size: int = 16) -> tuple[float, int, float]:
+    """(cloze accuracy, scored documents, chance level)."""
+    items, chance = cloze_items(tokenizer, texts, seq_len)
+    if not items:
+        return float("nan"), 0, math.nan
+    return _choice_accuracy(model, items, device, batch_size), len(items), chance
 
 
 def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, tuple[str, list[str]]]:
@@ -108,7 +195,7 @@ def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, tuple[str,
 
 def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple[str, list[str]]], seq_len: int,
              device: str, batch_size: int = 16) -> list[dict]:
-    """Rows (eval_set, metric, value, n): bpb and continuation_acc per set, then per kind.
+    """Rows (eval_set, metric, value, n, chance): bpb and the three probes per set, then per kind.
 
     A kind's row (eval_set = 'id' or 'ood') is the mean over its sets (each group weighs the same, as
     in per-domain averages of Paloma), with n = the documents behind it.
@@ -117,15 +204,21 @@ def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple
     model.eval()
     rows = []
     for name, (kind, texts) in sets.items():
+        others = [t for other, (_, t) in sets.items() if other != name]
         bpb, n = bits_per_byte(model, tokenizer, texts, seq_len, device, batch_size)
         acc, n_acc = continuation_accuracy(model, tokenizer, texts, device, batch_size=batch_size)
-        rows += [{"eval_set": name, "kind": kind, "metric": "bpb", "value": bpb, "n": n},
-                 {"eval_set": name, "kind": kind, "metric": "continuation_acc", "value": acc, "n": n_acc}]
+        dom, n_dom = domain_choice_accuracy(model, tokenizer, texts, others, device, batch_size=batch_size)
+        cloze, n_cloze, cloze_chance = cloze_accuracy(model, tokenizer, texts, seq_len, device, batch_size)
+        rows += [{"eval_set": name, "kind": kind, "metric": "bpb", "value": bpb, "n": n, "chance": None},
+                 {"eval_set": name, "kind": kind, "metric": "continuation_acc", "value": acc, "n": n_acc, "chance": 0.25},
+                 {"eval_set": name, "kind": kind, "metric": "domain_choice_acc", "value": dom, "n": n_dom, "chance": 0.25},
+                 {"eval_set": name, "kind": kind, "metric": "cloze_acc", "value": cloze, "n": n_cloze, "chance": cloze_chance}]
     for kind in sorted({kind for kind, _ in sets.values()}):
-        for metric in ("bpb", "continuation_acc"):
+        for metric in METRICS:
             mine = [r for r in rows if r["kind"] == kind and r["metric"] == metric and r["n"] and not math.isnan(r["value"])]
             if mine:
+                chance = None if metric == "bpb" else float(np.mean([r["chance"] for r in mine]))
                 rows.append({"eval_set": kind, "kind": kind, "metric": metric, "n": sum(r["n"] for r in mine),
-                             "value": float(np.mean([r["value"] for r in mine]))})
+                             "value": float(np.mean([r["value"] for r in mine])), "chance": chance})
     model.train(was_training)
     return [{k: v for k, v in r.items() if k != "kind"} for r in rows]

@@ -22,20 +22,22 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from train.config import TrainConfig
 from train.data import Batches
 from train.gemm import use_cpu_matmul
+from train.learned import tail_step
 from train.loss import linear_cross_entropy
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     """Learning rate at a step: linear warmup, then cosine to min_lr (or WSD: flat, then linear decay)."""
+    peak = cfg.peak_lr()
     warmup = max(1, int(cfg.warmup_frac * total))
-    floor = cfg.lr * cfg.min_lr_ratio
+    floor = peak * cfg.min_lr_ratio
     if step < warmup:
-        return cfg.lr * (step + 1) / warmup
+        return peak * (step + 1) / warmup
     if cfg.schedule == "wsd":
         decay_start = int(0.8 * total)
-        return cfg.lr if step < decay_start else floor + (cfg.lr - floor) * (total - step) / max(1, total - decay_start)
+        return peak if step < decay_start else floor + (peak - floor) * (total - step) / max(1, total - decay_start)
     progress = (step - warmup) / max(1, total - warmup)
-    return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def optimizer_for(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -43,7 +45,14 @@ def optimizer_for(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=True)
+    return torch.optim.AdamW(groups, lr=cfg.peak_lr(), betas=cfg.betas, fused=True)
+
+
+def validation_steps(total: int, every: int | None) -> set[int]:
+    """Steps after which the validation loss is measured: every ``every`` (default a tenth of the run),
+    the start of the learned check's tail, and the last step."""
+    every = every or max(1, total // 10)
+    return {*range(every, total + 1, every), tail_step(total), total}
 
 
 def set_cpu_threads(cfg: TrainConfig) -> int:
@@ -119,6 +128,7 @@ def train(
         step, curve, wall = state["step"], state["curve"], state["wall_s"]
         torch.set_rng_state(state["rng"])
     loss_of = loss_function(model, cfg, device)
+    val_steps = validation_steps(total_steps, cfg.eval_every)
     tokens_per_step = cfg.batch_size * batches.seq_len
     micro = cfg.batch_size // cfg.grad_accum
     loss_value = float("nan")
@@ -146,7 +156,7 @@ def train(
             loss_value = loss_sum
             row = {"step": step, "tokens": step * tokens_per_step, "lr": lr_at(step - 1, total_steps, cfg),
                    "train_loss": loss_value, "val_loss": None, "tokens_per_s": tokens_per_step / elapsed}
-            if val_loss is not None and (step % cfg.eval_every == 0 or step == total_steps):
+            if val_loss is not None and step in val_steps:
                 row["val_loss"] = val_loss(model)
             curve.append(row)
             bar.update(task, advance=1, loss=loss_value, tps=tokens_per_step / elapsed)

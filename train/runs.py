@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import torch
 
 from curate.catalog import Catalog
 from train.config import PRESETS, TrainConfig
-from train.data import EOS_ID, Batches, encode, mixture_dir, packed_tokens
-from train.evaluate import eval_sets, evaluate, sequence_nll
+from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_path
+from train.evaluate import eval_sets, evaluate, windows_nll
 from train.gemm import use_cpu_matmul
+from train.learned import check, unigram_entropy
 from train.loop import RunResult, set_cpu_threads, train
 from train.model import build_model, parameter_counts
 from train.tokenizer import load_tokenizer
@@ -36,26 +40,93 @@ def data_seed_of(cfg: TrainConfig) -> int:
     return cfg.data_seed if cfg.data_seed is not None else cfg.seed
 
 
-def _val_loss_fn(tokenizer, sets: dict, cfg: TrainConfig, seq_len: int, device: str):  # noqa: ANN001, ANN202
-    """Mean per-token NLL on the first ``val_docs`` in-distribution eval documents (first window each)."""
-    val = [t for kind, texts in sets.values() if kind == "id" for t in texts][: cfg.val_docs]
-    val_ids = [[EOS_ID, *ids, EOS_ID][: seq_len + 1] for ids in encode(tokenizer, val)]
-    n_val = sum(len(v) - 1 for v in val_ids)
-    if not n_val:
+def _upgraded(config: dict) -> dict:
+    """A stored config of an earlier version, minus fields this version no longer has."""
+    return {k: v for k, v in config.items() if k in TrainConfig.model_fields}
+
+
+def _val_loss_fn(windows: list[list[int]], device: str, batch_size: int) -> Callable[[torch.nn.Module], float] | None:
+    """Mean per-token NLL (nats) over the mixture's held-out windows."""
+    n_targets = sum(len(w) - 1 for w in windows)
+    if not n_targets:
         return None
 
     def val_loss(model: torch.nn.Module) -> float:
         model.eval()
-        loss = sum(sequence_nll(model, ids, seq_len, device) for ids in val_ids) / n_val
+        loss = float(windows_nll(model, windows, device, batch_size).sum()) / n_targets
         model.train()
         return loss
 
     return val_loss
 
 
-def _is_done(run_dir: Path, train_id: str) -> bool:
-    with Catalog(run_dir, read_only=True) as cat:
-        return bool(cat.query("SELECT count(*) AS n FROM train_runs WHERE train_id = $t AND status = 'done'", {"t": train_id})["n"][0])
+@dataclass
+class RunPlan:
+    """Everything one run needs, read from the catalog by the driver, so that training never opens it."""
+
+    run_dir: Path
+    cfg: TrainConfig
+    train_id: str
+    sweep_id: str | None
+    tokens_path: Path  # the mixture's packed tokens (train.data.packed_tokens)
+    tokenizer_hash: str
+    sets: dict[str, tuple[str, list[str]]]
+    total_tokens: int
+
+
+def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog) -> RunPlan:
+    """Resolve a config into a plan: train_id, tokenized mixture (packed once, cached), eval sets."""
+    tokenizer, tok_hash = load_tokenizer(run_dir)
+    folder = mixture_dir(cat, cfg.mixture_id)
+    sweep_id = cat.query("SELECT sweep_id FROM mixtures WHERE mixture_id = $m", {"m": cfg.mixture_id})["sweep_id"][0]
+    tokens = cfg.tokens or 20 * parameter_counts(build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed))[0]
+    tokens_path = packed_tokens_path(folder, tok_hash, run_dir / "train" / "cache")
+    packed_tokens(folder, tokenizer, tok_hash, run_dir / "train" / "cache")
+    return RunPlan(Path(run_dir), cfg, train_id_of(cfg, tokens), sweep_id, tokens_path, tok_hash,
+                   eval_sets(cat, cfg.eval_docs), tokens)
+
+
+def is_done(cat: Catalog, train_id: str) -> bool:
+    return bool(cat.query("SELECT count(*) AS n FROM train_runs WHERE train_id = $t AND status = 'done'", {"t": train_id})["n"][0])
+
+
+@dataclass
+class RunOutcome:
+    run_row: dict
+    result: RunResult
+    evals: list[dict]
+
+
+def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) -> RunOutcome | None:
+    """Train (resuming from the checkpoint), check, evaluate; None when ``stop_at`` ended it early.
+
+    Touches no catalog: runs in a sweep worker process as well as in the driver.
+    """
+    cfg, device = plan.cfg, resolve_device(plan.cfg.device)
+    tokenizer, _ = load_tokenizer(plan.run_dir)
+    seq_len = PRESETS[cfg.preset]["seq_len"]
+    model = build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed)
+    n_params, n_non_emb = parameter_counts(model)
+    batches = Batches(np.load(plan.tokens_path, mmap_mode="r"), seq_len, cfg.batch_size, data_seed_of(cfg), cfg.val_seqs)
+    steps = max(1, plan.total_tokens // (cfg.batch_size * seq_len))
+    print(f"{plan.train_id}: {cfg.preset} {n_params:,} parameters ({n_non_emb:,} non-embedding), "
+          f"{steps} steps x {cfg.batch_size} x {seq_len} tokens on {device}", flush=True)
+    started = time.perf_counter()
+    val_loss = _val_loss_fn(batches.validation(), device, cfg.eval_batch_size)
+    result = train(model, batches, cfg, steps, plan.run_dir / "train" / plan.train_id, device, val_loss, progress, stop_at)
+    if result.steps < steps:
+        return None
+    learned = check(result.curve, steps, unigram_entropy(batches.training_tokens()))
+    evals = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size)
+    run_row = {"train_id": plan.train_id, "mixture_id": cfg.mixture_id, "sweep_id": plan.sweep_id, "preset": cfg.preset,
+               "seed": cfg.seed, "data_seed": data_seed_of(cfg), "tokens": result.tokens, "steps": result.steps,
+               "tokenizer_hash": plan.tokenizer_hash, "n_params": n_params, "n_params_non_embedding": n_non_emb,
+               "device": device, "wall_s": time.perf_counter() - started, "tokens_per_s": result.tokens_per_s,
+               "final_train_loss": result.final_train_loss, "final_val_loss": result.final_val_loss,
+               "unigram_entropy": learned.unigram_entropy, "loss_below_unigram": learned.loss_below_unigram,
+               "tail_gain": learned.tail_gain, "learned": learned.learned, "status": "done",
+               "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
+    return RunOutcome(run_row, result, evals)
 
 
 def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at: int | None = None) -> str:
@@ -63,42 +134,21 @@ def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at
 
     ``stop_at`` ends training after that step without recording (a time slice, as a kill would).
     """
-    device = resolve_device(cfg.device)
-    tokenizer, tok_hash = load_tokenizer(run_dir)
     with Catalog(run_dir, read_only=True) as cat:
-        folder = mixture_dir(cat, cfg.mixture_id)
-        sets = eval_sets(cat, cfg.eval_docs)
-        sweep_id = cat.query("SELECT sweep_id FROM mixtures WHERE mixture_id = $m", {"m": cfg.mixture_id})["sweep_id"][0]
-    seq_len = PRESETS[cfg.preset]["seq_len"]
-    model = build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed)
-    n_params, n_non_emb = parameter_counts(model)
-    tokens = cfg.tokens or 20 * n_params
-    train_id = train_id_of(cfg, tokens)
-    if _is_done(run_dir, train_id):
-        print(f"{train_id}: done already")
-        return train_id
-    batches = Batches(packed_tokens(folder, tokenizer, tok_hash, run_dir / "train" / "cache"), seq_len, cfg.batch_size, data_seed_of(cfg))
-    steps = max(1, tokens // (cfg.batch_size * seq_len))
-    print(f"{train_id}: {cfg.preset} {n_params:,} parameters ({n_non_emb:,} non-embedding), "
-          f"{steps} steps x {cfg.batch_size} x {seq_len} tokens on {device}")
-    started = time.perf_counter()
-    val_loss = _val_loss_fn(tokenizer, sets, cfg, seq_len, device)
-    result = train(model, batches, cfg, steps, run_dir / "train" / train_id, device, val_loss, progress, stop_at)
-    if result.steps < steps:
-        return train_id
-    evals = evaluate(model, tokenizer, sets, seq_len, device, cfg.eval_batch_size)
-    run_row = {"train_id": train_id, "mixture_id": cfg.mixture_id, "sweep_id": sweep_id, "preset": cfg.preset, "seed": cfg.seed,
-               "data_seed": data_seed_of(cfg), "tokens": result.tokens, "tokenizer_hash": tok_hash, "n_params": n_params,
-               "n_params_non_embedding": n_non_emb, "device": device, "wall_s": time.perf_counter() - started,
-               "tokens_per_s": result.tokens_per_s, "final_train_loss": result.final_train_loss,
-               "final_val_loss": result.final_val_loss, "status": "done",
-               "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
-    record(run_dir, run_row, result, evals)
-    return train_id
+        plan = plan_run(run_dir, cfg, cat)
+        done = is_done(cat, plan.train_id)
+    if done:
+        print(f"{plan.train_id}: done already")
+        return plan.train_id
+    outcome = execute(plan, progress, stop_at)
+    if outcome is not None:
+        record(run_dir, outcome)
+    return plan.train_id
 
 
-def record(run_dir: Path, run_row: dict, result: RunResult, evals: list[dict]) -> None:
+def record(run_dir: Path, outcome: RunOutcome) -> None:
     """Replace the run's rows in train_runs, train_curve and evals in one transaction."""
+    run_row, result, evals = outcome.run_row, outcome.result, outcome.evals
     train_id = run_row["train_id"]
     with Catalog(run_dir) as cat, cat.transaction():
         for table in ("train_runs", "train_curve", "evals"):
@@ -118,7 +168,7 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
     if tok_hash != row["tokenizer_hash"][0]:
         raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")
     device = resolve_device(device)
-    cfg = TrainConfig.model_validate_json(row["config"][0]).model_copy(update={"num_threads": num_threads})
+    cfg = TrainConfig.model_validate(_upgraded(json.loads(row["config"][0]))).model_copy(update={"num_threads": num_threads})
     with Catalog(run_dir, read_only=True) as cat:
         sets = eval_sets(cat, cfg.eval_docs)
     model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))

@@ -5,20 +5,32 @@ preset only the data varies (same tokenizer, model, schedule and token budget fo
 initialization and data order come from separate seeds; several seeds per mixture show the noise floor;
 an optional ladder of presets checks that the mixture ranking holds across model sizes. Finished runs are
 skipped, so a sweep can be stopped and started again.
+
+Runs are independent, so ``workers`` processes train them side by side, each with its share of the
+cores (small models use one core far better than they use two); the driver alone reads and writes the
+catalog (plans before, records after), so workers never contend for DuckDB's single-writer lock.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from scipy.stats import kendalltau
 
 from curate.catalog import Catalog
-from train.config import TrainConfig
-from train.runs import run_training
+from curate.threads import apply_thread_limits, threads_per_worker
+from train.config import PRESETS, TrainConfig
+from train.learned import MARGIN_NATS
+from train.runs import RunOutcome, RunPlan, execute, is_done, plan_run, record
 
 DATA_SEED_OFFSET = 1000  # data-order seeds 1000, 1001, ... stay distinct from init seeds 0, 1, ...
+PRESET_COST = {name: p["n_layer"] * p["d_model"] ** 2 for name, p in PRESETS.items()}  # relative cost per token
 
 SUMMARY_SQL = """
 SELECT r.mixture_id, m.name, r.preset, count(DISTINCT r.train_id) AS seeds, any_value(r.tokens) AS tokens,
@@ -35,10 +47,19 @@ GROUP BY ALL ORDER BY r.preset, ood_bpb
 """
 
 
+def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
+    """'micro' -> ('micro', seeds); 'micro:1' -> ('micro', 1): a size ladder may use fewer seeds at larger sizes."""
+    name, _, count = entry.partition(":")
+    if count and not (count.isdigit() and int(count) > 0):
+        raise ValueError(f"preset {entry!r}: write NAME or NAME:SEEDS with SEEDS >= 1")
+    return name, int(count) if count else seeds
+
+
 def sweep_configs(mixtures: list[str], presets: list[str], seeds: int, base: TrainConfig) -> list[TrainConfig]:
     """The runs of a sweep: presets x mixtures x seeds, identical except mixture, preset and seeds."""
+    ladder = [parse_preset(p, seeds) for p in presets]
     return [base.model_copy(update={"mixture_id": m, "preset": p, "seed": s, "data_seed": DATA_SEED_OFFSET + s})
-            for p in presets for m in mixtures for s in range(seeds)]
+            for p, n in ladder for m in mixtures for s in range(n)]
 
 
 def ranking_agreement(summary: pl.DataFrame) -> pl.DataFrame:
@@ -53,20 +74,64 @@ def ranking_agreement(summary: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"presets": pl.String, "mixtures": pl.Int64, "kendall_tau": pl.Float64})
 
 
+def _describe(outcome: RunOutcome) -> str:
+    row = outcome.run_row
+    verdict = "learned" if row["learned"] else "NOT learned"
+    return (f"{row['train_id']}: val loss {row['final_val_loss']:.2f}, {row['loss_below_unigram']:.2f} nats below unigram "
+            f"{row['unigram_entropy']:.2f} (needs {MARGIN_NATS}), tail gain {row['tail_gain']:.1%}: {verdict}; {row['wall_s']:.0f} s")
+
+
+def _execute_in_worker(plan: RunPlan) -> RunOutcome | None:
+    apply_thread_limits(plan.cfg.num_threads or 1)
+    return execute(plan, progress=False)
+
+
+def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool) -> None:
+    """Execute the plans (``workers`` processes when > 1) and record each outcome as it arrives."""
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=not progress, transient=True) as bar:
+        task = bar.add_task("sweep", total=len(plans))
+        if workers <= 1:
+            for plan in plans:
+                outcome = execute(plan, progress=progress)
+                record(run_dir, outcome)
+                console.print(_describe(outcome))
+                bar.advance(task)
+            return
+        spawn = multiprocessing.get_context("spawn")
+        largest_first = sorted(plans, key=lambda p: -PRESET_COST[p.cfg.preset] * p.total_tokens)  # balances the workers
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            futures = [pool.submit(_execute_in_worker, p) for p in largest_first]
+            for future in as_completed(futures):
+                outcome = future.result()
+                record(run_dir, outcome)
+                console.print(_describe(outcome))
+                bar.advance(task)
+
+
 def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, base: TrainConfig | None = None,
-              progress: bool = True) -> pl.DataFrame:
+              progress: bool = True, workers: int = 1) -> pl.DataFrame:
     """Train every run of the sweep (skipping finished ones); write and return the summary table.
 
-    The summary (one row per mixture x preset: seeds, mean id/ood bpb, ood sd and range) is written to
-    ``train/sweep-<sweep_id>.csv``; with several presets, ``train/sweep-<sweep_id>-ranking.csv`` holds
-    the rank agreement across sizes.
+    ``workers`` > 1 trains that many runs at once in separate processes, dividing the cores among them
+    (``curate.threads``). The summary (one row per mixture x preset: seeds, mean id/ood bpb, ood sd and
+    range) is written to ``train/sweep-<sweep_id>.csv``; with several presets,
+    ``train/sweep-<sweep_id>-ranking.csv`` holds the rank agreement across sizes.
     """
     with Catalog(run_dir, read_only=True) as cat:
         mixtures = cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s ORDER BY name", {"s": sweep_id})["mixture_id"].to_list()
-    if not mixtures:
-        raise ValueError(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
-    base = base or TrainConfig(mixture_id=mixtures[0])
-    ids = [run_training(run_dir, cfg, progress) for cfg in sweep_configs(mixtures, presets, seeds, base)]
+        if not mixtures:
+            raise ValueError(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
+        base = base or TrainConfig(mixture_id=mixtures[0])
+        if workers > 1 and base.num_threads is None:
+            base = base.model_copy(update={"num_threads": threads_per_worker(workers)})
+        plans = [plan_run(run_dir, cfg, cat) for cfg in sweep_configs(mixtures, presets, seeds, base)]
+        done = {p.train_id for p in plans if is_done(cat, p.train_id)}
+    for train_id in sorted(done):
+        print(f"{train_id}: done already")
+    _train_all(run_dir, [p for p in plans if p.train_id not in done], min(workers, os.cpu_count() or 1), progress)
+    ids = [p.train_id for p in plans]
     with Catalog(run_dir, read_only=True) as cat:
         summary = cat.query(SUMMARY_SQL, {"s": sweep_id, "ids": ids})
     out = Path(run_dir) / "train"

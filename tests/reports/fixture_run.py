@@ -8,6 +8,7 @@ mixture's topic entropy plus seed noise. The planted string lets HTML tests chec
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from pathlib import Path
@@ -43,21 +44,25 @@ def write_corpus(folder: Path, n_docs: int, seed: int) -> None:
 
 
 def fake_training(mixtures: pl.DataFrame, n_seeds: int, seed: int) -> dict[str, pl.DataFrame]:
-    """train_runs, train_curve and evals rows: ood bpb falls with topic entropy, plus seed noise."""
+    """train_runs, train_curve and evals rows: ood bpb falls with topic entropy, plus seed noise; ``nano`` with
+    ``n_seeds`` seeds and ``micro`` (the scale check) with one, every run past the learned check."""
     rng = random.Random(seed)
     runs, curve, evals = [], [], []
-    for mixture_id, entropy in mixtures.select("mixture_id", "topic_entropy").iter_rows():
-        for s in range(n_seeds):
-            train_id = f"{mixture_id}-nano-s{s}"
+    for (mixture_id, entropy), (preset, seeds, shift) in itertools.product(
+            mixtures.select("mixture_id", "topic_entropy").iter_rows(), (("nano", n_seeds, 0.0), ("micro", 1, -0.2))):
+        for s in range(seeds):
+            train_id = f"{mixture_id}-{preset}-s{s}"
             final = 1.9 - 0.25 * (entropy or 0.0) + rng.gauss(0, 0.02)
-            runs.append({"train_id": train_id, "mixture_id": mixture_id, "sweep_id": "entropy", "preset": "nano", "seed": s,
-                         "data_seed": s, "tokens": 20_000, "n_params": 1_400_000, "device": "cpu", "wall_s": 30.0 + s,
-                         "tokens_per_s": 3000.0, "final_train_loss": final, "final_val_loss": final + 0.05, "status": "done"})
+            runs.append({"train_id": train_id, "mixture_id": mixture_id, "sweep_id": "entropy", "preset": preset, "seed": s,
+                         "data_seed": s, "tokens": 20_000, "n_params": 1_400_000 if preset == "nano" else 4_000_000,
+                         "device": "cpu", "wall_s": 30.0 + s, "tokens_per_s": 3000.0, "final_train_loss": final,
+                         "final_val_loss": final + 0.05, "status": "done", "steps": 100, "unigram_entropy": final + 1.8,
+                         "loss_below_unigram": 1.75, "tail_gain": 0.02, "learned": True})
             for step in range(0, 110, 10):
                 loss = final + 2.5 * math.exp(-step / 25)
                 curve.append({"train_id": train_id, "step": step, "tokens": step * 200, "lr": 1e-3, "train_loss": loss,
                               "val_loss": loss + 0.05, "tokens_per_s": 3000.0})
-            ood = 2.6 - 0.3 * (entropy or 0.0) + rng.gauss(0, 0.03)
+            ood = 2.6 + shift - 0.3 * (entropy or 0.0) + rng.gauss(0, 0.03)
             evals += [{"train_id": train_id, "eval_set": "ood", "metric": "bpb", "value": ood, "n": 1000},
                       {"train_id": train_id, "eval_set": "id", "metric": "bpb", "value": ood - 0.4 + rng.gauss(0, 0.03), "n": 1000},
                       {"train_id": train_id, "eval_set": "id", "metric": "continuation_acc", "value": 0.3 + 0.05 * (entropy or 0), "n": 50}]

@@ -119,8 +119,8 @@ def test_warnings_for_few_mixtures_close_pairs_and_constants():
 
 def test_analysis_matches_scipy_on_seed_means_from_the_reports(full_run):
     with Catalog(full_run, read_only=True) as cat:
-        stored = cat.query("SELECT * FROM correlations WHERE metric = 'topic_entropy' AND target = 'ood/bpb'").row(0, named=True)
-    rows = query(full_run, "diversity_vs_generalization")
+        stored = cat.query("SELECT * FROM correlations WHERE metric = 'topic_entropy' AND target = 'ood/bpb' AND preset = 'nano'").row(0, named=True)
+    rows = query(full_run, "diversity_vs_generalization", preset="nano")
     means = rows.group_by("mixture_id").agg(pl.col("topic_entropy").first(), pl.col("ood_bpb").mean(), pl.len().alias("n"))
     assert stored["n_mixtures"] == means.height == 6 and stored["n_seeds"] == means["n"].min() == 3
     assert stored["rho"] == pytest.approx(stats.spearmanr(means["topic_entropy"], means["ood_bpb"]).statistic)
@@ -136,7 +136,7 @@ def test_analysis_is_reproducible_and_takes_confounds(full_run, tmp_path):
     full_run = tmp_path / "run"
     first = analyse(full_run, ("topic_entropy", "vendi"), ("ood/bpb",), ("n_unique_words", "mean_doc_bytes"), seed=5, n_boot=300)
     again = analyse(full_run, ("topic_entropy", "vendi"), ("ood/bpb",), ("n_unique_words", "mean_doc_bytes"), seed=5, n_boot=300)
-    assert first.drop("warning").equals(again.drop("warning")) and first.height == 2
+    assert first.drop("warning").equals(again.drop("warning")) and first.height == 2 * 2  # x nano, micro
     assert set(first["confound"]) == {"n_unique_words,mean_doc_bytes"}
     missing = analyse(full_run, ("topic_entropy",), ("ood/bpb",), ("mean_quality_score",), n_boot=300)
     assert "confound mean_quality_score unavailable" in missing["warning"][0] and missing["partial_rho"][0] is None

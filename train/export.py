@@ -1,0 +1,93 @@
+"""Export a finished run as a Hugging Face model folder, and write lm-evaluation-harness tasks from eval sets.
+
+``export_run`` writes ``config.json`` + ``model.safetensors`` (``save_pretrained``) and a
+``PreTrainedTokenizerFast`` wrapping the run's BPE, with ``<|endoftext|>`` as EOS and BOS: the
+harness, like mixlab's own evaluation, then starts every document after that token, so its
+bits-per-byte is comparable. The folder loads offline with ``AutoModelForCausalLM.from_pretrained``.
+
+``write_lm_eval_tasks`` writes one local-file task per eval kind (``mixlab_id``, ``mixlab_ood``):
+``loglikelihood_rolling`` over the held-out documents (word/byte perplexity, bits per byte), plus a
+multiple-choice continuation task per kind, for ``lm_eval --include_path DIR --tasks mixlab``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import orjson
+import torch
+from transformers import PreTrainedTokenizerFast
+
+from curate.catalog import Catalog
+from train.data import EOS_ID
+from train.evaluate import MAX_EVAL_CHARS, PROBE_DISTRACTORS, eval_sets
+from train.model import build_model
+from train.tokenizer import EOS, TOKENIZER_PATH, load_tokenizer
+
+CONTINUATION_SPLIT_CHARS = 200  # prefix / continuation split of the multiple-choice task, in characters
+
+
+def load_run_model(run_dir: Path, train_id: str) -> torch.nn.Module:
+    """A finished run's model with its final checkpoint loaded (CPU, eval mode)."""
+    with Catalog(run_dir, read_only=True) as cat:
+        row = cat.query("SELECT preset, seed, tokenizer_hash FROM train_runs WHERE train_id = $t AND status = 'done'", {"t": train_id})
+    if row.height == 0:
+        raise KeyError(f"no finished training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
+    tokenizer, tok_hash = load_tokenizer(run_dir)
+    if tok_hash != row["tokenizer_hash"][0]:
+        raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")
+    model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))
+    state = torch.load(Path(run_dir) / "train" / train_id / "checkpoint.pt", map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+def export_run(run_dir: Path, train_id: str, out: Path) -> Path:
+    """Write the run as a Hugging Face model folder at ``out``; returns it."""
+    model = load_run_model(run_dir, train_id)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.generation_config.eos_token_id = EOS_ID
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(Path(run_dir) / TOKENIZER_PATH), eos_token=EOS, bos_token=EOS)
+    tokenizer.model_max_length = model.config.max_position_embeddings
+    tokenizer.save_pretrained(out)
+    (out / "mixlab.json").write_text(json.dumps({"run_dir": str(Path(run_dir).resolve()), "train_id": train_id}, indent=1))
+    return out
+
+
+def _task_yaml(name: str, data: Path, kind: str) -> str:
+    common = f"task: {name}\ntag: mixlab\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {json.dumps(str(data))}\ntest_split: test\n"
+    if kind == "rolling":
+        return common + ('output_type: loglikelihood_rolling\ndoc_to_text: ""\ndoc_to_target: "{{text}}"\n'
+                         "metric_list:\n  - metric: word_perplexity\n  - metric: byte_perplexity\n  - metric: bits_per_byte\n")
+    return common + ('output_type: multiple_choice\ndoc_to_text: "{{prefix}}"\ndoc_to_choice: "{{choices}}"\n'
+                     "doc_to_target: 0\nmetric_list:\n  - metric: acc\n")
+
+
+def write_lm_eval_tasks(run_dir: Path, out: Path, max_docs: int = 100, seed: int = 0) -> list[str]:
+    """Write lm-evaluation-harness task YAMLs + JSONL data under ``out``; returns the task names."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with Catalog(run_dir, read_only=True) as cat:
+        sets = eval_sets(cat, max_docs)
+    rng = np.random.default_rng(seed)
+    names = []
+    for kind in sorted({k for k, _ in sets.values()}):
+        texts = [t[:MAX_EVAL_CHARS] for k, ts in sets.values() if k == kind for t in ts]
+        rolling = out / f"mixlab_{kind}.jsonl"
+        rolling.write_bytes(b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts))
+        long = [t for t in texts if len(t) >= 2 * CONTINUATION_SPLIT_CHARS]
+        choice_rows = []
+        for i, text in enumerate(long):
+            others = rng.choice([j for j in range(len(long)) if j != i], min(PROBE_DISTRACTORS, len(long) - 1), replace=False)
+            cut = CONTINUATION_SPLIT_CHARS
+            choice_rows.append({"prefix": text[:cut], "choices": [long[j][cut : 2 * cut] for j in (i, *others)]})
+        choice = out / f"mixlab_{kind}_continuation.jsonl"
+        choice.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in choice_rows))
+        for name, data, task_kind in ((f"mixlab_{kind}", rolling, "rolling"), (f"mixlab_{kind}_continuation", choice, "choice")):
+            (out / f"{name}.yaml").write_text(_task_yaml(name, data.resolve(), task_kind))
+            names.append(name)
+    return names
