@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from curate.catalog import Catalog
+from curate.catalog_access import ReadOnlyViolation, RunBusy
 from curate.display import print_frame
 from curate.ingest import IngestError
 from curate.recipe import RecipeError, load_recipe
@@ -44,7 +45,7 @@ def run(
         parsed = load_recipe(recipe)
         run_dir = out or Path("runs") / parsed.name
         summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
-    except (RecipeError, IngestError, ValueError) as err:
+    except (RecipeError, IngestError, ValueError, RunBusy) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None
     console.print(f"run folder: {summary.run_dir}  documents: {summary.n_docs:,}  kept: {summary.n_kept:,}")
@@ -72,15 +73,15 @@ def sql_command(
     query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
 ) -> None:
-    """Run any SQL on the catalog, read-only."""
+    """Run a query on the catalog: read-only, and it may read the run's own files only."""
     import duckdb
 
-    with Catalog(resolve_run(run), read_only=True) as cat:
-        try:
-            frame = cat.query(query)
-        except duckdb.Error as err:
-            console.print(f"[red]SQL error:[/] {err}")
-            raise typer.Exit(2) from None
+    try:
+        with Catalog(resolve_run(run), read_only=True) as cat:
+            frame = cat.user_query(query)
+    except (duckdb.Error, ReadOnlyViolation, RunBusy) as err:
+        console.print(f"[red]SQL error:[/] {err}")
+        raise typer.Exit(2) from None
     print_frame(frame, fmt)  # type: ignore[arg-type]
 
 
