@@ -272,6 +272,7 @@ class Catalog:
                 "code": code_version(),
             },
         )
+        self.publish_snapshot()
         return run_id
 
     def finish_run(self, run_id: str, status: str) -> None:

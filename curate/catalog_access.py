@@ -3,7 +3,7 @@
 * Writers take ``run.lock`` (an ``flock`` held while the catalog is open, released even by ``kill -9``)
   and write their pid, command and start time into it, so a second writer is told who holds the run.
 * DuckDB lets no reader in while a writer has the file open, so writers publish ``catalog.snapshot.duckdb``
-  (a checkpointed copy) at each commit point; a reader that finds the catalog locked reads the snapshot.
+  (a copy) when they open it and at each commit point; a reader that finds the catalog locked reads the snapshot.
 * Readers are sandboxed: they may read the run's own files only (no other file, no network, no
   extension), cannot change settings, and :func:`check_read_only` refuses any statement but a query.
 """
@@ -14,7 +14,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import shutil
 import socket
 import sys
 import time
@@ -36,6 +35,10 @@ class RunBusy(RuntimeError):
 
 class ReadOnlyViolation(ValueError):
     """A statement other than a query on a read-only connection."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def holder(run_dir: Path) -> dict[str, Any] | None:
@@ -96,10 +99,19 @@ def release(run_dir: Path) -> None:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
-    """Checkpoint and copy the catalog beside itself (atomically), for readers while this writer holds it."""
-    con.execute("CHECKPOINT")
+    """Copy the catalog beside itself (atomically), for readers while this writer holds it.
+
+    DuckDB makes the copy: opening the file ourselves would drop DuckDB's lock on it when we close it
+    (POSIX record locks belong to the process and go with any of its descriptors of the file)."""
     tmp = db_file.with_name(SNAPSHOT_FILE + ".tmp")
-    shutil.copyfile(db_file, tmp)
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    database = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    con.execute(f"ATTACH {_literal(str(tmp))} AS _mixlab_snapshot")
+    try:
+        con.execute(f'COPY FROM DATABASE "{database}" TO _mixlab_snapshot')
+    finally:
+        con.execute("DETACH _mixlab_snapshot")
     os.replace(tmp, db_file.with_name(SNAPSHOT_FILE))
 
 
@@ -127,7 +139,7 @@ def connect_reader(db_file: Path) -> duckdb.DuckDBPyConnection:
 
 def sandbox(con: duckdb.DuckDBPyConnection, *roots: str) -> None:
     """Let this connection read files under ``roots`` only, and lock its configuration."""
-    dirs = ", ".join("'" + (r.rstrip("/") + "/").replace("'", "''") + "'" for r in sorted(set(roots)))
+    dirs = ", ".join(_literal(r.rstrip("/") + "/") for r in sorted(set(roots)))
     con.execute(f"SET allowed_directories = [{dirs}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

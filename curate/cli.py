@@ -37,12 +37,15 @@ def run(
     executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:port); default: start a local Ray.")] = None,
     data: Annotated[str | None, typer.Option(help="Keep the run's shards at this URL (s3://bucket/run, gs://...) or folder instead of in the run folder; the catalog stays in the run folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad input record (file, line, field) instead of counting it as a reject.")] = False,
 ) -> None:
     """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
     from curate.runner import RecipeRunner
 
     try:
         parsed = load_recipe(recipe)
+        if strict:
+            parsed = parsed.model_copy(update={"ingest": parsed.ingest.model_copy(update={"strict": True})})
         run_dir = out or Path("runs") / parsed.name
         summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
     except (RecipeError, IngestError, ValueError, RunBusy) as err:
