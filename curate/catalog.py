@@ -137,11 +137,6 @@ class Catalog:
         """Give readers a consistent copy of the catalog as it is now (they cannot open it while we write)."""
         access.publish_snapshot(self.con, self.path)
 
-    def user_query(self, text: str) -> pl.DataFrame:
-        """Run SQL typed by a user on a read-only catalog: queries only, each statement checked first."""
-        access.check_read_only(self.con, text)
-        return self.query(text)
-
     def _data_root(self, given: str | None) -> Location:
         """The run's data root: the recorded one, else ``given`` (then recorded), else the run folder.
 
@@ -365,10 +360,14 @@ class Catalog:
 
     def execute(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a statement and fetch its rows, leaving the connection free for the next one."""
+        if self.read_only:
+            access.check_read_only(self.con, text)
         return self.con.execute(text, params or {}).fetchall()
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run SQL with bound parameters and return a polars frame."""
+        """Run SQL with bound parameters and return a polars frame (on a read-only catalog: queries only)."""
+        if self.read_only:
+            access.check_read_only(self.con, text)
         relation = self.con.sql(text, params=params or {})
         if relation is None:
             return pl.DataFrame()

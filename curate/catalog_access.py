@@ -33,8 +33,8 @@ class RunBusy(RuntimeError):
     """Another process holds the run folder (a running ``curate run``, or a reader blocking a writer)."""
 
 
-class ReadOnlyViolation(ValueError):
-    """A statement other than a query on a read-only connection."""
+class ReadOnlyViolation(duckdb.PermissionException):
+    """A statement other than a query on a read-only connection (a DuckDB error, like the others readers meet)."""
 
 
 def _literal(text: str) -> str:
@@ -106,7 +106,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
     tmp = db_file.with_name(SNAPSHOT_FILE + ".tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    database = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    database = con.execute("SELECT current_database()").fetchall()[0][0]
     con.execute(f"ATTACH {_literal(str(tmp))} AS _mixlab_snapshot")
     try:
         con.execute(f'COPY FROM DATABASE "{database}" TO _mixlab_snapshot')
@@ -139,6 +139,8 @@ def connect_reader(db_file: Path) -> duckdb.DuckDBPyConnection:
 
 def sandbox(con: duckdb.DuckDBPyConnection, *roots: str) -> None:
     """Let this connection read files under ``roots`` only, and lock its configuration."""
+    if con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        return  # another reader in this process shares the database instance and sandboxed it already
     dirs = ", ".join(_literal(r.rstrip("/") + "/") for r in sorted(set(roots)))
     con.execute(f"SET allowed_directories = [{dirs}]")
     con.execute("SET enable_external_access = false")

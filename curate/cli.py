@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from curate.catalog import Catalog
-from curate.catalog_access import ReadOnlyViolation, RunBusy
+from curate.catalog_access import RunBusy
 from curate.display import print_frame
 from curate.ingest import IngestError
 from curate.recipe import RecipeError, load_recipe
@@ -58,12 +58,20 @@ def run(
 
 @app.command()
 def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (default: list runs).")] = None) -> None:
-    """Stages done, counts and timings of a run (also re-points its views if the folder moved)."""
+    """Stages done, counts and timings of a run (also re-points its views if the folder moved; during a run, its snapshot)."""
     if run is None:
         runs = sorted(p.parent.name for p in Path("runs").glob("*/catalog.duckdb"))
         console.print("\n".join(runs) if runs else "no runs under ./runs")
         return
-    with Catalog(resolve_run(run)) as cat:
+    try:
+        try:
+            cat = Catalog(resolve_run(run))
+        except RunBusy:  # a run is writing it: show the snapshot it publishes for readers
+            cat = Catalog(resolve_run(run), read_only=True)
+    except RunBusy as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    with cat:
         print_frame(cat.query(
             "SELECT position, stage, kind, n_in, n_kept, n_dropped, round(wall_s, 2) AS wall_s, finished_at"
             " FROM stages ORDER BY position"), title=f"stages of {cat.run_dir}")
@@ -81,8 +89,8 @@ def sql_command(
 
     try:
         with Catalog(resolve_run(run), read_only=True) as cat:
-            frame = cat.user_query(query)
-    except (duckdb.Error, ReadOnlyViolation, RunBusy) as err:
+            frame = cat.query(query)
+    except (duckdb.Error, RunBusy) as err:
         console.print(f"[red]SQL error:[/] {err}")
         raise typer.Exit(2) from None
     print_frame(frame, fmt)  # type: ignore[arg-type]

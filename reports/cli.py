@@ -54,6 +54,8 @@ def show(
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (parquet default: NAME.parquet).")] = None,
 ) -> None:
     """Run one report on a read-only connection, parameters bound (never formatted into the SQL)."""
+    import duckdb
+
     from curate.catalog_access import RunBusy
     from reports.queries import query
 
@@ -61,6 +63,8 @@ def show(
         frame = query(run, name, **parse_params(param))
     except (KeyError, ValueError, FileNotFoundError, RunBusy) as err:
         raise typer.BadParameter(str(err.args[0] if err.args else err)) from None
+    except (duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
+        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     if fmt is Fmt.parquet:
         target = out or Path(f"{name}.parquet")
         frame.write_parquet(target)

@@ -31,6 +31,7 @@ def test_a_second_run_is_refused_and_readers_read_a_snapshot_during_a_run(tmp_pa
         second = _cli("curate", "run", str(recipe), "--out", str(out), "--no-progress")
         report = _cli("reports", "show", "funnel", str(out), "--format", "csv")
         running = _cli("curate", "sql", str(out), "SELECT status FROM runs", "--format", "csv")
+        status = _cli("curate", "status", str(out))
     finally:
         os.killpg(first.pid, signal.SIGCONT)
     assert first.wait(timeout=300) == 0, first.stderr.read().decode()
@@ -40,6 +41,7 @@ def test_a_second_run_is_refused_and_readers_read_a_snapshot_during_a_run(tmp_pa
     assert report.returncode == 0 and report.stdout.startswith("position,stage,"), report.stderr
     assert "reading its snapshot" in report.stderr and f"pid {first.pid}" in report.stderr
     assert running.returncode == 0 and running.stdout.split() == ["status", "running"], running.stderr
+    assert status.returncode == 0 and "running" in status.stdout, status.stderr
     with Catalog(out, read_only=True) as cat:
         assert cat.query("SELECT status FROM runs")["status"].to_list() == ["done"]
 

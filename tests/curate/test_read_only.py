@@ -50,7 +50,13 @@ def test_report_connections_are_sandboxed_but_read_the_run(run_dir):
     assert query(run_dir, "funnel")["docs_in"][0] == 200
     with Catalog(run_dir, read_only=True) as cat:
         assert cat.query("SELECT count(*) AS n FROM doc_signals")["n"][0] == 200
+        shard = sorted((run_dir / "docs").glob("part-*.parquet"))[0]
         for text in ("SELECT * FROM read_text('/etc/passwd')", "INSTALL httpfs", "SET allowed_directories = ['/']",
-                     "SET enable_external_access = true"):
+                     "SET enable_external_access = true", f"COPY (SELECT 1 AS x) TO '{shard}'"):
             with pytest.raises(duckdb.Error):
                 cat.query(text)
+            with pytest.raises(duckdb.Error):
+                cat.execute(text)
+        assert cat.query("SELECT count(*) AS n FROM documents")["n"][0] == 200
+        with Catalog(run_dir, read_only=True) as nested:  # shares the sandboxed database instance
+            assert nested.query("SELECT count(*) AS n FROM documents")["n"][0] == 200
