@@ -81,11 +81,18 @@ def acquire(run_dir: Path) -> None:
                 raise RunBusy(f"run folder {run_dir} is in use by {describe(holder(run_dir))}:"
                               " wait for it to finish, or stop it") from None
             time.sleep(0.05)
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv[:4])[:200],
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
           "started_at": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"}
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(me).encode(), 0)
     _held[run_dir] = [fd, 1]
+
+
+def _command() -> str:
+    """``curate run recipe.yaml``: this process's command, for the message another writer gets."""
+    prog = Path(sys.argv[0])
+    name = prog.parent.name if prog.name == "__main__.py" else prog.name  # python -m curate, or the script
+    return " ".join([name, *sys.argv[1:3]])[:200]
 
 
 def release(run_dir: Path) -> None:

@@ -37,7 +37,9 @@ def test_a_second_run_is_refused_and_readers_read_a_snapshot_during_a_run(tmp_pa
     assert first.wait(timeout=300) == 0, first.stderr.read().decode()
 
     assert second.returncode == 2
-    assert f"pid {first.pid}" in second.stderr and "in use by" in second.stderr and "Traceback" not in second.stderr
+    refusal = " ".join(second.stderr.split())
+    assert "is in use by `curate run" in refusal and f"(pid {first.pid}, started " in refusal
+    assert "Traceback" not in second.stderr
     assert report.returncode == 0 and report.stdout.startswith("position,stage,"), report.stderr
     assert "reading its snapshot" in report.stderr and f"pid {first.pid}" in report.stderr
     assert running.returncode == 0 and running.stdout.split() == ["status", "running"], running.stderr
