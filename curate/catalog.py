@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +28,12 @@ import duckdb
 import polars as pl
 
 import sql
+from curate import catalog_access as access
 from curate import storage
 from curate.storage import Location
 
 CATALOG_FILE = "catalog.duckdb"
+WRITER_WAIT_S = 10.0
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -103,16 +106,36 @@ class Catalog:
         self.path = self.run_dir / CATALOG_FILE
         self.read_only = read_only
         if read_only:
-            if not self.path.exists():
-                raise FileNotFoundError(f"no catalog at {self.path} (run `curate run` first)")
-            self.con = duckdb.connect(str(self.path), read_only=True)
+            self.con = access.connect_reader(self.path)
             self.data_root = self._data_root(None)
-        else:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
+            access.sandbox(self.con, str(self.run_dir), str(self.data_root))
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        access.acquire(self.run_dir)
+        try:
+            self.con = self._connect_writer()
             self._apply_schema()
             self.data_root = self._data_root(data)
             self.refresh_views()
+            self.publish_snapshot()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect_writer(self) -> duckdb.DuckDBPyConnection:
+        """Open read-write; a reader holding the file (e.g. a notebook) gets a few seconds to let go."""
+        deadline = time.monotonic() + WRITER_WAIT_S
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as err:
+                if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                    raise access.RunBusy(f"cannot write {self.path}: {err}") from None
+                time.sleep(0.2)
+
+    def publish_snapshot(self) -> None:
+        """Give readers a consistent copy of the catalog as it is now (they cannot open it while we write)."""
+        access.publish_snapshot(self.con, self.path)
 
     def _data_root(self, given: str | None) -> Location:
         """The run's data root: the recorded one, else ``given`` (then recorded), else the run folder.
@@ -137,7 +160,10 @@ class Catalog:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if hasattr(self, "con"):
+            self.con.close()
+        if not self.read_only:
+            access.release(self.run_dir)
 
     # -- schema and views -------------------------------------------------------------------------
 
@@ -229,6 +255,8 @@ class Catalog:
     def begin_run(self, command: str, config: dict[str, Any]) -> str:
         """Record the start of a command with its resolved config and code version; returns run_id."""
         run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        # we hold the run lock, so a command still 'running' was killed before it could say so
+        self.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         self.execute(
             "INSERT INTO runs VALUES ($id, $cmd, $start, NULL, 'running', $cfg, $code)",
             {
@@ -239,6 +267,7 @@ class Catalog:
                 "code": code_version(),
             },
         )
+        self.publish_snapshot()
         return run_id
 
     def finish_run(self, run_id: str, status: str) -> None:
@@ -289,6 +318,7 @@ class Catalog:
                     {"s": stage},
                 )
         self.refresh_views()
+        self.publish_snapshot()
 
     def register_artifact(self, table: str, stage: str, path: Location) -> None:
         """Expose a stage's extra Parquet table (a file on the data root) as a view named ``table``."""
@@ -330,10 +360,14 @@ class Catalog:
 
     def execute(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a statement and fetch its rows, leaving the connection free for the next one."""
+        if self.read_only:
+            access.check_read_only(self.con, text)
         return self.con.execute(text, params or {}).fetchall()
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run SQL with bound parameters and return a polars frame."""
+        """Run SQL with bound parameters and return a polars frame (on a read-only catalog: queries only)."""
+        if self.read_only:
+            access.check_read_only(self.con, text)
         relation = self.con.sql(text, params=params or {})
         if relation is None:
             return pl.DataFrame()

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from curate.catalog import Catalog
+from curate.catalog_access import RunBusy
 from curate.display import print_frame
 from curate.ingest import IngestError
 from curate.recipe import RecipeError, load_recipe
@@ -36,15 +37,18 @@ def run(
     executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:port); default: start a local Ray.")] = None,
     data: Annotated[str | None, typer.Option(help="Keep the run's shards at this URL (s3://bucket/run, gs://...) or folder instead of in the run folder; the catalog stays in the run folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad input record (file, line, field) instead of counting it as a reject.")] = False,
 ) -> None:
     """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
     from curate.runner import RecipeRunner
 
     try:
         parsed = load_recipe(recipe)
+        if strict:
+            parsed = parsed.model_copy(update={"ingest": parsed.ingest.model_copy(update={"strict": True})})
         run_dir = out or Path("runs") / parsed.name
         summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
-    except (RecipeError, IngestError, ValueError) as err:
+    except (RecipeError, IngestError, ValueError, RunBusy) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None
     console.print(f"run folder: {summary.run_dir}  documents: {summary.n_docs:,}  kept: {summary.n_kept:,}")
@@ -54,12 +58,20 @@ def run(
 
 @app.command()
 def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (default: list runs).")] = None) -> None:
-    """Stages done, counts and timings of a run (also re-points its views if the folder moved)."""
+    """Stages done, counts and timings of a run (also re-points its views if the folder moved; during a run, its snapshot)."""
     if run is None:
         runs = sorted(p.parent.name for p in Path("runs").glob("*/catalog.duckdb"))
         console.print("\n".join(runs) if runs else "no runs under ./runs")
         return
-    with Catalog(resolve_run(run)) as cat:
+    try:
+        try:
+            cat = Catalog(resolve_run(run))
+        except RunBusy:  # a run is writing it: show the snapshot it publishes for readers
+            cat = Catalog(resolve_run(run), read_only=True)
+    except RunBusy as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    with cat:
         print_frame(cat.query(
             "SELECT position, stage, kind, n_in, n_kept, n_dropped, round(wall_s, 2) AS wall_s, finished_at"
             " FROM stages ORDER BY position"), title=f"stages of {cat.run_dir}")
@@ -72,15 +84,15 @@ def sql_command(
     query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
 ) -> None:
-    """Run any SQL on the catalog, read-only."""
+    """Run a query on the catalog: read-only, and it may read the run's own files only."""
     import duckdb
 
-    with Catalog(resolve_run(run), read_only=True) as cat:
-        try:
+    try:
+        with Catalog(resolve_run(run), read_only=True) as cat:
             frame = cat.query(query)
-        except duckdb.Error as err:
-            console.print(f"[red]SQL error:[/] {err}")
-            raise typer.Exit(2) from None
+    except (duckdb.Error, RunBusy) as err:
+        console.print(f"[red]SQL error:[/] {err}")
+        raise typer.Exit(2) from None
     print_frame(frame, fmt)  # type: ignore[arg-type]
 
 

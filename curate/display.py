@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Literal
 
@@ -26,13 +27,22 @@ def render_table(frame: pl.DataFrame, title: str | None = None, max_rows: int = 
 def print_frame(frame: pl.DataFrame, fmt: Format = "table", title: str | None = None, console: Console | None = None) -> None:
     """Print a frame in the requested format (machine formats go to stdout unadorned)."""
     if fmt == "csv":
-        sys.stdout.write(frame.write_csv())
+        sys.stdout.write(to_csv(frame))
     elif fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")
     elif fmt == "markdown":
         sys.stdout.write(to_markdown(frame) + "\n")
     else:
         (console or Console()).print(render_table(frame, title))
+
+
+def to_csv(frame: pl.DataFrame) -> str:
+    """CSV text; list and struct columns (which CSV cannot hold) are written as JSON."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.Series(name, [None if v is None else json.dumps(v, default=str) for v in frame[name].to_list()], pl.String)
+        for name in nested
+    ).write_csv()
 
 
 def to_markdown(frame: pl.DataFrame) -> str:

@@ -15,18 +15,17 @@ from __future__ import annotations
 import json
 import os
 import time
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
 import polars as pl
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
+from curate.ingest_records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.ingest_readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
 from curate.storage import Location
 
@@ -58,12 +57,12 @@ REJECT_REASONS = (
     "ingest.text_not_string",
     "ingest.empty_text",
     "ingest.too_large",
+    "ingest.too_deep",
     "ingest.missing_id",
     "ingest.truncated_stream",
     "ingest.unreadable_parquet",
 )
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-EXCERPT_CHARS = 120
 
 
 class InputSpec(BaseModel):
@@ -186,83 +185,6 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
     return tasks
 
 
-def _dig(record: dict[str, Any], dotted: str) -> tuple[bool, Any]:
-    node: Any = record
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def _without(record: dict[str, Any], dotted: str) -> dict[str, Any]:
-    """A shallow copy of ``record`` with the dotted key removed (nested dicts copied on the way)."""
-    head, _, rest = dotted.partition(".")
-    out = dict(record)
-    if not rest:
-        out.pop(head, None)
-    elif isinstance(out.get(head), dict):
-        out[head] = _without(out[head], rest)
-    return out
-
-
-def excerpt(raw: bytes | str) -> str:
-    """A short excerpt with control characters escaped, safe to print and to store."""
-    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
-    text = text.rstrip("\r\n")[:EXCERPT_CHARS]
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-class _Reject(Exception):
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.field = reason, field
-
-
-def _normalize(text: str, form: str) -> str:
-    if form == "none" or unicodedata.is_normalized(form, text):  # type: ignore[arg-type]
-        return text
-    return unicodedata.normalize(form, text)  # type: ignore[arg-type]
-
-
-def _record_fields(task: IngestTask, rec: RawRecord) -> tuple[str, str | None, dict[str, Any]]:
-    """Extract (text, user id, metadata) from one record or raise _Reject with reason and field."""
-    spec = task.spec
-    if task.kind == "text":
-        try:
-            return rec.payload.decode("utf-8"), None, {"path": rec.name}  # type: ignore[union-attr]
-        except UnicodeDecodeError:
-            raise _Reject("ingest.invalid_utf8") from None
-    if isinstance(rec.payload, bytes):
-        if not rec.payload.strip():
-            raise _Reject("ingest.blank_line")
-        try:
-            rec.payload.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Reject("ingest.invalid_utf8") from None
-        try:
-            record = orjson.loads(rec.payload)
-        except orjson.JSONDecodeError:
-            raise _Reject("ingest.malformed_json") from None
-    else:
-        record = rec.payload
-    if not isinstance(record, dict):
-        raise _Reject("ingest.not_an_object")
-    found, text = _dig(record, spec.text_field)
-    if not found or text is None:
-        raise _Reject("ingest.missing_text", spec.text_field)
-    if not isinstance(text, str):
-        raise _Reject("ingest.text_not_string", spec.text_field)
-    user_id = None
-    meta = _without(record, spec.text_field)
-    if spec.id_field:
-        found, value = _dig(record, spec.id_field)
-        if not found or value is None or isinstance(value, (dict, list)):
-            raise _Reject("ingest.missing_id", spec.id_field)
-        user_id = str(value)
-    return text, user_id, meta
-
-
 class _ShardWriter:
     """Buffers documents and writes ``part-<task>-<k>.parquet`` files of bounded size, each atomically.
 
@@ -307,39 +229,39 @@ def run_task(task: IngestTask, params: IngestParams, data: str) -> dict[str, Any
     writer = _ShardWriter(docs_dir, task.task_id, params)
     rejects: dict[str, list[Any]] = {c: [] for c in REJECT_SCHEMA}
     n_records = n_bytes = 0
-    input_name = task.path
+    field = task.spec.text_field if task.kind != "text" else None
+    id_field = task.spec.id_field if task.kind != "text" else None
     for rec in _records(task):
         n_records += 1
         if isinstance(rec, ReadFailure):
-            _reject(rejects, task, input_name, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
+            _reject(rejects, task, task.path, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
             continue
-        location = rec.name if rec.name else str(rec.byte_offset)
-        raw_size = len(rec.payload) if isinstance(rec.payload, bytes) else 0
-        n_bytes += raw_size
+        input_file = f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path
+        n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else 0
         try:
-            text, user_id, meta = _record_fields(task, rec)
-            if not text.strip():
-                raise _Reject("ingest.empty_text", task.spec.text_field if task.kind != "text" else None)
-            text = _normalize(text, params.unicode_normalization)
+            fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name)
+            if is_blank(fields.text):
+                raise Reject("ingest.empty_text", field)
+            text = normalize(fields.text, params.unicode_normalization)
             size = len(text.encode("utf-8"))
             if size > params.max_doc_bytes:
-                raise _Reject("ingest.too_large", task.spec.text_field if task.kind != "text" else None)
-        except _Reject as bad:
-            raw = rec.payload if isinstance(rec.payload, bytes) else orjson.dumps(rec.payload, default=str)
-            _reject(rejects, task, input_name, rec.line, rec.byte_offset, bad.reason, bad.field, raw, params)
+                raise Reject("ingest.too_large", field)
+        except Reject as bad:
+            _reject(rejects, task, input_file, rec.line, rec.byte_offset, bad.reason, bad.field, raw_text(rec.payload), params)
             continue
-        identity = user_id if user_id is not None else f"{task.rel_path}\0{location}"
+        location = rec.name if rec.name else str(rec.byte_offset)
+        identity = fields.user_id if fields.user_id is not None else f"{task.rel_path}\0{location}"
         writer.add(
             {
                 "doc_id": xxhash.xxh3_64_hexdigest(f"{task.source}\0{identity}".encode()),
                 "text": text,
                 "source": task.source,
-                "source_id": user_id,
-                "input_file": f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path,
+                "source_id": fields.user_id,
+                "input_file": input_file,
                 "line": rec.line if task.kind != "text" else None,
                 "byte_offset": rec.byte_offset if task.kind != "text" else None,
                 "n_bytes": size,
-                "meta": orjson.dumps(meta, default=str, option=orjson.OPT_SORT_KEYS).decode(),
+                "meta": fields.meta,
             }
         )
     writer.flush(force=True)
@@ -358,7 +280,7 @@ def _reject(
     params: IngestParams,
 ) -> None:
     if params.strict:
-        where = f"{input_name}:{line}" if task.kind != "text" else f"{input_name} (file #{line})"
+        where = f"{input_name}:{line}" if task.kind != "text" else input_name
         what = f" field {field!r}" if field else ""
         raise IngestError(f"{where}: {reason}{what}: {excerpt(raw)}")
     for key, value in zip(REJECT_SCHEMA, (input_name, line, offset, reason, field, excerpt(raw)), strict=True):

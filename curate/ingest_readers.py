@@ -12,7 +12,7 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pyarrow.parquet as pq
 import zstandard
@@ -20,6 +20,7 @@ import zstandard
 from curate.storage import open_binary, relative
 
 READ_CHUNK_BYTES = 1 << 20
+UTF8_BOM = b"\xef\xbb\xbf"  # dropped from the start of a file, so its first record parses
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,49 @@ def open_stream(location: str) -> io.BufferedIOBase:
     if name.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if name.endswith(".zst") or name.endswith(".zstd"):
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))  # type: ignore[arg-type]
+        return io.BufferedReader(_ZstdFrames(raw), READ_CHUNK_BYTES)
     return raw  # type: ignore[return-value]
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Decompressed bytes of a stream of zstd frames; raises EOFError when the input ends inside a frame.
+
+    (zstandard's own ``stream_reader`` ends cleanly on a truncated frame: the lost records went uncounted.)"""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.frame, self.in_frame = raw, zstandard.ZstdDecompressor().decompressobj(), False
+        self.pending, self.pos = b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.pos >= len(self.pending):
+            chunk = self.raw.read(READ_CHUNK_BYTES)
+            if not chunk:
+                if self.in_frame:
+                    raise EOFError("zstd stream ends inside a frame (truncated file)")
+                return 0
+            self.pending, self.pos = self._decompress(chunk), 0
+        n = min(len(buffer), len(self.pending) - self.pos)
+        buffer[:n] = self.pending[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+    def _decompress(self, chunk: bytes) -> bytes:
+        out = []
+        while chunk:
+            out.append(self.frame.decompress(chunk))
+            self.in_frame = not self.frame.eof
+            if self.in_frame:
+                break
+            chunk = self.frame.unused_data
+            self.frame = zstandard.ZstdDecompressor().decompressobj()
+        return b"".join(out)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def iter_jsonl(path: str, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[RawRecord | ReadFailure]:
@@ -63,7 +105,7 @@ def iter_jsonl(path: str, start: int = 0, end: int | None = None, first_line: in
             for raw in stream:
                 if end is not None and offset >= end:
                     return
-                yield RawRecord(line_no, offset, raw)
+                yield RawRecord(line_no, offset, raw.removeprefix(UTF8_BOM) if offset == 0 else raw)
                 line_no += 1
                 offset += len(raw)
     except (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, OSError) as exc:

@@ -70,6 +70,20 @@ def _shard_rows(folder: Location, stage: str, shards: list[str], stats: dict[str
     return rows
 
 
+def _check_unique_ids(catalog: Catalog, docs_dir: Location) -> None:
+    """Two records with one doc_id would be one document: name the id, files and lines of a few."""
+    if not any(docs_dir.glob("part-*.parquet")):
+        return
+    docs = f"read_parquet({sql_string(docs_dir / 'part-*.parquet')})"
+    dupes = catalog.query(
+        f"SELECT doc_id, any_value(source_id) AS id, list(input_file || ':' || coalesce(line::VARCHAR, '') ORDER BY"
+        f" input_file, line) AS places FROM {docs} GROUP BY doc_id HAVING count(*) > 1 ORDER BY 3 LIMIT 3"
+    )
+    if dupes.height:
+        examples = "; ".join(f"id {r['id']!r} at {', '.join(r['places'])}" for r in dupes.iter_rows(named=True))
+        raise IngestError(f"doc ids are not unique: {examples}: check id_field values, and that no file is matched by two inputs")
+
+
 class RecipeRunner:
     """Runs one recipe into one run folder; the only process that writes its catalog."""
 
@@ -167,12 +181,7 @@ class RecipeRunner:
         markers = [json.loads((docs_dir / "_tasks" / f"{t.task_id}.json").read_text()) for t in tasks]
         files = pl.DataFrame([{k: v for k, v in m.items() if k != "shards"} for m in markers])
         rejects_glob = sql_string(docs_dir / "_rejects" / "*.parquet")
-        dupes = catalog.query(
-            f"SELECT doc_id, count(*) AS n FROM read_parquet({sql_string(docs_dir / 'part-*.parquet')})"
-            " GROUP BY doc_id HAVING n > 1 LIMIT 3"
-        ) if any(docs_dir.glob("part-*.parquet")) else pl.DataFrame()
-        if dupes.height:
-            raise IngestError(f"doc ids are not unique (e.g. {dupes['doc_id'].to_list()}): check id_field values")
+        _check_unique_ids(catalog, docs_dir)
         with catalog.transaction():
             catalog.delete_where("ingest_files")
             catalog.delete_where("rejects")

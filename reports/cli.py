@@ -10,7 +10,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from curate.display import print_frame, to_markdown
+from curate.display import print_frame, to_csv, to_markdown
 
 app = typer.Typer(help="Named SQL reports, the HTML report and diversity/generalization statistics.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -54,18 +54,23 @@ def show(
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file (parquet default: NAME.parquet).")] = None,
 ) -> None:
     """Run one report on a read-only connection, parameters bound (never formatted into the SQL)."""
+    import duckdb
+
+    from curate.catalog_access import RunBusy
     from reports.queries import query
 
     try:
         frame = query(run, name, **parse_params(param))
-    except (KeyError, ValueError, FileNotFoundError) as err:
+    except (KeyError, ValueError, FileNotFoundError, RunBusy) as err:
         raise typer.BadParameter(str(err.args[0] if err.args else err)) from None
+    except (duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
+        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     if fmt is Fmt.parquet:
         target = out or Path(f"{name}.parquet")
         frame.write_parquet(target)
         print(target)
     elif out is not None:
-        text = {Fmt.csv: frame.write_csv, Fmt.json: frame.write_json}.get(fmt, lambda: to_markdown(frame))()
+        text = {Fmt.csv: lambda: to_csv(frame), Fmt.json: frame.write_json}.get(fmt, lambda: to_markdown(frame))()
         out.write_text(text, encoding="utf-8")
         print(out)
     else:

@@ -170,3 +170,74 @@ def test_fsspec_urls_as_inputs(tmp_path, run_recipe):
     fs.pipe("/bucket/part.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in GOOD))
     mem = run_recipe({"inputs": [{"path": "memory://bucket/*.jsonl", "id_field": "id"}]}, run_name="mem")
     assert _docs(mem.run_dir).height == len(GOOD)
+
+
+def _nested(depth: int) -> dict:
+    node: dict = {}
+    for _ in range(depth):
+        node = {"k": node}
+    return node
+
+
+def test_a_too_deep_record_is_a_reject_and_the_run_goes_on(tmp_path, run_recipe):
+    lines = [orjson.dumps({"text": "first"}), b'{"text": "deep", "x": ' + orjson.dumps(_nested(253)) + b"}",
+             b'{"text": "deeper", "x": ' + b'{"k": ' * 1100 + b"{}" + b"}" * 1101, orjson.dumps({"text": "last"})]
+    write_jsonl(tmp_path / "deep.jsonl", lines)
+    summary = run_recipe({"inputs": [{"path": "deep.jsonl"}]})
+    assert _docs(summary.run_dir)["text"].to_list() == ["first", "last"]
+    assert _rejects(summary.run_dir).select("line", "reason").rows() == [(2, "ingest.too_deep"), (3, "ingest.too_deep")]
+
+
+def test_truncated_zstd_keeps_what_was_read_and_counts_the_cut(tmp_path, run_recipe):
+    data = zstandard.ZstdCompressor().compress(b"".join(orjson.dumps({"text": f"doc {i} " * 50}) + b"\n" for i in range(2000)))
+    cut = data[: len(data) // 2]
+    (tmp_path / "cut.jsonl.zst").write_bytes(cut)
+    prefix = zstandard.ZstdDecompressor().decompressobj().decompress(cut)  # independent of the ingest reader
+    complete_lines = prefix.count(b"\n")
+    summary = run_recipe({"inputs": [{"path": "cut.jsonl.zst"}]})
+    rejects = _rejects(summary.run_dir)
+    assert 0 < complete_lines < 2000
+    assert _docs(summary.run_dir).height == complete_lines
+    assert rejects.select("line", "reason").rows() == [(complete_lines + 1, "ingest.truncated_stream")]
+
+
+def test_utf8_bom_is_stripped_from_every_format(tmp_path, run_recipe):
+    bom = b"\xef\xbb\xbf"
+    body = b'{"text": "first record"}\n{"text": "second record"}\n'
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_bytes(bom + body)
+    (tmp_path / "in" / "b.jsonl.gz").write_bytes(gzip.compress(bom + body))
+    (tmp_path / "in" / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(bom + body))
+    (tmp_path / "in" / "d.txt").write_bytes(bom + "A note.".encode())
+    summary = run_recipe({"inputs": [{"path": "in"}]})
+    assert _rejects(summary.run_dir).height == 0
+    assert sorted(_docs(summary.run_dir)["text"].to_list()) == ["A note."] + ["first record"] * 3 + ["second record"] * 3
+
+
+def test_integer_ids_beyond_64_bits_stay_exact(tmp_path, run_recipe):
+    ids = [2**64 + 1, 2**64 + 2, 2**70, 2**63 + 7]
+    lines = [b'{"id": %d, "text": "doc %d", "ref": %d}' % (i, i, i) for i in ids]
+    write_jsonl(tmp_path / "big.jsonl", lines)
+    docs = _docs(run_recipe({"inputs": [{"path": "big.jsonl", "id_field": "id"}]}).run_dir)
+    assert docs["source_id"].to_list() == [str(i) for i in ids]
+    assert docs["doc_id"].n_unique() == len(ids)
+    assert docs["meta"][0] == '{"id":%d,"ref":%d}' % (ids[0], ids[0])
+
+
+def test_zero_width_only_text_is_empty(tmp_path, run_recipe):
+    write_jsonl(tmp_path / "zw.jsonl", [{"text": "\u200b\u200c\u200d\u2060\ufeff \n"}, {"text": "visible\u200b"}])
+    summary = run_recipe({"inputs": [{"path": "zw.jsonl"}]})
+    assert _rejects(summary.run_dir).select("line", "reason").rows() == [(1, "ingest.empty_text")]
+    assert _docs(summary.run_dir)["text"].to_list() == ["visible\u200b"]
+
+
+def test_rejects_from_a_text_folder_name_the_file(tmp_path, run_recipe):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "good.txt").write_text("Fine.")
+    (tmp_path / "notes" / "bad.txt").write_bytes(b"caf\xe9")
+    summary = run_recipe({"inputs": [{"path": "notes"}]})
+    rejects = _rejects(summary.run_dir)
+    assert rejects["input_file"].to_list() == [str(tmp_path / "notes" / "bad.txt")]
+    assert rejects["reason"].to_list() == ["ingest.invalid_utf8"]
+    with pytest.raises(IngestError, match=r"notes/bad\.txt: ingest\.invalid_utf8"):
+        run_recipe({"inputs": [{"path": "notes"}], "ingest": {"strict": True}}, run_name="strict")

@@ -1,4 +1,7 @@
-"""Kill -9 in the middle of a run, run again: the final catalog equals an uninterrupted run's."""
+"""Kill -9 in the middle of a run, run again: the final catalog equals an uninterrupted run's.
+
+The fast test kills inside a per-shard stage; the slow one kills at each kind of step of a fuller recipe:
+ingest, minhash signatures, topic assignment, diversity, and the final catalog write."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 import yaml
 
 from curate.catalog import Catalog
@@ -26,15 +30,28 @@ TABLES = {
 }
 
 
-def _write_recipe(folder: Path) -> Path:
+FULL_STAGES = [
+    {"stage": "length_filter", "min_chars": 200},
+    {"stage": "minhash_dedup"},
+    {"stage": "topics", "k": 5, "sample_size": 500},
+    {"stage": "diversity", "sample_size": 100, "n_boot": 2},
+]
+FULL_TABLES = {
+    **TABLES,
+    "dup_clusters": "SELECT * FROM dup_clusters ORDER BY ALL",
+    "topic_labels": "SELECT * FROM topic_labels ORDER BY topic_id",
+}
+
+
+def _write_recipe(folder: Path, full: bool = False) -> Path:
     docs = to_records(make_corpus(1500, seed=3))
     lines = [r for i, r in enumerate(docs) if i % 50]  # most docs
     write_jsonl(folder / "data" / "in.jsonl", lines + [{"bad": "record"}])
     recipe = {
         "name": "resume",
         "inputs": [{"path": "data/in.jsonl", "id_field": "id"}],
-        "ingest": {"shard_docs": 3},
-        "stages": [{"stage": "length_filter", "min_chars": 900}],
+        "ingest": {"shard_docs": 25, "split_bytes": 32_768} if full else {"shard_docs": 3},
+        "stages": FULL_STAGES if full else [{"stage": "length_filter", "min_chars": 900}],
     }
     path = folder / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -46,9 +63,25 @@ def _run(recipe: Path, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _snapshot(run_dir: Path) -> dict[str, pl.DataFrame]:
+def _snapshot(run_dir: Path, tables: dict[str, str] = TABLES) -> dict[str, pl.DataFrame]:
     with Catalog(run_dir, read_only=True) as cat:
-        return {name: cat.query(q) for name, q in TABLES.items()}
+        return {name: cat.query(q) for name, q in tables.items()}
+
+
+def _statuses(run_dir: Path) -> list[str]:
+    with Catalog(run_dir, read_only=True) as cat:
+        return cat.query("SELECT status FROM runs ORDER BY started_at")["status"].to_list()
+
+
+def _kill_when(victim: subprocess.Popen[bytes], folder: Path, pattern: str, count: int) -> int:
+    """SIGKILL the run (and its workers) as soon as ``count`` files match; returns how many there were."""
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(folder.glob(pattern))) < count and victim.poll() is None:
+        time.sleep(0.005)
+    assert victim.poll() is None, "the run ended before the kill point"
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    return len(list(folder.glob(pattern)))
 
 
 def test_kill_and_resume_gives_an_identical_catalog(tmp_path):
@@ -73,3 +106,42 @@ def test_kill_and_resume_gives_an_identical_catalog(tmp_path):
     for name in TABLES:
         assert ref[name].height > 0, name
         assert got[name].equals(ref[name]), name
+    assert _statuses(tmp_path / "killed") == ["interrupted", "done"]
+
+
+@pytest.fixture(scope="module")
+def full_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, pl.DataFrame]]:
+    folder = tmp_path_factory.mktemp("resume_full")
+    recipe = _write_recipe(folder, full=True)
+    reference = _run(recipe, folder / "ref")
+    assert reference.wait(timeout=600) == 0, reference.stderr.read().decode()
+    return recipe, folder / "ref", _snapshot(folder / "ref", FULL_TABLES)
+
+
+KILL_POINTS = {  # where: (folder under the run, files to wait for, fraction of those the reference run wrote)
+    "ingest": ("docs/_tasks", "*.json", 1 / 3),
+    "minhash": ("stages/minhash_dedup/signatures", "part-*.parquet", 1 / 3),
+    "topics": ("stages/topics", "part-*.parquet", 1 / 3),
+    "diversity": ("stages/diversity", "part-*.parquet", 1 / 3),
+    "final_catalog_write": ("stages/diversity", "part-*.parquet", 1.0),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_kill_at_each_step_and_resume(tmp_path, full_reference, point):
+    recipe, ref_dir, ref = full_reference
+    folder, pattern, fraction = KILL_POINTS[point]
+    total = len(list((ref_dir / folder).glob(pattern)))
+    out = tmp_path / "killed"
+    victim = _run(recipe, out)
+    done = _kill_when(victim, out / folder, pattern, max(1, round(total * fraction)))
+    if fraction < 1:
+        assert 0 < done < total, f"the kill should land in the middle of {point}"
+    resumed = _run(recipe, out)
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()
+    got = _snapshot(out, FULL_TABLES)
+    for name in FULL_TABLES:
+        assert ref[name].height > 0, name
+        assert got[name].equals(ref[name]), name
+    assert _statuses(out) == ["interrupted", "done"]
