@@ -23,11 +23,15 @@ def _ci(row: dict, key: str = "rho") -> str:
     return f"{row[key]:.2f}{ci}"
 
 
+def _count(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
+
+
 def _fixed(cat: Catalog, preset: str) -> str:
     runs = cat.query("SELECT any_value(n_params) AS params, any_value(tokens) AS tokens, count(DISTINCT tokens) AS budgets"
                      " FROM train_runs WHERE status = 'done' AND preset = $p", {"p": preset}).row(0, named=True)
-    tokens = f"{runs['tokens'] / 1e6:.1f}M tokens each" if runs["budgets"] == 1 else "unequal token budgets"
-    return (f"{preset}, {runs['params'] / 1e6:.2f}M parameters, {tokens}; tokenizer, model, schedule and "
+    tokens = f"{_count(runs['tokens'])} tokens each" if runs["budgets"] == 1 else "unequal token budgets"
+    return (f"{preset}, {_count(runs['params'])} parameters, {tokens}; tokenizer, model, schedule and "
             "token budget held fixed, only the data varied")
 
 

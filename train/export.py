@@ -17,36 +17,20 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-import torch
 from transformers import PreTrainedTokenizerFast
 
 from curate.catalog import Catalog
 from train.data import EOS_ID
 from train.evaluate import MAX_EVAL_CHARS, PROBE_DISTRACTORS, eval_sets
-from train.model import build_model
-from train.tokenizer import EOS, TOKENIZER_PATH, load_tokenizer
+from train.runs import load_finished
+from train.tokenizer import EOS, TOKENIZER_PATH
 
 CONTINUATION_SPLIT_CHARS = 200  # prefix / continuation split of the multiple-choice task, in characters
 
 
-def load_run_model(run_dir: Path, train_id: str) -> torch.nn.Module:
-    """A finished run's model with its final checkpoint loaded (CPU, eval mode)."""
-    with Catalog(run_dir, read_only=True) as cat:
-        row = cat.query("SELECT preset, seed, tokenizer_hash FROM train_runs WHERE train_id = $t AND status = 'done'", {"t": train_id})
-    if row.height == 0:
-        raise KeyError(f"no finished training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
-    tokenizer, tok_hash = load_tokenizer(run_dir)
-    if tok_hash != row["tokenizer_hash"][0]:
-        raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")
-    model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))
-    state = torch.load(Path(run_dir) / "train" / train_id / "checkpoint.pt", map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    return model.eval()
-
-
 def export_run(run_dir: Path, train_id: str, out: Path) -> Path:
     """Write the run as a Hugging Face model folder at ``out``; returns it."""
-    model = load_run_model(run_dir, train_id)
+    model = load_finished(run_dir, train_id)[0]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model.generation_config.eos_token_id = EOS_ID

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
+from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
 from train.config import PRESETS, TrainConfig
@@ -158,8 +159,8 @@ def record(run_dir: Path, outcome: RunOutcome) -> None:
         cat.append("evals", pl.DataFrame(evals).with_columns(pl.lit(train_id).alias("train_id")))
 
 
-def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: int | None = None) -> list[dict]:
-    """Load a finished run's checkpoint, evaluate it on the eval sets, replace its evals rows."""
+def load_finished(run_dir: Path, train_id: str, device: str = "cpu") -> tuple[torch.nn.Module, Tokenizer, TrainConfig]:
+    """A finished run's model (final checkpoint, on ``device``, eval mode), the run's tokenizer and its config."""
     with Catalog(run_dir, read_only=True) as cat:
         row = cat.query("SELECT preset, seed, tokenizer_hash, config FROM train_runs WHERE train_id = $t", {"t": train_id})
     if row.height == 0:
@@ -167,18 +168,24 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
     tokenizer, tok_hash = load_tokenizer(run_dir)
     if tok_hash != row["tokenizer_hash"][0]:
         raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")
-    device = resolve_device(device)
-    cfg = TrainConfig.model_validate(_upgraded(json.loads(row["config"][0]))).model_copy(update={"num_threads": num_threads})
-    with Catalog(run_dir, read_only=True) as cat:
-        sets = eval_sets(cat, cfg.eval_docs)
+    cfg = TrainConfig.model_validate(_upgraded(json.loads(row["config"][0])))
     model = build_model(row["preset"][0], tokenizer.get_vocab_size(), int(row["seed"][0]))
+    state = torch.load(Path(run_dir) / "train" / train_id / "checkpoint.pt", map_location=device, weights_only=False)
+    model.load_state_dict(state["model"])
+    return model.to(device).eval(), tokenizer, cfg
+
+
+def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: int | None = None) -> list[dict]:
+    """Load a finished run's checkpoint, evaluate it on the eval sets, replace its evals rows."""
+    device = resolve_device(device)
+    model, tokenizer, cfg = load_finished(run_dir, train_id, device)
+    cfg = cfg.model_copy(update={"num_threads": num_threads})
     if device == "cpu":
         set_cpu_threads(cfg)
         use_cpu_matmul(model, cfg.cpu_matmul)
-    state = torch.load(run_dir / "train" / train_id / "checkpoint.pt", map_location=device, weights_only=False)
-    model.load_state_dict(state["model"])
-    model.to(device)
-    rows = evaluate(model, tokenizer, sets, PRESETS[row["preset"][0]]["seq_len"], device, cfg.eval_batch_size)
+    with Catalog(run_dir, read_only=True) as cat:
+        sets = eval_sets(cat, cfg.eval_docs)
+    rows = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size)
     with Catalog(run_dir) as cat, cat.transaction():
         cat.delete_where("evals", train_id=train_id)
         cat.append("evals", pl.DataFrame(rows).with_columns(pl.lit(train_id).alias("train_id")))

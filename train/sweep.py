@@ -96,7 +96,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for plan in plans:
                 outcome = execute(plan, progress=progress)
                 record(run_dir, outcome)
-                console.print(_describe(outcome))
+                console.print(_describe(outcome), soft_wrap=True)
                 bar.advance(task)
             return
         spawn = multiprocessing.get_context("spawn")
@@ -106,7 +106,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for future in as_completed(futures):
                 outcome = future.result()
                 record(run_dir, outcome)
-                console.print(_describe(outcome))
+                console.print(_describe(outcome), soft_wrap=True)
                 bar.advance(task)
 
 

@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 from curate.catalog import Catalog
 from train.cli import app
 from train.config import TrainConfig
-from train.export import load_run_model
-from train.runs import run_training
+from train.runs import load_finished, run_training
 from train.tokenizer import load_tokenizer, train_tokenizer
 
 TOKENS = 4096
@@ -41,7 +40,7 @@ def test_export_loads_offline_with_identical_logits(trained, tmp_path, monkeypat
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hf_model = AutoModelForCausalLM.from_pretrained(out).eval()
     hf_tok = AutoTokenizer.from_pretrained(out)
-    ours = load_run_model(run_dir, train_id)
+    ours = load_finished(run_dir, train_id)[0]
     text = "The galaxy court ruled on the recipe; Ünïcode too."
     ids = load_tokenizer(run_dir)[0].encode(text, add_special_tokens=False).ids
     assert hf_tok(text, add_special_tokens=False)["input_ids"] == ids
