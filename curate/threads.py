@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from curate.settings import threads_override
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-               "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS", "RAYON_NUM_THREADS")
+               "NUMEXPR_NUM_THREADS", "POLARS_MAX_THREADS", "RAYON_NUM_THREADS")
 _current: int | None = None
 
 
@@ -58,6 +58,8 @@ def apply_thread_limits(n: int) -> None:
     from threadpoolctl import threadpool_limits
 
     os.environ.update(thread_env(n))
+    if "numba" not in sys.modules:  # numba re-reads it at every compile and fails if it changed after start
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
     threadpool_limits(n)
     _set_runtime_threads(dict.fromkeys(_runtime_threads(), n))
     _current = n
@@ -83,7 +85,10 @@ def _set_runtime_threads(counts: dict[str, int]) -> None:
 
 @contextmanager
 def thread_budget(n: int) -> Iterator[None]:
-    """Run a block (and start child processes) under a budget of ``n`` threads; restore everything after."""
+    """Run a block (and start child processes) under a budget of ``n`` threads; restore everything after.
+
+    numba is capped with ``set_num_threads`` only (never ``NUMBA_NUM_THREADS``, which numba re-reads at
+    every compile); worker processes get their numba cap from :func:`apply_thread_limits`."""
     global _current
     from threadpoolctl import threadpool_limits
 
