@@ -4,8 +4,8 @@ Each unit of work writes one file under a temporary name and renames it; a file 
 so a killed run resumes by skipping finished shards. Results never depend on scheduling: every output is
 keyed by shard, and global stages see shards in sorted order.
 
-Threads: workers start, and the driver runs global stages, under :func:`curate.threads.thread_budget`
-(cores // workers threads per process). A worker imports only the modules of the stages it runs.
+Threads: workers start under :func:`curate.threads.thread_budget` (cores // workers threads each); the
+driver runs global stages with one thread. A worker imports only the modules of the stages it runs.
 """
 
 from __future__ import annotations
@@ -203,7 +203,9 @@ class StageRunner:
             pool_map=partial(self._pool_map, f"stage {stage.name} (map)", upstream, shards),
             task_map=self._task_map,
         )
-        with self.progress.step(f"stage {stage.name} (reduce)", total=None), thread_budget(threads_per_worker(self.pool.workers)):
+        # one thread: k-means, SVD and eigenvalues then give the same bits whatever the number of workers
+        # or cores (and on busy cores one thread was fastest); the pool still fans work out
+        with self.progress.step(f"stage {stage.name} (reduce)", total=None), thread_budget(1):
             out = stage.conform(stage.reduce(ctx))
         return self._write_global_parts(stage, shards, upstream, out, started)
 

@@ -19,6 +19,7 @@ from pydantic import Field
 from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, build_sample, embed, fetch_texts, sample_rows,
                                     scope_index, scope_rows)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
+from curate.threads import thread_budget
 
 Scope = Literal["corpus", "source", "lang", "topic"]
 SCOPE_COLUMNS: dict[str, str | None] = {"corpus": None, "source": "source", "lang": "lang", "topic": "topic_id"}
@@ -53,6 +54,12 @@ def scope_groups(index: pl.DataFrame, scopes: list[str], min_docs: int) -> list[
     return out
 
 
+def score_scope_task(*args: object) -> pl.DataFrame:
+    """:func:`scope_rows` with one thread, so its eigenvalues are the same bits in any worker or the driver."""
+    with thread_budget(1):
+        return scope_rows(*args)  # type: ignore[arg-type]
+
+
 class Diversity(GlobalStage):
     name = "diversity"
     version = "2"
@@ -78,7 +85,7 @@ class Diversity(GlobalStage):
             tasks.append((full.take(np.searchsorted(union, chosen)), len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q))
         # one task per scope in the worker pool: the bootstraps (gzip -9 of each resample above all) were
         # 10-15 s of the demo on the driver while the workers idled; results come back in task order
-        frames = [pl.DataFrame(schema=ROW_SCHEMA), *ctx.map_tasks("diversity: score each scope", scope_rows, tasks)]
+        frames = [pl.DataFrame(schema=ROW_SCHEMA), *ctx.map_tasks("diversity: score each scope", score_scope_task, tasks)]
         with cat.transaction():
             cat.execute("DELETE FROM diversity WHERE scope_kind IN ('corpus', 'source', 'lang', 'topic')")
             cat.append("diversity", pl.concat(frames))
