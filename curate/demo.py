@@ -129,7 +129,8 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     spec["steps"], spec["base"]["token_budget"] = cfg["mixtures"], cfg["budget"]
     with Catalog(run_dir) as cat:
         profiles = run_sweep(cat, SweepSpec(**spec))
-    print_frame(profiles, title="mixtures")
+    print_frame(profiles, title="mixtures", keys=["mixture_id", "n_docs", "n_tokens", "topic_entropy", "effective_topics", "vendi"],
+                csv=out / "mixtures.csv")
     steps.done(f"{profiles.height} mixtures")
 
     ladder = " + ".join(p if ":" in p else f"{p}:{cfg['seeds']}" for p in cfg["presets"]).replace(":", " x ")

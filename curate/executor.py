@@ -3,10 +3,14 @@
 Each unit of work writes one file under a temporary name and renames it; a file that exists is done,
 so a killed run resumes by skipping finished shards. Results never depend on scheduling: every output is
 keyed by shard, and global stages see shards in sorted order.
+
+Threads: workers start under :func:`curate.threads.thread_budget` (cores // workers threads each); the
+driver runs global stages with one thread. A worker imports only the modules of the stages it runs.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -21,17 +25,23 @@ from curate import storage
 from curate.progress import StepProgress
 from curate.shards import Upstream, read_survivors, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
-from curate.stages import BY_NAME
 from curate.storage import Location
+from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
 
 
-def worker_stage(name: str, params_json: str) -> Stage:
+def stage_ref(stage: Stage) -> str:
+    """``module:Class`` of a stage, so a worker imports that stage's module and no other."""
+    return f"{type(stage).__module__}:{type(stage).__qualname__}"
+
+
+def worker_stage(ref: str, params_json: str) -> Stage:
     """The stage instance of this worker process, set up once (models load here, not per shard)."""
-    key = (name, params_json)
+    key = (ref, params_json)
     if key not in _WORKER_STAGES:
-        cls = BY_NAME[name]
+        module, qualname = ref.split(":")
+        cls = getattr(importlib.import_module(module), qualname)
         stage = cls(cls.Params.model_validate_json(params_json))
         stage.setup()
         _WORKER_STAGES[key] = stage
@@ -39,21 +49,26 @@ def worker_stage(name: str, params_json: str) -> Stage:
 
 
 class Pool:
-    """Runs picklable tasks inline (workers=1) or in a spawn-context process pool."""
+    """Runs picklable tasks inline (workers=1) or in a spawn-context process pool, under the thread budget."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
+        self.threads = threads_per_worker(self.workers)
         self._executor: ProcessPoolExecutor | None = None
 
     def run(self, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         """Call ``fn(*task)`` for every task; ``on_done(result)`` in the driver as each finishes."""
-        tasks = list(tasks)
+        with thread_budget(self.threads):  # workers start here: they inherit the budget's environment
+            self._run(fn, list(tasks), on_done)
+
+    def _run(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         if self.workers == 1:
             for task in tasks:
                 on_done(fn(*task))
             return
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                                 initializer=apply_thread_limits, initargs=(self.threads,))
         pending: set[Future[Any]] = set()
         queue = iter(tasks)
         for task in queue:
@@ -80,11 +95,12 @@ def _columns_for(stage: Stage, upstream: Upstream) -> tuple[str, ...]:
 
 
 def map_one_shard(
-    data: str, name: str, params_json: str, shard: str, upstream: Upstream, columns: tuple[str, ...]
+    data: str, ref: str, params_json: str, shard: str, upstream: Upstream, columns: tuple[str, ...]
 ) -> dict[str, Any]:
     """Apply a map stage to one shard (in a worker) and write its part atomically."""
     started = time.perf_counter()
-    stage = worker_stage(name, params_json)
+    stage = worker_stage(ref, params_json)
+    name = stage.name
     batch = read_survivors(storage.location(data), shard, upstream, columns)
     out = stage.conform(stage.apply(batch) if batch.height else stage.empty_output())
     if out.height != batch.height or not out["doc_id"].sort().equals(batch["doc_id"].sort()):
@@ -140,7 +156,7 @@ class StageRunner:
         todo = [s for s in shards if not stage_part(self.data, stage.name, s).exists()]
         stats: list[dict[str, Any]] = []
         with self.progress.step(f"stage {stage.name}", total=len(shards), done=len(shards) - len(todo)) as step:
-            tasks = [(str(self.data), stage.name, params_json, s, upstream, columns) for s in todo]
+            tasks = [(str(self.data), stage_ref(stage), params_json, s, upstream, columns) for s in todo]
             self.pool.run(map_one_shard, tasks, lambda r: (stats.append(r), step.advance(r["n_in"], r["n_bytes"])))
         return stats
 
@@ -187,7 +203,9 @@ class StageRunner:
             pool_map=partial(self._pool_map, f"stage {stage.name} (map)", upstream, shards),
             task_map=self._task_map,
         )
-        with self.progress.step(f"stage {stage.name} (reduce)", total=None):
+        # one thread: k-means, SVD and eigenvalues then give the same bits whatever the number of workers
+        # or cores (and on busy cores one thread was fastest); the pool still fans work out
+        with self.progress.step(f"stage {stage.name} (reduce)", total=None), thread_budget(1):
             out = stage.conform(stage.reduce(ctx))
         return self._write_global_parts(stage, shards, upstream, out, started)
 

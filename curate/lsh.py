@@ -19,8 +19,6 @@ from pathlib import Path
 import duckdb
 import numba as nb
 import numpy as np
-from scipy.integrate import quad
-
 from curate import storage
 from curate.catalog import sql_string
 
@@ -28,6 +26,8 @@ from curate.catalog import sql_string
 @lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
     """(bands, rows) minimizing fp_weight·P(false positive) + fn_weight·P(false negative) (datasketch's rule)."""
+    from scipy.integrate import quad  # here, not at import: scipy.integrate adds 0.3-0.5 s to every worker start
+
     best, opt = float("inf"), (1, num_perm)
     for b in range(1, num_perm + 1):
         for r in range(1, num_perm // b + 1):

@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 import polars as pl
 
-from curate.shingles import SHA1, WORDS64, Unit, pack, prepare, shingle_hashes, shingle_text
+from curate.shingles import WORDS64, Unit, pack, prepare, sha1_shingle_hashes, shingle_hashes, shingle_text
 from curate.text import Normalization
 
 if TYPE_CHECKING:
@@ -76,18 +76,29 @@ def _fmix32(h: int) -> int:
     return h ^ (h >> 16)
 
 
-@nb.njit(cache=True, parallel=True)
-def _signatures(buf, starts, ends, n: int, char_unit: bool, mode: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n_docs = starts.shape[0]
-    num_perm = a.shape[0]
-    sigs = np.full((n_docs, num_perm), 0xFFFFFFFF, dtype=np.uint32)
-    for d in nb.prange(n_docs):
-        hashes = shingle_hashes(buf, starts[d], ends[d], n, char_unit, mode)
-        row = sigs[d]
-        for s in range(hashes.shape[0]):
-            h = np.uint32(_fmix32(int(hashes[s])))
-            for k in range(num_perm):
-                row[k] = min(row[k], np.uint32(a[k] * h + b[k]))  # uint32 arithmetic wraps: mod 2^32
+@nb.njit(cache=True, inline="always")
+def _permute_min(row: np.ndarray, hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    for s in range(hashes.shape[0]):
+        h = np.uint32(_fmix32(int(hashes[s])))
+        for k in range(a.shape[0]):
+            row[k] = min(row[k], np.uint32(a[k] * h + b[k]))  # uint32 arithmetic wraps: mod 2^32
+
+
+@nb.njit(cache=True)
+def _signatures(buf, starts, ends, n: int, char_unit: bool, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """words64 signatures; one thread: a run's parallelism is its worker processes (:mod:`curate.threads`)."""
+    sigs = np.full((starts.shape[0], a.shape[0]), 0xFFFFFFFF, dtype=np.uint32)
+    for d in range(starts.shape[0]):
+        _permute_min(sigs[d], shingle_hashes(buf, starts[d], ends[d], n, char_unit, WORDS64), a, b)
+    return sigs
+
+
+@nb.njit(cache=True)
+def _signatures_sha1(buf, starts, ends, n: int, char_unit: bool, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sha1 signatures (datasketch's default hash), compiled only when asked for."""
+    sigs = np.full((starts.shape[0], a.shape[0]), 0xFFFFFFFF, dtype=np.uint32)
+    for d in range(starts.shape[0]):
+        _permute_min(sigs[d], sha1_shingle_hashes(buf, starts[d], ends[d], n, char_unit), a, b)
     return sigs
 
 
@@ -100,7 +111,8 @@ def signatures(
         return np.empty((0, num_perm), dtype=np.uint32)
     buf, starts, ends = prepare(texts, norm)
     a, b = permutations(num_perm, seed)
-    return _signatures(buf, starts, ends, n, unit == "char", SHA1 if hash_name == "sha1" else WORDS64, a, b)
+    kernel = _signatures_sha1 if hash_name == "sha1" else _signatures
+    return kernel(buf, starts, ends, n, unit == "char", a, b)
 
 
 def to_lean_minhash(signature: bytes | np.ndarray, seed: int) -> LeanMinHash:

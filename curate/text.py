@@ -7,20 +7,28 @@ functions, so "a word" means the same thing everywhere in mixlab.
   same tokenization used by datatrove's simple word splitter for non-CJK text.
 - *Normalization* (for dedup keys and shingles) is configurable: lowercase, fold runs of whitespace to
   one space, strip punctuation, strip digits; all applied after Unicode NFKC when ``unicode_nfkc`` is set.
+
+One implementation: polars' (Rust) lowercasing and regex classes. The one-string helpers
+(:func:`normalize`, :func:`words`, :func:`lower_words`) run the same expressions on a one-row frame,
+because Python's ``str.lower`` and ``re`` disagree with them: ``re``'s ``\\w`` excludes combining marks
+(so ``"İ".lower()`` = ``i`` + U+0307 lost its dot), its ``\\s`` includes U+001C-U+001F, and Python's
+Unicode tables are older (55 code points lowercase differently). The shingle kernels
+(:mod:`curate.shingles`) take their character classes from the same regexes; a property test checks
+all paths agree on random Unicode, Turkish, Greek final sigma and ß included.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 WORD_PATTERN = r"\w+"
-_WORD_RE = re.compile(WORD_PATTERN)
 _PUNCT_PATTERN = r"[^\w\s]"
 _DIGIT_PATTERN = r"\d"
 _SPACE_PATTERN = r"\s+"
@@ -38,24 +46,18 @@ class Normalization(BaseModel):
     unicode_nfkc: bool = Field(False, description="Apply Unicode NFKC compatibility folding first.")
 
 
+def _on_one(text: str, expr: Callable[[pl.Expr], pl.Expr]) -> Any:
+    """An expression's value on one string (the one-string helpers share the batch implementation)."""
+    return pl.DataFrame({"t": [text]}, schema={"t": pl.String}).select(expr(pl.col("t"))).item()
+
+
 def normalize(text: str, norm: Normalization | None = None) -> str:
-    """Normalize one string (reference implementation of :func:`normalize_expr`)."""
-    norm = norm or Normalization()
-    if norm.unicode_nfkc:
-        text = unicodedata.normalize("NFKC", text)
-    if norm.lowercase:
-        text = text.lower()
-    if norm.strip_punctuation:
-        text = re.sub(_PUNCT_PATTERN, "", text)
-    if norm.strip_digits:
-        text = re.sub(_DIGIT_PATTERN, "", text)
-    if norm.fold_whitespace:
-        text = re.sub(_SPACE_PATTERN, " ", text).strip()
-    return text
+    """Normalize one string: exactly :func:`normalize_expr` on it (see module docstring)."""
+    return _on_one(text, lambda e: normalize_expr(e, norm))
 
 
 def normalize_expr(expr: pl.Expr, norm: Normalization | None = None) -> pl.Expr:
-    """The same normalization as :func:`normalize`, as a vectorized polars expression.
+    """Normalization as a vectorized polars expression (the only implementation; see module docstring).
 
     NFKC has no polars kernel, so it falls back to a per-row map only when requested.
     """
@@ -74,8 +76,13 @@ def normalize_expr(expr: pl.Expr, norm: Normalization | None = None) -> pl.Expr:
 
 
 def words(text: str) -> list[str]:
-    """Words of one string, in order (see module docstring for the definition)."""
-    return _WORD_RE.findall(text)
+    """Words of one string, in order: exactly :func:`words_expr` on it (see module docstring)."""
+    return _on_one(text, words_expr).to_list()
+
+
+def lower_words(text: str) -> list[str]:
+    """Words of the lowercased string (lowercase first, as the batch metrics do: ``İ`` keeps its dot)."""
+    return _on_one(text, lambda e: words_expr(e.str.to_lowercase())).to_list()
 
 
 def words_expr(expr: pl.Expr) -> pl.Expr:

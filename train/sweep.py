@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scipy.stats import kendalltau
 
 from curate.catalog import Catalog
-from curate.threads import apply_thread_limits, threads_per_worker
+from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 from train.config import PRESETS, TrainConfig
 from train.learned import MARGIN_NATS
 from train.runs import RunOutcome, RunPlan, execute, is_done, plan_run, record
@@ -101,7 +101,8 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             return
         spawn = multiprocessing.get_context("spawn")
         largest_first = sorted(plans, key=lambda p: -PRESET_COST[p.cfg.preset] * p.total_tokens)  # balances the workers
-        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads
+        with thread_budget(plans[0].cfg.num_threads or 1), ProcessPoolExecutor(workers, mp_context=spawn) as pool:
             futures = [pool.submit(_execute_in_worker, p) for p in largest_first]
             for future in as_completed(futures):
                 outcome = future.result()

@@ -3,8 +3,8 @@
 These are the *definitions*: plain, readable, over lists of texts, labels or embeddings. The scope
 scorer uses vectorized equivalents (:mod:`curate.diversity.fast`) that tests check against these.
 
-Conventions: words are :func:`curate.text.words`, lowercased; a document shorter than n words has no
-n-gram; entropies are in nats; every metric of an empty input is 0.
+Conventions: words are :func:`curate.text.lower_words` (the text lowercased, then split); a document
+shorter than n words has no n-gram; entropies are in nats; every metric of an empty input is 0.
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from curate.text import ngrams, words
+from curate.text import lower_words, ngrams
 
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in words(text)]
 
 
 def _ngrams(texts: Sequence[str], n: int) -> list[tuple[str, ...]]:
     grams: list[tuple[str, ...]] = []
     for text in texts:
-        ws = _words(text)
+        ws = lower_words(text)
         if len(ws) >= n:
             grams.extend(ngrams(ws, n))
     return grams
@@ -55,7 +52,7 @@ def compression_ratio(texts: Sequence[str]) -> float:
 def type_token_ratio(texts: Sequence[str]) -> float:
     """Type-token ratio: distinct words / words, pooled over the texts (Templin 1957). Equals distinct-1;
     falls with length, so compare scopes of similar size or use :func:`mattr`."""
-    ws = [w for t in texts for w in _words(t)]
+    ws = [w for t in texts for w in lower_words(t)]
     return len(set(ws)) / len(ws) if ws else 0.0
 
 
@@ -70,7 +67,7 @@ def mattr(texts: Sequence[str], window: int = 100) -> float:
     """Moving-average type-token ratio (Covington & McFall 2010, "Cutting the Gordian Knot: The
     Moving-Average Type-Token Ratio"): the mean TTR of every window of ``window`` consecutive words of a
     text (a text shorter than the window: its TTR), averaged over the texts that have words."""
-    scores = [_doc_mattr(ws, window) for ws in map(_words, texts) if ws]
+    scores = [_doc_mattr(ws, window) for ws in map(lower_words, texts) if ws]
     return float(np.mean(scores)) if scores else 0.0
 
 

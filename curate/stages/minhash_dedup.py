@@ -91,7 +91,8 @@ class MinhashDedup(GlobalStage):
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: MinhashDedupParams = self.params  # type: ignore[assignment]
-        p.band_shape()
+        bands, rows = p.band_shape()  # chosen once here (0.5-1 s of scipy integrals), not again in each worker
+        p = p.model_copy(update={"bands": bands, "rows": rows})
         paths = ctx.map_shards(partial(signature_part, params=p), key_columns(p), "signatures")
         con = connect(ctx.scratch_dir, p.memory_limit, paths)
         docs_sql = parts_sql(paths, "doc_id, n_chars, keep_value")
