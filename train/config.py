@@ -49,7 +49,7 @@ class TrainConfig(BaseModel):
     device: str = Field("auto", description="auto (cuda if available, else cpu), cpu or cuda.")
     compile: bool = Field(False, description="torch.compile the model (worth it on GPU for long runs).")
     eval_docs: int = Field(100, ge=1, description="Documents per eval set scored at the end: a fixed subset (md5 of doc_id order) so that a large held-out group does not cost more than training; the whole set stays out of every mixture.")
-    val_seqs: int = Field(32, ge=0, description="Sequences of the mixture held out of training for the validation loss (at most a tenth of the mixture).")
+    val_seqs: int = Field(32, ge=0, description="Windows of the mixture's held-out documents (train.data.HOLDOUT_FRAC, every copy out of training) scored for the validation loss.")
     cpu_matmul: CpuMatmul = Field("auto", description="fp32 matrix products on CPU: oneDNN (auto on x86-64; 2.4x aten's MKL sgemm on AMD EPYC, same IEEE fp32) or aten.")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")

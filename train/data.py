@@ -3,12 +3,15 @@
 Packing (as GPT-2/nanoGPT): concatenate every document's tokens followed by EOS, cut into fixed-length
 sequences of seq_len+1 tokens. The array is cached as ``train/cache/<mixture_id>-<tokenizer>.npy``.
 The sampler visits the sequences in a permutation drawn from the data seed, epoch after epoch.
-A fixed, seeded set of ``holdout`` sequences is kept out of training: the run's validation set, drawn
-from its own mixture (the same for every seed of a mixture, so seeds differ only in init and order).
+
+Validation comes from the mixture itself: a fixed share of its distinct documents (the first by md5 of
+``doc_id``: the same for every seed and every run) is held out, and *every copy* of them leaves the
+training tokens, so a mixture that repeats documents cannot leak them into its own validation set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from tokenizers import Tokenizer
 from curate.catalog import Catalog
 
 EOS_ID = 0
-HOLDOUT_SEED = 20_240_601  # fixed: the held-out sequences depend on the mixture only, never on run seeds
+HOLDOUT_FRAC = 0.03  # of a mixture's distinct documents, held out for validation (at least one)
 
 
 def mixture_dir(cat: Catalog, mixture_id: str) -> Path:
@@ -36,56 +39,76 @@ def encode(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
 
 
 def packed_tokens_path(folder: Path, tok_hash: str, cache: Path) -> Path:
-    """Where ``packed_tokens`` caches a mixture's tokens under one tokenizer."""
+    """Where ``packed_tokens`` caches a mixture's training tokens under one tokenizer (``-val`` beside it)."""
     return cache / f"{folder.name}-{tok_hash[:12]}.npy"
 
 
-def packed_tokens(folder: Path, tokenizer: Tokenizer, tok_hash: str, cache: Path) -> np.ndarray:
-    """All tokens of a mixture's shards, each document followed by EOS (cached)."""
-    path = packed_tokens_path(folder, tok_hash, cache)
-    if path.exists():
-        return np.load(path, mmap_mode="r")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    chunks = []
-    for shard in manifest["shards"]:
-        texts = pl.read_parquet(folder / shard["path"], columns=["text"])["text"].to_list()
-        for ids in encode(tokenizer, texts):
-            chunks.append(np.asarray(ids + [EOS_ID], dtype=np.uint32))
-    tokens = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _held_out(doc_ids: list[str]) -> set[str]:
+    distinct = sorted(set(doc_ids), key=lambda d: hashlib.md5(d.encode()).hexdigest())
+    return set(distinct[: max(1, int(HOLDOUT_FRAC * len(distinct)))]) if len(distinct) > 1 else set()
+
+
+def _save(path: Path, tokens: np.ndarray) -> None:
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, tokens)
     tmp.replace(path)
-    return tokens
+
+
+def packed_tokens(folder: Path, tokenizer: Tokenizer, tok_hash: str, cache: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(training tokens, validation tokens) of a mixture, each document followed by EOS (cached).
+
+    Validation holds one copy of each held-out document; training holds every other document row.
+    """
+    path = packed_tokens_path(folder, tok_hash, cache)
+    val_path = path.with_name(path.stem + "-val.npy")
+    if path.exists() and val_path.exists():
+        return np.load(path, mmap_mode="r"), np.load(val_path, mmap_mode="r")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    rows = pl.concat([pl.read_parquet(folder / shard["path"], columns=["doc_id", "text"]) for shard in manifest["shards"]])
+    held = _held_out(rows["doc_id"].to_list())
+    train, val, seen = [], [], set()
+    for doc_id, ids in zip(rows["doc_id"].to_list(), encode(tokenizer, rows["text"].to_list()), strict=True):
+        chunk = np.asarray(ids + [EOS_ID], dtype=np.uint32)
+        if doc_id not in held:
+            train.append(chunk)
+        elif doc_id not in seen:
+            seen.add(doc_id)
+            val.append(chunk)
+    empty = np.zeros(0, dtype=np.uint32)
+    tokens, val_tokens = (np.concatenate(train) if train else empty), (np.concatenate(val) if val else empty)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _save(val_path, val_tokens)
+    _save(path, tokens)
+    return tokens, val_tokens
 
 
 class Batches:
     """Seeded batches of (input, target) windows from packed tokens; position-addressable for resume.
 
-    ``holdout`` windows (chosen by HOLDOUT_SEED) never appear in a training batch; ``validation()``
-    returns them.
+    ``validation`` (tokens of held-out documents, never in ``tokens``) is cut into windows by
+    ``validation()``, at most ``val_seqs`` of them.
     """
 
-    def __init__(self, tokens: np.ndarray, seq_len: int, batch_size: int, seed: int, holdout: int = 0) -> None:
+    def __init__(self, tokens: np.ndarray, seq_len: int, batch_size: int, seed: int,
+                 validation: np.ndarray | None = None, val_seqs: int = 32) -> None:
         self.seq_len, self.batch_size, self.seed = seq_len, batch_size, seed
-        n_windows = (len(tokens) - 1) // seq_len
-        holdout = min(holdout, n_windows // 10)  # never more than a tenth of the data
-        if n_windows - holdout < 1:
+        n_seq = (len(tokens) - 1) // seq_len
+        if n_seq < 1:
             raise ValueError(f"the mixture has {len(tokens)} tokens, fewer than one sequence of {seq_len + 1}")
-        picked = np.random.default_rng(HOLDOUT_SEED).permutation(n_windows)
-        self.held_out = np.sort(picked[:holdout])
-        self.train_windows = np.sort(picked[holdout:])
-        self.tokens, self.n_seq = tokens, len(self.train_windows)
+        self.tokens, self.n_seq = tokens, n_seq
+        self.val_tokens = np.zeros(0, dtype=np.uint32) if validation is None else validation
+        self.val_seqs = val_seqs
         self._orders: dict[int, np.ndarray] = {}
 
     def order(self, epoch: int) -> np.ndarray:
         if epoch not in self._orders:
-            self._orders = {epoch: self.train_windows[np.random.default_rng([self.seed, epoch]).permutation(self.n_seq)]}
+            self._orders = {epoch: np.random.default_rng([self.seed, epoch]).permutation(self.n_seq)}
         return self._orders[epoch]
 
-    def _window(self, index: int) -> np.ndarray:
+    def _window(self, index: int, tokens: np.ndarray | None = None) -> np.ndarray:
+        source = self.tokens if tokens is None else tokens
         start = int(index) * self.seq_len
-        return np.asarray(self.tokens[start : start + self.seq_len + 1], dtype=np.int64)
+        return np.asarray(source[start : start + self.seq_len + 1], dtype=np.int64)
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of optimizer step ``step`` (deterministic: resume continues the same sequence)."""
@@ -95,12 +118,6 @@ class Batches:
         return data[:, :-1], data[:, 1:]
 
     def validation(self) -> list[list[int]]:
-        """The held-out windows (seq_len + 1 tokens each), for the validation loss."""
-        return [self._window(i).tolist() for i in self.held_out]
-
-    def training_tokens(self) -> np.ndarray:
-        """Every token of the training windows (held-out windows removed): what the unigram entropy is of."""
-        keep = np.ones(len(self.tokens), dtype=bool)
-        for i in self.held_out:
-            keep[i * self.seq_len : (i + 1) * self.seq_len] = False
-        return np.asarray(self.tokens)[keep]
+        """Windows of seq_len + 1 tokens (the last may be shorter) over the held-out documents."""
+        n = min(self.val_seqs, -(-(len(self.val_tokens) - 1) // self.seq_len)) if len(self.val_tokens) > 1 else 0
+        return [self._window(i, self.val_tokens).tolist() for i in range(n)]

@@ -108,7 +108,9 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
     seq_len = PRESETS[cfg.preset]["seq_len"]
     model = build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed)
     n_params, n_non_emb = parameter_counts(model)
-    batches = Batches(np.load(plan.tokens_path, mmap_mode="r"), seq_len, cfg.batch_size, data_seed_of(cfg), cfg.val_seqs)
+    val_path = plan.tokens_path.with_name(plan.tokens_path.stem + "-val.npy")
+    batches = Batches(np.load(plan.tokens_path, mmap_mode="r"), seq_len, cfg.batch_size, data_seed_of(cfg),
+                      np.load(val_path, mmap_mode="r"), cfg.val_seqs)
     steps = max(1, plan.total_tokens // (cfg.batch_size * seq_len))
     print(f"{plan.train_id}: {cfg.preset} {n_params:,} parameters ({n_non_emb:,} non-embedding), "
           f"{steps} steps x {cfg.batch_size} x {seq_len} tokens on {device}", flush=True)
@@ -117,7 +119,7 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
     result = train(model, batches, cfg, steps, plan.run_dir / "train" / plan.train_id, device, val_loss, progress, stop_at)
     if result.steps < steps:
         return None
-    learned = check(result.curve, steps, unigram_entropy(batches.training_tokens()))
+    learned = check(result.curve, steps, unigram_entropy(batches.tokens))
     evals = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size)
     run_row = {"train_id": plan.train_id, "mixture_id": cfg.mixture_id, "sweep_id": plan.sweep_id, "preset": cfg.preset,
                "seed": cfg.seed, "data_seed": data_seed_of(cfg), "tokens": result.tokens, "steps": result.steps,

@@ -42,12 +42,30 @@ def test_validation_is_measured_where_the_check_needs_it():
     assert {tail_step(37), 37} <= validation_steps(37, 50)
 
 
-def test_held_out_windows_never_reach_training_and_do_not_depend_on_the_run_seed():
-    tokens = np.arange(20_001, dtype=np.uint32)
-    a, b = Batches(tokens, 100, 8, seed=0, holdout=12), Batches(tokens, 100, 8, seed=5, holdout=12)
-    assert a.validation() == b.validation() and len(a.validation()) == 12
-    held = {w[0] // 100 for w in a.validation()}
-    seen = {int(x[0]) // 100 for step in range(40) for x in a.batch(step)[0]}
-    assert held.isdisjoint(seen) and len(seen) == a.n_seq == 200 - 12  # 40 x 8 > one epoch: every training window seen
-    assert len(a.training_tokens()) == len(tokens) - 12 * 100
-    assert len(Batches(tokens, 100, 8, seed=0, holdout=500).validation()) == 20  # capped at a tenth of the windows
+def test_held_out_documents_leave_training_in_every_copy(tmp_path):
+    import json
+
+    import polars as pl
+
+    from tests.train.test_train import _text_tokenizer
+    from train.data import packed_tokens
+
+    docs = [f"document {i} " + " ".join(f"w{i}x{j}" for j in range(30)) for i in range(100)]
+    rows = pl.DataFrame({"doc_id": [f"d{i}" for i in range(100)] * 3, "text": docs * 3})  # every document three times
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    rows.write_parquet(folder / "part-0.parquet")
+    (folder / "manifest.json").write_text(json.dumps({"shards": [{"path": "part-0.parquet"}]}))
+    tok = _text_tokenizer(docs, vocab=400)
+    train, val = packed_tokens(folder, tok, "h" * 12, tmp_path / "cache")
+    ids = lambda t: tuple(tok.encode(t, add_special_tokens=False).ids)  # noqa: E731
+    grams = lambda t: {tuple(t[i : i + 8]) for i in range(len(t) - 7)}  # noqa: E731
+    held = [d for d in docs if ids(d)[:8] in grams(val)]
+    assert len(held) == 3 and len(val) == sum(len(ids(d)) + 1 for d in held)  # 3% of 100 distinct, one copy each
+    in_train = grams(np.asarray(train).tolist())
+    assert all(ids(d)[:8] not in in_train for d in held) and all(ids(d)[:8] in in_train for d in docs if d not in held)
+    assert len(train) == 3 * sum(len(ids(d)) + 1 for d in docs if d not in held)  # all three copies of the rest
+    again = packed_tokens(folder, tok, "h" * 12, tmp_path / "cache")  # cached, and independent of any run seed
+    assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
+    batches = Batches(np.asarray(train), 16, 4, seed=0, validation=np.asarray(val), val_seqs=5)
+    assert len(batches.validation()) == 5 and all(len(w) == 17 for w in batches.validation())
