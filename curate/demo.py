@@ -43,8 +43,8 @@ SETTINGS = {
     "tiny": {"docs_per_domain": 40, "max_docs": 400, "mixtures": 3, "budget": 12_000, "presets": ["pico"], "seeds": 1,
              "train_tokens": 4_096, "vocab": 600, "eval_per_group": 2},
 }
-# Seconds per step, measured on 2 cores (see README) with some headroom.
-ETA_S = {"quick": [5, 60, 3, 1, 5, 150, 10], "full": [10, 200, 5, 2, 10, 900, 15], "tiny": [1, 30, 3, 2, 5, 20, 10]}
+# Seconds per step, measured on 2 cores (full 26 min 7 s; see README), with headroom for a first run's JIT.
+ETA_S = {"quick": [5, 35, 3, 1, 5, 170, 10], "full": [5, 40, 5, 2, 8, 1530, 15], "tiny": [1, 30, 3, 2, 5, 20, 10]}
 OOD_SOURCE = "python_docs"
 QUERIES = (
     "SELECT source, count(*) AS docs, sum(n_bytes) AS bytes FROM kept_documents GROUP BY ALL ORDER BY docs DESC",
