@@ -110,5 +110,5 @@ def export(
     print(f"model: {export_run(run, train_id, out)}")
     if lm_eval_tasks is not None:
         names = write_lm_eval_tasks(run, lm_eval_tasks)
-        print(f"lm-eval tasks ({', '.join(names)}): lm_eval --model hf --model_args pretrained={out} "
+        print(f"lm-eval tasks ({', '.join(names)}): lm_eval run --model hf --model_args pretrained={out} "
               f"--include_path {lm_eval_tasks} --tasks mixlab --device cpu")

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
 from curate.catalog import Catalog
 from train.data import EOS_ID
-from train.evaluate import MAX_EVAL_CHARS, PROBE_DISTRACTORS, eval_sets
+from train.evaluate import MAX_EVAL_CHARS, PROBE_CONT, PROBE_DISTRACTORS, PROBE_PREFIX, eval_sets
 from train.runs import load_finished
-from train.tokenizer import EOS, TOKENIZER_PATH
+from train.tokenizer import EOS, TOKENIZER_PATH, load_tokenizer
 
-CONTINUATION_SPLIT_CHARS = 200  # prefix / continuation split of the multiple-choice task, in characters
 
 
 def export_run(run_dir: Path, train_id: str, out: Path) -> Path:
@@ -51,24 +51,35 @@ def _task_yaml(name: str, data: Path, kind: str) -> str:
                      "doc_to_target: 0\nmetric_list:\n  - metric: acc\n")
 
 
+def _prefix_and_continuation(tokenizer: Tokenizer, texts: list[str]) -> list[tuple[str, str]]:
+    """(text of the first PROBE_PREFIX tokens, text of the next PROBE_CONT) for texts that long: the same
+    split as mixlab's continuation probe, cut at token offsets so it fits any context of the presets."""
+    out = []
+    for text, enc in zip(texts, tokenizer.encode_batch(texts, add_special_tokens=False), strict=True):
+        if len(enc.offsets) > PROBE_PREFIX + PROBE_CONT:
+            cut, end = enc.offsets[PROBE_PREFIX][0], enc.offsets[PROBE_PREFIX + PROBE_CONT][0]
+            out.append((text[:cut], text[cut:end]))
+    return out
+
+
 def write_lm_eval_tasks(run_dir: Path, out: Path, max_docs: int = 100, seed: int = 0) -> list[str]:
     """Write lm-evaluation-harness task YAMLs + JSONL data under ``out``; returns the task names."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with Catalog(run_dir, read_only=True) as cat:
         sets = eval_sets(cat, max_docs)
+    tokenizer = load_tokenizer(run_dir)[0]
     rng = np.random.default_rng(seed)
     names = []
     for kind in sorted({k for k, _ in sets.values()}):
         texts = [t[:MAX_EVAL_CHARS] for k, ts in sets.values() if k == kind for t in ts]
         rolling = out / f"mixlab_{kind}.jsonl"
         rolling.write_bytes(b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts))
-        long = [t for t in texts if len(t) >= 2 * CONTINUATION_SPLIT_CHARS]
+        pieces = _prefix_and_continuation(tokenizer, texts)
         choice_rows = []
-        for i, text in enumerate(long):
-            others = rng.choice([j for j in range(len(long)) if j != i], min(PROBE_DISTRACTORS, len(long) - 1), replace=False)
-            cut = CONTINUATION_SPLIT_CHARS
-            choice_rows.append({"prefix": text[:cut], "choices": [long[j][cut : 2 * cut] for j in (i, *others)]})
+        for i, (prefix, _) in enumerate(pieces):
+            others = rng.choice([j for j in range(len(pieces)) if j != i], min(PROBE_DISTRACTORS, len(pieces) - 1), replace=False)
+            choice_rows.append({"prefix": prefix, "choices": [pieces[j][1] for j in (i, *others)]})
         choice = out / f"mixlab_{kind}_continuation.jsonl"
         choice.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in choice_rows))
         for name, data, task_kind in ((f"mixlab_{kind}", rolling, "rolling"), (f"mixlab_{kind}_continuation", choice, "choice")):

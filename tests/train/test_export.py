@@ -50,7 +50,7 @@ def test_export_loads_offline_with_identical_logits(trained, tmp_path, monkeypat
         assert torch.equal(hf_model(x).logits, ours(x).logits)
     tasks = sorted(p.name for p in (tmp_path / "tasks").glob("*.yaml"))
     assert tasks == ["mixlab_id.yaml", "mixlab_id_continuation.yaml", "mixlab_ood.yaml", "mixlab_ood_continuation.yaml"]
-    assert "lm_eval --model hf" in result.output
+    assert "lm_eval run --model hf" in result.output
 
 
 @pytest.mark.slow
