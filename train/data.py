@@ -38,9 +38,10 @@ def encode(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
     return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
 
-def packed_tokens_path(folder: Path, tok_hash: str, cache: Path) -> Path:
-    """Where ``packed_tokens`` caches a mixture's training tokens under one tokenizer (``-val`` beside it)."""
-    return cache / f"{folder.name}-{tok_hash[:12]}.npy"
+def packed_tokens_paths(folder: Path, tok_hash: str, cache: Path) -> tuple[Path, Path]:
+    """Where ``packed_tokens`` caches a mixture's (training, validation) tokens under one tokenizer."""
+    stem = f"{folder.name}-{tok_hash[:12]}"
+    return cache / f"{stem}.npy", cache / f"{stem}-val.npy"
 
 
 def _held_out(doc_ids: list[str]) -> set[str]:
@@ -59,8 +60,7 @@ def packed_tokens(folder: Path, tokenizer: Tokenizer, tok_hash: str, cache: Path
 
     Validation holds one copy of each held-out document; training holds every other document row.
     """
-    path = packed_tokens_path(folder, tok_hash, cache)
-    val_path = path.with_name(path.stem + "-val.npy")
+    path, val_path = packed_tokens_paths(folder, tok_hash, cache)
     if path.exists() and val_path.exists():
         return np.load(path, mmap_mode="r"), np.load(val_path, mmap_mode="r")
     manifest = json.loads((folder / "manifest.json").read_text())

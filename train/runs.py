@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
 from train.config import PRESETS, TrainConfig
-from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_path
+from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths
 from train.evaluate import eval_sets, evaluate, windows_nll
 from train.gemm import use_cpu_matmul
 from train.learned import check, unigram_entropy
@@ -69,22 +69,23 @@ class RunPlan:
     cfg: TrainConfig
     train_id: str
     sweep_id: str | None
-    tokens_path: Path  # the mixture's packed tokens (train.data.packed_tokens)
+    tokens_paths: tuple[Path, Path]  # the mixture's packed (training, validation) tokens (train.data.packed_tokens)
     tokenizer_hash: str
     sets: dict[str, tuple[str, list[str]]]
     total_tokens: int
 
 
-def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog) -> RunPlan:
-    """Resolve a config into a plan: train_id, tokenized mixture (packed once, cached), eval sets."""
+def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, tuple[str, list[str]]] | None = None) -> RunPlan:
+    """Resolve a config into a plan: train_id, tokenized mixture (packed once, cached), eval sets (``sets``
+    when the caller already read them for this ``cfg.eval_docs``)."""
     tokenizer, tok_hash = load_tokenizer(run_dir)
     folder = mixture_dir(cat, cfg.mixture_id)
     sweep_id = cat.query("SELECT sweep_id FROM mixtures WHERE mixture_id = $m", {"m": cfg.mixture_id})["sweep_id"][0]
     tokens = cfg.tokens or 20 * parameter_counts(build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed))[0]
-    tokens_path = packed_tokens_path(folder, tok_hash, run_dir / "train" / "cache")
-    packed_tokens(folder, tokenizer, tok_hash, run_dir / "train" / "cache")
-    return RunPlan(Path(run_dir), cfg, train_id_of(cfg, tokens), sweep_id, tokens_path, tok_hash,
-                   eval_sets(cat, cfg.eval_docs), tokens)
+    cache = run_dir / "train" / "cache"
+    packed_tokens(folder, tokenizer, tok_hash, cache)
+    return RunPlan(Path(run_dir), cfg, train_id_of(cfg, tokens), sweep_id, packed_tokens_paths(folder, tok_hash, cache), tok_hash,
+                   sets if sets is not None else eval_sets(cat, cfg.eval_docs), tokens)
 
 
 def is_done(cat: Catalog, train_id: str) -> bool:
@@ -108,8 +109,8 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
     seq_len = PRESETS[cfg.preset]["seq_len"]
     model = build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed)
     n_params, n_non_emb = parameter_counts(model)
-    val_path = plan.tokens_path.with_name(plan.tokens_path.stem + "-val.npy")
-    batches = Batches(np.load(plan.tokens_path, mmap_mode="r"), seq_len, cfg.batch_size, data_seed_of(cfg),
+    train_path, val_path = plan.tokens_paths
+    batches = Batches(np.load(train_path, mmap_mode="r"), seq_len, cfg.batch_size, data_seed_of(cfg),
                       np.load(val_path, mmap_mode="r"), cfg.val_seqs)
     steps = max(1, plan.total_tokens // (cfg.batch_size * seq_len))
     print(f"{plan.train_id}: {cfg.preset} {n_params:,} parameters ({n_non_emb:,} non-embedding), "

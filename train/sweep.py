@@ -26,6 +26,7 @@ from scipy.stats import kendalltau
 from curate.catalog import Catalog
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 from train.config import PRESETS, TrainConfig
+from train.evaluate import eval_sets
 from train.learned import MARGIN_NATS
 from train.runs import RunOutcome, RunPlan, execute, is_done, plan_run, record
 
@@ -127,7 +128,8 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
         base = base or TrainConfig(mixture_id=mixtures[0])
         if workers > 1 and base.num_threads is None:
             base = base.model_copy(update={"num_threads": threads_per_worker(workers)})
-        plans = [plan_run(run_dir, cfg, cat) for cfg in sweep_configs(mixtures, presets, seeds, base)]
+        sets = eval_sets(cat, base.eval_docs)  # read once: every run of a sweep is scored on the same sets
+        plans = [plan_run(run_dir, cfg, cat, sets) for cfg in sweep_configs(mixtures, presets, seeds, base)]
         done = {p.train_id for p in plans if is_done(cat, p.train_id)}
     for train_id in sorted(done):
         print(f"{train_id}: done already")
