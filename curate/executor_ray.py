@@ -26,7 +26,7 @@ def _call(fn: Callable[..., Any], *args: Any) -> Any:
 def describe_task(task: tuple[Any, ...]) -> str:
     """The shard or ingest task a tuple of arguments is about, for error messages."""
     for arg in task:
-        name = getattr(arg, "task_id", None) or (arg if isinstance(arg, str) and arg.startswith("part-") else None)
+        name = getattr(arg, "job_id", None) or (arg if isinstance(arg, str) and arg.startswith("part-") else None)
         if name:
             return str(name)
     return repr(task)[:120]

@@ -2,9 +2,10 @@
 
 Every input record becomes exactly one document or one reject (file, line, offset, reason, field,
 escaped excerpt), so the funnel always closes. Inputs are planned into *tasks* (a file, a byte range of
-a large plain JSONL file, or a batch of text files); each task writes its shards under temporary names,
-renames them, then writes its marker ``docs/_tasks/<task>.json`` — the marker is the completion mark, so
-a killed ingest resumes by redoing only unmarked tasks.
+a large plain JSONL file, or a batch of text files), and consecutive small tasks are packed into *jobs*
+(:func:`pack_tasks`); each job writes its shards under temporary names, renames them, then writes its
+marker ``docs/_tasks/<job>.json`` — the marker is the completion mark, so a killed ingest resumes by
+redoing only unmarked jobs.
 
 ``doc_id`` is the xxh3-64 hex digest of ``source`` plus the record's identity: the user's id field when
 configured, else its relative file path and byte offset (stable across re-runs and worker counts).
@@ -93,6 +94,8 @@ class IngestParams(BaseModel):
     unicode_normalization: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = Field("NFC", description="Unicode normal form applied to text.")
     split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files larger than this are split into line-aligned byte ranges, one task each.")
     text_files_per_task: int = Field(2_000, ge=1, description="Text files per ingest task when reading directories.")
+    pack_bytes: int = Field(64 << 20, ge=1, description="Consecutive small input files are ingested by one job, into one set of shards, about this many input bytes per job (every stage pays a fixed cost per shard).")
+    pack_min_jobs: int = Field(8, ge=1, description="Pack into at least this many groups of input bytes, so that stages still have shards to spread over workers.")
     strict: bool = Field(False, description="Stop at the first bad record with an error naming file, line and field.")
 
 
@@ -115,6 +118,14 @@ class IngestTask:
     files: tuple[str, ...] = ()
     root: str = ""
     rel_path: str = ""  # path relative to the recipe folder: part of doc_id, so ids survive moving the data
+
+
+@dataclass(frozen=True)
+class IngestJob:
+    """Consecutive tasks ingested by one worker into one set of shards ``part-<job>-<k>``, one marker."""
+
+    job_id: str
+    tasks: tuple[IngestTask, ...]
 
 
 def detect_format(location: str) -> Literal["jsonl", "parquet", "text"] | None:
@@ -185,6 +196,36 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
     return tasks
 
 
+def _task_bytes(task: IngestTask) -> int:
+    if task.end is not None:
+        return task.end - task.start
+    return storage.stamp(task.path)[1]
+
+
+def pack_tasks(tasks: list[IngestTask], params: IngestParams) -> list[IngestJob]:
+    """Consecutive file tasks packed into jobs of about equal input bytes (fewer, larger shards).
+
+    The file tasks are cut into ``max(pack_min_jobs, ceil(total bytes / pack_bytes))`` contiguous groups;
+    a task joins the group its byte midpoint falls in. That depends only on the plan and the input
+    sizes, never on the number of workers, so the shards (and every result) do not either. Text-folder
+    tasks are batches already and stay one job each. Document order is unchanged.
+    """
+    sizes = [0 if t.kind == "text" else _task_bytes(t) for t in tasks]
+    total = sum(sizes)
+    n_groups = max(params.pack_min_jobs, -(-total // params.pack_bytes))
+    keys, before = [], 0
+    for i, (task, size) in enumerate(zip(tasks, sizes, strict=True)):
+        keys.append(("text", i) if task.kind == "text" else ("file", min(n_groups - 1, (2 * before + size) * n_groups // (2 * max(total, 1)))))
+        before += size
+    groups: list[list[IngestTask]] = []
+    for i, task in enumerate(tasks):
+        if i and keys[i] == keys[i - 1]:
+            groups[-1].append(task)
+        else:
+            groups.append([task])
+    return [IngestJob(job_id=f"{i:05d}", tasks=tuple(group)) for i, group in enumerate(groups)]
+
+
 class _ShardWriter:
     """Buffers documents and writes ``part-<task>-<k>.parquet`` files of bounded size, each atomically.
 
@@ -222,12 +263,19 @@ def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
     return iter_text_files(task.root, list(task.files))
 
 
-def run_task(task: IngestTask, params: IngestParams, data: str) -> dict[str, Any]:
-    """Ingest one task (in a worker): write its shards and rejects atomically, then its marker."""
-    started = time.perf_counter()
+def run_job(job: IngestJob, params: IngestParams, data: str) -> dict[str, Any]:
+    """Ingest one job's tasks (in a worker) into one set of shards, its rejects, then its marker."""
     docs_dir = storage.location(data) / "docs"
-    writer = _ShardWriter(docs_dir, task.task_id, params)
+    writer = _ShardWriter(docs_dir, job.job_id, params)
     rejects: dict[str, list[Any]] = {c: [] for c in REJECT_SCHEMA}
+    files = [_ingest_task(task, params, writer, rejects) for task in job.tasks]
+    writer.flush(force=True)
+    return _commit_job(job, writer, rejects, files, docs_dir)
+
+
+def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, rejects: dict[str, list[Any]]) -> dict[str, Any]:
+    """Every record of one task into the writer or the rejects; the task's row of ``ingest_files``."""
+    started, rejected_before = time.perf_counter(), len(rejects["reason"])
     n_records = n_bytes = 0
     field = task.spec.text_field if task.kind != "text" else None
     id_field = task.spec.id_field if task.kind != "text" else None
@@ -264,8 +312,17 @@ def run_task(task: IngestTask, params: IngestParams, data: str) -> dict[str, Any
                 "meta": fields.meta,
             }
         )
-    writer.flush(force=True)
-    return _commit_task(task, writer, rejects, n_records, n_bytes, started, docs_dir)
+    n_rejected = len(rejects["reason"]) - rejected_before
+    return {
+        "input_file": task.path,
+        "task": task.task_id if task.end is None and not task.start else f"{task.task_id}@{task.start}-{task.end}",
+        "source": task.source,
+        "n_records": n_records,
+        "n_docs": n_records - n_rejected,
+        "n_rejected": n_rejected,
+        "n_bytes": n_bytes,
+        "wall_s": time.perf_counter() - started,
+    }
 
 
 def _reject(
@@ -287,28 +344,11 @@ def _reject(
         rejects[key].append(value)
 
 
-def _commit_task(
-    task: IngestTask,
-    writer: _ShardWriter,
-    rejects: dict[str, list[Any]],
-    n_records: int,
-    n_bytes: int,
-    started: float,
-    docs_dir: Location,
+def _commit_job(
+    job: IngestJob, writer: _ShardWriter, rejects: dict[str, list[Any]], files: list[dict[str, Any]], docs_dir: Location
 ) -> dict[str, Any]:
-    """Write the task's rejects, then its marker (the completion mark)."""
-    storage.write_parquet(pl.DataFrame(rejects, schema=REJECT_SCHEMA), docs_dir / "_rejects" / f"{task.task_id}.parquet")
-    shards = [path.name for path in writer.written]
-    stats = {
-        "input_file": task.path,
-        "task": task.task_id if task.end is None and not task.start else f"{task.task_id}@{task.start}-{task.end}",
-        "source": task.source,
-        "n_records": n_records,
-        "n_docs": n_records - len(rejects["reason"]),
-        "n_rejected": len(rejects["reason"]),
-        "n_bytes": n_bytes,
-        "wall_s": time.perf_counter() - started,
-        "shards": shards,
-    }
-    storage.write_bytes(docs_dir / "_tasks" / f"{task.task_id}.json", json.dumps(stats, sort_keys=True).encode())
-    return stats
+    """Write the job's rejects, then its marker (the completion mark): its tasks' rows and its shards."""
+    storage.write_parquet(pl.DataFrame(rejects, schema=REJECT_SCHEMA), docs_dir / "_rejects" / f"{job.job_id}.parquet")
+    marker = {"files": files, "shards": [path.name for path in writer.written]}
+    storage.write_bytes(docs_dir / "_tasks" / f"{job.job_id}.json", json.dumps(marker, sort_keys=True).encode())
+    return {"n_docs": sum(f["n_docs"] for f in files), "n_bytes": sum(f["n_bytes"] for f in files)}

@@ -25,18 +25,23 @@ from curate.catalog import sql_string
 
 @lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
-    """(bands, rows) minimizing fp_weight·P(false positive) + fn_weight·P(false negative) (datasketch's rule)."""
-    from scipy.integrate import quad  # here, not at import: scipy.integrate adds 0.3-0.5 s to every worker start
+    """(bands, rows) minimizing fp_weight·P(false positive) + fn_weight·P(false negative) (datasketch's rule).
 
-    best, opt = float("inf"), (1, num_perm)
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            fp = quad(lambda s: 1 - (1 - s ** float(r)) ** float(b), 0.0, threshold)[0]
-            fn = quad(lambda s: 1 - (1 - (1 - s ** float(r)) ** float(b)), threshold, 1.0)[0]
-            err = fp * fp_weight + fn * fn_weight
-            if err < best:
-                best, opt = err, (b, r)
-    return opt
+    The integrands are polynomials of degree ``b·r ≤ num_perm`` in s, so Gauss-Legendre quadrature with
+    ``num_perm // 2 + 1`` nodes is exact; in numpy it scores every (b, r) at once instead of importing
+    scipy.integrate (0.65 s per process) for ``quad``, which datasketch uses.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    shape = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    b, r = (np.array(v, dtype=float)[:, None] for v in zip(*shape, strict=True))
+
+    def integral(lo: float, hi: float, false_negative: bool) -> np.ndarray:
+        s = (hi - lo) / 2 * nodes + (hi + lo) / 2
+        collide = 1 - (1 - s[None, :] ** r) ** b
+        return (hi - lo) / 2 * ((1 - collide if false_negative else collide) @ weights)
+
+    err = integral(0.0, threshold, False) * fp_weight + integral(threshold, 1.0, True) * fn_weight
+    return shape[int(np.argmin(err))]
 
 
 @nb.njit(cache=True)

@@ -21,7 +21,8 @@ import polars as pl
 from curate import storage
 from curate.catalog import Catalog, sql_string
 from curate.executor import Pool, StageRunner
-from curate.ingest import IngestError, IngestTask, plan_tasks, run_task
+from curate.ingest import IngestError, IngestJob, pack_tasks, plan_tasks, run_job
+from curate.kernels import KernelWarmup, has_kernels
 from curate.progress import StepProgress
 from curate.recipe import Recipe
 from curate.shards import Upstream, docs_shards
@@ -119,6 +120,7 @@ class RecipeRunner:
             self.data = catalog.data_root
             config = {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers, "executor": self.executor}
             run_id = catalog.begin_run("curate run", config)
+            self._warmup = KernelWarmup([BY_NAME[p.stage](p) for p in self.recipe.stages])
             try:
                 fp = self._ingest(catalog, pool)
                 (ran if fp[1] else skipped).append("ingest")
@@ -134,6 +136,7 @@ class RecipeRunner:
                 catalog.finish_run(run_id, "failed")
                 raise
             finally:
+                self._warmup.stop()
                 pool.close()
             n_docs = catalog.query("SELECT count(*) AS n FROM documents")["n"][0]
             n_kept = catalog.query("SELECT count(*) AS n FROM kept_documents")["n"][0]
@@ -154,32 +157,33 @@ class RecipeRunner:
             return fp, False
         storage.make_dirs(docs_dir / "_tasks")
         storage.make_dirs(docs_dir / "_rejects")
-        todo = self._pending_tasks(tasks, docs_dir)
+        jobs = pack_tasks(tasks, self.recipe.ingest)
+        todo = self._pending_jobs(jobs, docs_dir)
         started = time.perf_counter()
-        with self.progress.step("ingest", total=len(tasks), done=len(tasks) - len(todo)) as step:
-            args = [(t, self.recipe.ingest, str(self.data)) for t in todo]
-            pool.run(run_task, args, lambda r: step.advance(r["n_docs"], r["n_bytes"]))
-        self._record_ingest(catalog, tasks, fp, time.perf_counter() - started)
+        with self.progress.step("ingest", total=len(jobs), done=len(jobs) - len(todo)) as step:
+            args = [(job, self.recipe.ingest, str(self.data)) for job in todo]
+            pool.run(run_job, args, lambda r: step.advance(r["n_docs"], r["n_bytes"]))
+        self._record_ingest(catalog, jobs, fp, time.perf_counter() - started)
         return fp, True
 
-    def _pending_tasks(self, tasks: list[IngestTask], docs_dir: Location) -> list[IngestTask]:
-        """Tasks without a marker; their partial shards (from a killed run) are removed first."""
+    def _pending_jobs(self, jobs: list[IngestJob], docs_dir: Location) -> list[IngestJob]:
+        """Jobs without a marker; their partial shards (from a killed run) are removed first."""
         if not storage.is_remote(docs_dir):
             for tmp in docs_dir.rglob("*.tmp"):
                 tmp.unlink()
         todo = []
-        for task in tasks:
-            if (docs_dir / "_tasks" / f"{task.task_id}.json").exists():
+        for job in jobs:
+            if (docs_dir / "_tasks" / f"{job.job_id}.json").exists():
                 continue
-            for part in docs_dir.glob(f"part-{task.task_id}-*.parquet"):
+            for part in docs_dir.glob(f"part-{job.job_id}-*.parquet"):
                 part.unlink()
-            todo.append(task)
+            todo.append(job)
         return todo
 
-    def _record_ingest(self, catalog: Catalog, tasks: list[IngestTask], fp: str, wall_s: float) -> None:
+    def _record_ingest(self, catalog: Catalog, jobs: list[IngestJob], fp: str, wall_s: float) -> None:
         docs_dir = self.data / "docs"
-        markers = [json.loads((docs_dir / "_tasks" / f"{t.task_id}.json").read_text()) for t in tasks]
-        files = pl.DataFrame([{k: v for k, v in m.items() if k != "shards"} for m in markers])
+        markers = [json.loads((docs_dir / "_tasks" / f"{job.job_id}.json").read_text()) for job in jobs]
+        files = pl.DataFrame([row for m in markers for row in m["files"]])
         rejects_glob = sql_string(docs_dir / "_rejects" / "*.parquet")
         _check_unique_ids(catalog, docs_dir)
         with catalog.transaction():
@@ -213,8 +217,11 @@ class RecipeRunner:
         if reset:
             shutil.rmtree(self.run_dir / "scratch" / cls.name, ignore_errors=True)
         started = time.perf_counter()
+        stage = cls(params)
+        if has_kernels(stage):  # counted in the stage's time: on a first run, what compiling still costs after ingest
+            self._warmup.wait()
         scratch = self.data / "stages" if not storage.is_remote(self.data) else self.run_dir / "scratch"
-        stats = StageRunner(self.data, scratch, pool, self.progress, self.recipe.seed).run(cls(params), shards, upstream, catalog)
+        stats = StageRunner(self.data, scratch, pool, self.progress, self.recipe.seed).run(stage, shards, upstream, catalog)
         shard_rows = _shard_rows(folder, cls.name, shards, {s["shard"]: s for s in stats})
         row = {
             "stage": cls.name, "kind": cls.kind, "position": position, "version": cls.version, "fingerprint": fp,

@@ -121,7 +121,7 @@ def prepare(texts: pl.Series, norm: Normalization | None = None) -> tuple[np.nda
     return _normalize(buf, offsets, char_classes(), norm.strip_punctuation, norm.strip_digits)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _fmix64(h: np.uint64) -> np.uint64:
     h ^= h >> _U33
     h *= _FM1
@@ -250,11 +250,11 @@ def shingle_sets(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normal
     return values[distinct], offsets
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def jaccard_pairs(values: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Exact Jaccard of the sets (CSR rows) of each pair (i, j); two empty sets count as identical."""
     out = np.empty(pairs.shape[0])
-    for p in nb.prange(pairs.shape[0]):
+    for p in range(pairs.shape[0]):
         i, j = pairs[p, 0], pairs[p, 1]
         a, a_end, b, b_end = offsets[i], offsets[i + 1], offsets[j], offsets[j + 1]
         inter = 0

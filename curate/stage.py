@@ -18,7 +18,8 @@ A **global stage** implements ``reduce(ctx) -> DataFrame`` with the same output 
 surviving documents at once (dedup clustering, topic fit). It reads through :class:`StageContext`, may
 fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``.
 
-``setup()`` loads models once per worker process, never at import time.
+``setup()`` loads models once per worker process, never at import time; ``compile_kernels()`` compiles a
+stage's numba kernels once per run (and machine: they are cached), before the workers need them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Stage(ABC):
 
     def setup(self) -> None:
         """Load models or resources; called once per worker before the first batch."""
+
+    def compile_kernels(self) -> None:
+        """Compile (or load from numba's cache) this stage's kernels on a tiny input. A run calls it in one
+        background process while ingest runs (:mod:`curate.kernels`), so that on a first run the workers
+        load compiled code instead of each compiling it. Stages with numba kernels override it."""
 
     def output_schema(self) -> dict[str, Any]:
         """Full output schema: doc_id, the declared columns, drop_reason."""

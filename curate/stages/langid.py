@@ -161,7 +161,10 @@ class Langid(MapStage):
 
         fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load-time deprecation warning
         self.model = fasttext.load_model(str(ensure_lid_model(self.params.model_path)))  # type: ignore[attr-defined]
-        letters_and_script(pl.Series(["warm up"]))  # builds the tables and compiles (or loads) the kernel once per worker
+        self.compile_kernels()  # builds the tables and loads (or compiles) the kernel once per worker
+
+    def compile_kernels(self) -> None:
+        letters_and_script(pl.Series(["warm up"]))
 
     def predict(self, texts: pl.Series, k: int) -> tuple[list[list[str]], list[np.ndarray]]:
         """Batched fastText prediction of newline-free texts: (``__label__xx`` labels, probabilities) per text.

@@ -89,9 +89,20 @@ class MinhashDedup(GlobalStage):
     reasons = ("minhash_dedup.near_duplicate",)
     detail_column = "minhash_dup_of"
 
+    def compile_kernels(self) -> None:
+        """Every kernel the stage runs, with the argument types it runs them with."""
+        p: MinhashDedupParams = self.params  # type: ignore[assignment]
+        texts = pl.Series(["one two three four five six seven", ""])
+        sigs = signatures(texts, p.num_perm, p.seed, p.ngram, p.hash, p.normalization, p.unit)
+        band_hashes(sigs, *p.band_shape())
+        edges = np.zeros((1, 2), dtype=np.int32)  # merge_edges' dtype
+        if p.verify:
+            jaccard_pairs(*shingle_sets(texts, p.ngram, p.unit, p.normalization), edges)
+        connected_components(2, edges)
+
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: MinhashDedupParams = self.params  # type: ignore[assignment]
-        bands, rows = p.band_shape()  # chosen once here (0.5-1 s of scipy integrals), not again in each worker
+        bands, rows = p.band_shape()  # chosen once here, passed to the workers
         p = p.model_copy(update={"bands": bands, "rows": rows})
         paths = ctx.map_shards(partial(signature_part, params=p), key_columns(p), "signatures")
         con = connect(ctx.scratch_dir, p.memory_limit, paths)

@@ -13,7 +13,7 @@ import pytest
 import zstandard
 
 from curate.catalog import Catalog
-from curate.ingest import IngestError
+from curate.ingest import IngestError, IngestParams, InputSpec, pack_tasks, plan_tasks
 from tests.conftest import write_jsonl
 
 GOOD = [{"id": f"g{i}", "text": f"Document number {i} says something useful.", "meta": {"lang": "en"}} for i in range(5)]
@@ -241,3 +241,34 @@ def test_rejects_from_a_text_folder_name_the_file(tmp_path, run_recipe):
     assert rejects["reason"].to_list() == ["ingest.invalid_utf8"]
     with pytest.raises(IngestError, match=r"notes/bad\.txt: ingest\.invalid_utf8"):
         run_recipe({"inputs": [{"path": "notes"}], "ingest": {"strict": True}}, run_name="strict")
+
+
+def test_small_files_are_packed_into_fewer_shards_with_the_same_documents(tmp_path, run_recipe):
+    for i in range(12):
+        write_jsonl(tmp_path / "many" / f"f{i:02d}.jsonl.gz", [{"id": f"{i}-{j}", "text": f"file {i} doc {j} " * 20} for j in range(7)])
+    spec = {"inputs": [{"path": "many/*.jsonl.gz", "id_field": "id", "source": "{file}"}]}
+    packed = run_recipe(spec, run_name="packed").run_dir
+    unpacked = run_recipe({**spec, "ingest": {"pack_bytes": 1}}, run_name="unpacked").run_dir
+    assert len(list((packed / "docs").glob("part-*.parquet"))) == 8  # pack_min_jobs
+    assert len(list((unpacked / "docs").glob("part-*.parquet"))) == 12
+    columns = ["doc_id", "source", "input_file", "line", "byte_offset", "text"]
+    assert _docs(packed).select(columns).equals(_docs(unpacked).select(columns))
+    with Catalog(packed, read_only=True) as a, Catalog(unpacked, read_only=True) as b:
+        files = "SELECT * EXCLUDE (wall_s) FROM ingest_files ORDER BY task"
+        assert a.query(files).height == 12
+        assert a.query(files).equals(b.query(files))
+
+
+def test_pack_tasks_keeps_order_and_leaves_text_batches_alone(tmp_path):
+    for i, size in enumerate([10, 10, 10, 50, 10, 10]):
+        (tmp_path / f"f{i}.jsonl.gz").write_bytes(b"x" * size)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("a note")
+    inputs = [InputSpec(path="f*.jsonl.gz"), InputSpec(path="notes")]
+    tasks = plan_tasks(inputs, IngestParams(), tmp_path)
+    jobs = pack_tasks(tasks, IngestParams(pack_bytes=25, pack_min_jobs=1))
+    assert [[t.path.rsplit("/", 1)[-1] for t in job.tasks] for job in jobs] == [
+        ["f0.jsonl.gz", "f1.jsonl.gz"], ["f2.jsonl.gz"], ["f3.jsonl.gz"], ["f4.jsonl.gz", "f5.jsonl.gz"], ["notes"]]
+    assert [job.job_id for job in jobs] == ["00000", "00001", "00002", "00003", "00004"]
+    # 6 groups of 100/6 bytes: byte midpoints 5, 15, 25, 55, 85, 95 fall in groups 0, 0, 1, 3, 5, 5
+    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_jobs=6))] == [2, 1, 1, 2, 1]
