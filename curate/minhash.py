@@ -67,7 +67,7 @@ def words64_hash32(shingle: bytes) -> int:
     return _fmix64_py(h) & _M32
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _fmix32(h: int) -> int:
     h ^= h >> 16
     h = (h * 0x85EBCA6B) & 0xFFFFFFFF
@@ -76,7 +76,7 @@ def _fmix32(h: int) -> int:
     return h ^ (h >> 16)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _permute_min(row: np.ndarray, hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     for s in range(hashes.shape[0]):
         h = np.uint32(_fmix32(int(hashes[s])))

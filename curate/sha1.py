@@ -14,7 +14,7 @@ import numpy as np
 _M32 = 0xFFFFFFFF
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _rotl(x: int, n: int) -> int:
     return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
 

@@ -121,7 +121,7 @@ def prepare(texts: pl.Series, norm: Normalization | None = None) -> tuple[np.nda
     return _normalize(buf, offsets, char_classes(), norm.strip_punctuation, norm.strip_digits)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _fmix64(h: np.uint64) -> np.uint64:
     h ^= h >> _U33
     h *= _FM1
@@ -250,7 +250,7 @@ def shingle_sets(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normal
     return values[distinct], offsets
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True)  # one thread: it runs in the driver under a budget of one (parallel=True only added 0.5 s of compile)
 def jaccard_pairs(values: np.ndarray, offsets: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Exact Jaccard of the sets (CSR rows) of each pair (i, j); two empty sets count as identical."""
     out = np.empty(pairs.shape[0])
