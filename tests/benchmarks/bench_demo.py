@@ -11,7 +11,9 @@
    ``ours_docs_per_s`` (the "docs/s per core" figure of the dedup benchmark).
 3. Prints, per stage, demo docs/s, micro-benchmark docs/s and their ratio (micro / demo: 1 = the demo
    runs the stage as fast as its benchmark; above 2 = something outside the kernel costs more than the
-   kernel itself). ``--with-neighbour`` repeats everything with a CPU-burning process beside it.
+   kernel itself). Training gets the same treatment: the demo's mean tokens/s per ``nano`` run next to
+   bench_train's loop on one thread (the sweep runs its runs side by side, one thread each).
+   ``--with-neighbour`` repeats everything with a CPU-burning process beside it.
 
     python tests/benchmarks/bench_demo.py --quick                    # ~1 run of curate demo --quick
     python tests/benchmarks/bench_demo.py --quick --with-neighbour   # twice: alone, then with a neighbour
@@ -40,10 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_dedup import ours_docs_per_s  # noqa: E402
+from bench_train import corpus_tokens, ours  # noqa: E402
 
 from curate.catalog import Catalog  # noqa: E402
 from curate.executor import Pool, StageRunner  # noqa: E402
-from curate.ingest import plan_tasks, run_task  # noqa: E402
+from curate.ingest import pack_tasks, plan_tasks, run_job  # noqa: E402
 from curate.progress import StepProgress  # noqa: E402
 from curate.recipe import load_recipe  # noqa: E402
 from curate.shards import Upstream, docs_shards, read_survivors  # noqa: E402
@@ -91,12 +94,12 @@ def micro_seconds(demo: Path) -> dict[str, float]:
     data = run_dir
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tasks = plan_tasks(recipe.inputs, recipe.ingest, demo)
+        jobs = pack_tasks(plan_tasks(recipe.inputs, recipe.ingest, demo), recipe.ingest)
         for sub in ("docs/_tasks", "docs/_rejects"):
             (Path(tmp) / sub).mkdir(parents=True)
         t = time.perf_counter()
-        for task in tasks:
-            run_task(task, recipe.ingest, tmp)
+        for job in jobs:
+            run_job(job, recipe.ingest, tmp)
         out["ingest"] = time.perf_counter() - t
     shards, upstream = docs_shards(data), Upstream()
     with Catalog(run_dir) as cat:
@@ -125,6 +128,19 @@ def micro_seconds(demo: Path) -> dict[str, float]:
     return out
 
 
+def train_tokens_per_s() -> float:
+    """bench_train's measurement of a ``nano`` step (the demo's vocabulary, batch and context) on one
+    thread: the sweep trains its runs side by side with one thread each."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return ours(corpus_tokens(1024), "nano", steps=40, batch=16, seq=128, vocab=1024, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
+
+
 def one_pass(quick: bool, label: str) -> dict:
     """Run the demo and the micro-benchmarks once; print the tables; return the figures."""
     with tempfile.TemporaryDirectory(prefix="mixlab-bench-demo-") as tmp:
@@ -134,7 +150,9 @@ def one_pass(quick: bool, label: str) -> dict:
         output, seconds, rss = run_tree(cmd, env, Path(tmp) / "demo.log")
         with Catalog(demo / "run", read_only=True) as cat:
             stages = cat.query("SELECT stage, n_in, wall_s FROM stages ORDER BY position")
+            training = cat.query("SELECT avg(tokens_per_s) AS tps, count(*) AS runs FROM train_runs WHERE preset = 'nano'")
         micro = micro_seconds(demo)
+    train_bench = train_tokens_per_s()
     print(f"\n== {label}: curate demo{' --quick' if quick else ''}: {seconds:.1f} s, peak RSS {rss:.0f} MB (process tree)")
     for name, secs in step_times(output):
         print(f"  step {name[:60]:60s} {secs:7.0f} s")
@@ -146,6 +164,10 @@ def one_pass(quick: bool, label: str) -> dict:
         rows[stage] = {"docs": n_in, "demo_s": round(wall, 2), "demo_docs_per_s": round(demo_rate), "bench_docs_per_s": round(bench),
                        "ratio": round(bench / demo_rate, 2)}
         print(f"  {stage:15s} {n_in:7d} {wall:8.1f} {demo_rate:12.0f} {bench:13.0f} {bench / demo_rate:6.2f}")
+    demo_tps = float(training["tps"][0] or float("nan"))
+    rows["training (nano)"] = {"tokens_per_s": round(demo_tps), "bench_tokens_per_s": round(train_bench), "ratio": round(train_bench / demo_tps, 2)}
+    print(f"  {'training nano':15s} {int(training['runs'][0]):4d} runs {demo_tps:12.0f} {train_bench:13.0f} {train_bench / demo_tps:6.2f}"
+          "   (tokens/s per run; bench: bench_train's loop, one thread)")
     sig_rate = rows.get("minhash_dedup", {}).get("docs", 0) / max(micro.get("minhash_signatures", float("nan")), 1e-9)
     print(f"  (minhash signatures alone, bench_dedup's measurement on these documents: {sig_rate:,.0f} docs/s on 1 core)")
     worst = max((r["ratio"] for r in rows.values() if r["ratio"] == r["ratio"]), default=float("nan"))
