@@ -36,18 +36,13 @@ def stage_ref(stage: Stage) -> str:
     return f"{type(stage).__module__}:{type(stage).__qualname__}"
 
 
-def stage_from_ref(ref: str, params_json: str) -> Stage:
-    """A stage instance from :func:`stage_ref` and its params as JSON, importing only its module."""
-    module, qualname = ref.split(":")
-    cls = getattr(importlib.import_module(module), qualname)
-    return cls(cls.Params.model_validate_json(params_json))
-
-
 def worker_stage(ref: str, params_json: str) -> Stage:
     """The stage instance of this worker process, set up once (models load here, not per shard)."""
     key = (ref, params_json)
     if key not in _WORKER_STAGES:
-        stage = stage_from_ref(ref, params_json)
+        module, qualname = ref.split(":")
+        cls = getattr(importlib.import_module(module), qualname)
+        stage = cls(cls.Params.model_validate_json(params_json))
         stage.setup()
         _WORKER_STAGES[key] = stage
     return _WORKER_STAGES[key]

@@ -136,7 +136,6 @@ class RecipeRunner:
                 catalog.finish_run(run_id, "failed")
                 raise
             finally:
-                self._warmup.stop()
                 pool.close()
             n_docs = catalog.query("SELECT count(*) AS n FROM documents")["n"][0]
             n_kept = catalog.query("SELECT count(*) AS n FROM kept_documents")["n"][0]
