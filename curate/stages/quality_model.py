@@ -21,7 +21,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from curate import storage
-from curate.quality_train import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate.models.quality import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
 from curate.settings import cache_dir
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 

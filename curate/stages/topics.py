@@ -19,7 +19,7 @@ from pydantic import Field
 
 from curate import storage
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
-from curate.topics import Features, TopicModel, assign, fit_topics, load_topic_model
+from curate.models.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 
 MODEL_FILE = Path("model/topic_model.joblib")
 

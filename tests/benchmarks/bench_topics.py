@@ -28,10 +28,10 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script from any folder
 
-from curate import demo_corpus as dc  # noqa: E402
+from curate.demo import corpus as dc  # noqa: E402
 from curate.diversity import fast  # noqa: E402
 from curate.diversity import metrics as m  # noqa: E402
-from curate.topics import assign, fit_topics  # noqa: E402
+from curate.models.topics import assign, fit_topics  # noqa: E402
 from scale_corpus import peak_rss, synthetic_jsonl  # noqa: E402
 
 PEER_VENV = Path("/work/peers/diversity-venv")

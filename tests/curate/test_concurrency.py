@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from curate import catalog_access as access
+from curate.catalog import access
 from curate.catalog import Catalog
 from tests.curate.test_resume import _run, _write_recipe
 

@@ -24,11 +24,11 @@ from typer.core import TyperGroup
 
 from curate.catalog import Catalog
 from curate.display import print_frame
-from curate.mix import MixtureSpec, emit
-from curate.mix_eval import reserve_eval
-from curate.mix_select import InfeasibleMixture
-from curate.mix_sweep import SweepSpec, run_sweep
-from curate.recipe import format_validation_error
+from curate.mix.emit import MixtureSpec, emit
+from curate.mix.eval_split import reserve_eval
+from curate.mix.select import InfeasibleMixture
+from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.recipe import format_validation_error
 
 console = Console(stderr=True)
 

@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 import polars as pl
 
-from curate.sha1 import sha1_hash32
+from curate.dedup.sha1 import sha1_hash32
 from curate.text import Normalization, char_ngrams, join_words, ngrams, normalize_expr
 
 Unit = Literal["word", "char"]

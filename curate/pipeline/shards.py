@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from curate import storage
-from curate.ingest import DOC_SCHEMA
+from curate.ingest.tasks import DOC_SCHEMA
 from curate.stage import DROP_REASON
 from curate.storage import Location
 

@@ -28,12 +28,12 @@ import yaml
 from rich.console import Console
 
 from curate.catalog import Catalog
-from curate.demo_corpus import build_demo_corpus
+from curate.demo.corpus import build_demo_corpus
 from curate.display import print_frame
-from curate.mix_eval import reserve_eval
-from curate.mix_sweep import SweepSpec, run_sweep
-from curate.recipe import load_recipe
-from curate.runner import RecipeRunner
+from curate.mix.eval_split import reserve_eval
+from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.recipe import load_recipe
+from curate.pipeline.runner import RecipeRunner
 
 SETTINGS = {
     "quick": {"docs_per_domain": 100, "max_docs": 1500, "mixtures": 6, "budget": 600_000, "presets": ["nano"], "seeds": 1,

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from curate.ingest import IngestParams, InputSpec
+from curate.ingest.tasks import IngestParams, InputSpec
 from curate.stages import STAGES
 
 

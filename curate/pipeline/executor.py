@@ -22,8 +22,8 @@ from typing import Any
 import polars as pl
 
 from curate import storage
-from curate.progress import StepProgress
-from curate.shards import Upstream, read_survivors, stage_part
+from curate.pipeline.progress import StepProgress
+from curate.pipeline.shards import Upstream, read_survivors, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
 from curate.storage import Location
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker

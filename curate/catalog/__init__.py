@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 import sql
-from curate import catalog_access as access
+from curate.catalog import access
 from curate import storage
 from curate.storage import Location
 

@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 import polars as pl
 
-from curate.shingles import WORDS64, Unit, pack, prepare, sha1_shingle_hashes, shingle_hashes, shingle_text
+from curate.dedup.shingles import WORDS64, Unit, pack, prepare, sha1_shingle_hashes, shingle_hashes, shingle_text
 from curate.text import Normalization
 
 if TYPE_CHECKING:

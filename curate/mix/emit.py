@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate.catalog import Catalog, schema_version, sql_ident, sql_string
 from curate.diversity.scope import scope_relation, score_scope
-from curate.mix_eval import check_split_current
-from curate.mix_select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, seeded_keys
-from curate.mix_tokens import count_tokens, token_counter_name
-from curate.mix_write import write_shards
+from curate.mix.eval_split import check_split_current
+from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, seeded_keys
+from curate.mix.tokens import count_tokens, token_counter_name
+from curate.mix.write import write_shards
 
 POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer")
 ORDER_BY = {"quality_top": ("quality", True), "diversity_max": ("topic_distance", True), "diversity_min": ("topic_distance", False)}

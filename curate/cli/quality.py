@@ -13,7 +13,7 @@ from rich.console import Console
 
 from curate.catalog import Catalog
 from curate.display import print_frame
-from curate.quality_train import TextSource, TrainSpec, train_quality_model
+from curate.models.quality import TextSource, TrainSpec, train_quality_model
 
 quality_app = typer.Typer(help="Model-based quality filtering: train a classifier, then apply it with the quality_model stage.", no_args_is_help=True)
 console = Console(stderr=True)

@@ -20,8 +20,8 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.catalog import Catalog
-from curate.mix import POOL_FIELDS, MixtureSpec, Pool, emit, load_pool
-from curate.mix_select import entropy_range
+from curate.mix.emit import POOL_FIELDS, MixtureSpec, Pool, emit, load_pool
+from curate.mix.select import entropy_range
 
 PROFILE_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio")
 

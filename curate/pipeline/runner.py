@@ -20,11 +20,11 @@ import polars as pl
 
 from curate import storage
 from curate.catalog import Catalog, sql_string
-from curate.executor import Pool, StageRunner
-from curate.ingest import IngestError, IngestTask, plan_tasks, run_task
-from curate.progress import StepProgress
-from curate.recipe import Recipe
-from curate.shards import Upstream, docs_shards
+from curate.pipeline.executor import Pool, StageRunner
+from curate.ingest.tasks import IngestError, IngestTask, plan_tasks, run_task
+from curate.pipeline.progress import StepProgress
+from curate.pipeline.recipe import Recipe
+from curate.pipeline.shards import Upstream, docs_shards
 from curate.stages import BY_NAME
 from curate.storage import Location
 
@@ -105,7 +105,7 @@ class RecipeRunner:
 
     def _pool(self) -> Any:
         if self.executor == "ray":
-            from curate.executor_ray import RayPool
+            from curate.pipeline.executor_ray import RayPool
 
             return RayPool(self.workers, self.address)
         if self.executor != "local":

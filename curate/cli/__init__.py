@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 
 from curate.catalog import Catalog
-from curate.catalog_access import RunBusy
+from curate.catalog.access import RunBusy
 from curate.display import print_frame
-from curate.ingest import IngestError
-from curate.recipe import RecipeError, load_recipe
+from curate.ingest.tasks import IngestError
+from curate.pipeline.recipe import RecipeError, load_recipe
 
 app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(stderr=True)
@@ -40,7 +40,7 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad input record (file, line, field) instead of counting it as a reject.")] = False,
 ) -> None:
     """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
-    from curate.runner import RecipeRunner
+    from curate.pipeline.runner import RecipeRunner
 
     try:
         parsed = load_recipe(recipe)
@@ -103,19 +103,19 @@ def demo(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
 ) -> None:
     """Build a corpus from real text on this machine and run the whole loop on it."""
-    from curate.demo import run_demo
+    from curate.demo.loop import run_demo
 
     run_demo(out, quick=quick, workers=workers)
 
 
 def _register_subcommands() -> None:
-    from curate.cli_diversity import diversity
+    from curate.cli.diversity import diversity
 
     app.command()(diversity)
-    from curate.cli_mix import mix_app
+    from curate.cli.mix import mix_app
 
     app.add_typer(mix_app, name="mix")
-    from curate.cli_quality import quality_app
+    from curate.cli.quality import quality_app
 
     app.add_typer(quality_app, name="quality")
 

@@ -24,10 +24,10 @@ import numpy as np
 import polars as pl
 
 from curate.catalog import Catalog, sql_ident
-from curate.lsh import band_hashes, optimal_bands
-from curate.minhash import signatures
-from curate.mix_select import seeded_keys
-from curate.shingles import jaccard_pairs, shingle_sets
+from curate.dedup.lsh import band_hashes, optimal_bands
+from curate.dedup.minhash import signatures
+from curate.mix.select import seeded_keys
+from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.text import normalize_expr
 
 NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1

@@ -149,7 +149,7 @@ def fit_topics(texts: list[str], doc_ids: list[str], k: int | None = None, k_ran
     if len(texts) < 2:
         raise ValueError(f"a topic model needs at least 2 documents, got {len(texts)}")
     if features == "minilm":
-        from curate.embeddings import MiniLM
+        from curate.models.embeddings import MiniLM
 
         featurize: Any = MiniLM()
     else:
