@@ -8,14 +8,13 @@ View paths are absolute, because DuckDB resolves relative paths against the proc
 directory, not the database file: an analyst can open the file from anywhere. Every writer open
 re-points the views at the run folder's current location, so a moved run folder heals with any
 ``curate`` command (e.g. ``curate status RUN``). All values are bound (``$name``); the only text spliced
-into SQL is a path or an identifier, through :func:`sql_string` and :func:`sql_ident`.
+into SQL is a path or an identifier, through :func:`sql.quote.sql_string` and :func:`sql.quote.sql_ident`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import subprocess
 import time
 import uuid
@@ -28,26 +27,13 @@ import duckdb
 import polars as pl
 
 import sql
-from curate.catalog import access
 from curate import storage
+from curate.catalog import access
 from curate.storage import Location
+from sql.quote import sql_ident, sql_string
 
 CATALOG_FILE = "catalog.duckdb"
 WRITER_WAIT_S = 10.0
-_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def sql_string(value: str | Path) -> str:
-    """Quote a string (e.g. a file path) as a SQL literal, for the DDL places where binding is impossible."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    """Validate and quote an identifier (table, view or column name)."""
-    if not _IDENT_RE.match(name):
-        raise ValueError(f"invalid SQL identifier {name!r}: use letters, digits and underscores")
-    return f'"{name}"'
-
 
 PLACEHOLDER_ARTIFACTS = {
     "dup_clusters": {"doc_id": "VARCHAR", "cluster_id": "VARCHAR", "method": "VARCHAR", "is_kept": "BOOLEAN", "cluster_size": "BIGINT"},

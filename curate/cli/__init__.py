@@ -6,26 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from curate.catalog import Catalog
 from curate.catalog.access import RunBusy
+from curate.cli.common import console, resolve_run
+from curate.cli.diversity import diversity
+from curate.cli.mix import mix_app
+from curate.cli.quality import quality_app
 from curate.display import print_frame
 from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
 
 app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console(stderr=True)
-
-
-def resolve_run(run: str) -> Path:
-    """A run is a folder holding catalog.duckdb, given as a path or as a name under ./runs."""
-    path = Path(run)
-    if (path / "catalog.duckdb").exists():
-        return path
-    if (Path("runs") / run / "catalog.duckdb").exists():
-        return Path("runs") / run
-    raise typer.BadParameter(f"no run at {run!r} (expected a folder with catalog.duckdb, or a name under ./runs)")
 
 
 @app.command()
@@ -108,16 +100,6 @@ def demo(
     run_demo(out, quick=quick, workers=workers)
 
 
-def _register_subcommands() -> None:
-    from curate.cli.diversity import diversity
-
-    app.command()(diversity)
-    from curate.cli.mix import mix_app
-
-    app.add_typer(mix_app, name="mix")
-    from curate.cli.quality import quality_app
-
-    app.add_typer(quality_app, name="quality")
-
-
-_register_subcommands()
+app.command()(diversity)
+app.add_typer(mix_app, name="mix")
+app.add_typer(quality_app, name="quality")

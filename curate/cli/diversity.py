@@ -6,12 +6,10 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.console import Console
 
 from curate.catalog import Catalog
+from curate.cli.common import console, resolve_run
 from curate.display import print_frame
-
-console = Console(stderr=True)
 
 
 def diversity(
@@ -28,7 +26,6 @@ def diversity(
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
 ) -> None:
     """Score the diversity of the documents matching --where; rows replace this scope's previous ones."""
-    from curate.cli import resolve_run
     from curate.diversity.scope import score_scope
 
     if embeddings not in ("auto", "tfidf", "minilm"):

@@ -1,4 +1,4 @@
-"""``curate mix``: emit a mixture, a sweep, or reserve eval sets (thin wrappers over curate.mix*).
+"""``curate mix``: emit a mixture, a sweep, or reserve eval sets (thin wrappers over :mod:`curate.mix`).
 
     curate mix RUN spec.yaml [--eval-split N --ood GROUP]   # one mixture (same as `curate mix emit ...`)
     curate mix sweep RUN sweep.yaml                         # a family for an ablation
@@ -19,18 +19,16 @@ import polars as pl
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
-from rich.console import Console
 from typer.core import TyperGroup
 
 from curate.catalog import Catalog
+from curate.cli.common import console, resolve_run
 from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import reserve_eval
 from curate.mix.select import InfeasibleMixture
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.recipe import format_validation_error
-
-console = Console(stderr=True)
 
 
 class DefaultEmit(TyperGroup):
@@ -61,12 +59,6 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
         raise typer.Exit(2) from None
 
 
-def _resolve(run: str) -> Path:
-    from curate.cli import resolve_run
-
-    return resolve_run(run)
-
-
 def _reserve(cat: Catalog, group_by: str, per_group: int, ood: list[str], seed: int, threshold: float) -> None:
     found = reserve_eval(cat, group_by, per_group, tuple(ood), seed, threshold)
     sets = cat.query("SELECT kind, count(DISTINCT eval_set) AS sets, count(*) AS docs FROM eval_sets GROUP BY kind ORDER BY kind")
@@ -90,7 +82,7 @@ def emit_command(
 ) -> None:
     """Emit one mixture from a spec, register it and score its diversity."""
     parsed = _load(spec, MixtureSpec)
-    with Catalog(_resolve(run)) as cat:
+    with Catalog(resolve_run(run)) as cat:
         try:
             if eval_split is not None or ood:
                 _reserve(cat, eval_group_by, eval_split or 0, ood, eval_seed, threshold)
@@ -110,7 +102,7 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
                   fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table") -> None:
     """Emit a family of mixtures and print their diversity profiles side by side."""
     parsed = _load(sweep, SweepSpec)
-    with Catalog(_resolve(run)) as cat:
+    with Catalog(resolve_run(run)) as cat:
         try:
             table = run_sweep(cat, parsed, workers)  # type: ignore[arg-type]
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
@@ -134,7 +126,7 @@ def eval_split_command(
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
 ) -> None:
     """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture."""
-    with Catalog(_resolve(run)) as cat:
+    with Catalog(resolve_run(run)) as cat:
         try:
             _reserve(cat, group_by, per_group, ood, seed, threshold)
         except (ValueError, duckdb.Error) as err:

@@ -1,4 +1,4 @@
-"""``curate quality ...``: train a fastText quality classifier (thin wrapper over curate.quality_train)."""
+"""``curate quality ...``: train a fastText quality classifier (thin wrapper over curate.models.quality)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import duckdb
 import polars as pl
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
 from curate.catalog import Catalog
+from curate.cli.common import console
 from curate.display import print_frame
 from curate.models.quality import TextSource, TrainSpec, train_quality_model
 
 quality_app = typer.Typer(help="Model-based quality filtering: train a classifier, then apply it with the quality_model stage.", no_args_is_help=True)
-console = Console(stderr=True)
 
 
 def _source(path: Path | None, sql: str | None, limit: int | None, what: str) -> TextSource:

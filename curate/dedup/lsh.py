@@ -20,7 +20,7 @@ import duckdb
 import numba as nb
 import numpy as np
 from curate import storage
-from curate.catalog import sql_string
+from sql.quote import sql_string
 
 
 @lru_cache(maxsize=64)

@@ -18,9 +18,9 @@ import polars as pl
 from pydantic import Field
 
 from curate import storage
-from curate.catalog import sql_string
 from curate.stage import DROP_REASON, StageParams
 from curate.storage import Location
+from sql.quote import sql_string
 
 KeepPolicy = Literal["first", "longest", "column"]
 

@@ -25,8 +25,8 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
-from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.ingest.readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
+from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {

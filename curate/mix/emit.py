@@ -2,13 +2,13 @@
 
 The pool is the run's kept documents matching ``where`` (SQL over ``doc_signals``, as in
 :func:`curate.diversity.scope.scope_relation`), minus every eval document and every document that
-duplicates one (:mod:`curate.mix_eval`). Groups (``group_by``: any column, or ``quality_bucket``) get
-token shares from the strategy (:mod:`curate.mix_select`); each share is filled in a seeded order.
+duplicates one (:mod:`curate.mix.eval_split`). Groups (``group_by``: any column, or ``quality_bucket``) get
+token shares from the strategy (:mod:`curate.mix.select`); each share is filled in a seeded order.
 
 Output ``mixtures/<mixture_id>/``: Parquet shards (doc_id, text, group_key; a document appears once per
 repeat; rows shuffled by the seed) and ``manifest.json``. ``mixture_id`` = name + hash(spec, pool
 digest): the same spec on the same catalog gives the same id and byte-identical shards and manifest.
-Only doc ids, groups and token counts are held in memory; texts stream (:mod:`curate.mix_write`).
+Only doc ids, groups and token counts are held in memory; texts stream (:mod:`curate.mix.write`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate.catalog import Catalog, schema_version, sql_ident, sql_string
+from curate.catalog import Catalog, schema_version
 from curate.diversity.scope import scope_relation, score_scope
 from curate.mix.eval_split import check_split_current
 from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, seeded_keys
 from curate.mix.tokens import count_tokens, token_counter_name
 from curate.mix.write import write_shards
+from sql.quote import sql_ident, sql_string
 
 POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer")
 ORDER_BY = {"quality_top": ("quality", True), "diversity_max": ("topic_distance", True), "diversity_min": ("topic_distance", False)}

@@ -6,10 +6,10 @@ document (kept or not, so any later pool is covered) that duplicates an eval doc
 ``contamination`` and excluded from every mixture:
 
 - exact: equal normalized text (:func:`curate.text.normalize_expr`, the dedup normalization);
-- near: MinHash signatures as the ``minhash_dedup`` stage computes them (:func:`curate.minhash.signatures`,
+- near: MinHash signatures as the ``minhash_dedup`` stage computes them (:func:`curate.dedup.minhash.signatures`,
   word 5-grams, 128 permutations), LSH band-matched against the eval documents' bands with a candidate
   threshold 0.1 below ``threshold`` (recall first), then verified with the exact Jaccard of the shingle
-  sets (:func:`curate.shingles.jaccard_pairs`) ≥ ``threshold``.
+  sets (:func:`curate.dedup.shingles.jaccard_pairs`) ≥ ``threshold``.
 
 Documents stream through in batches (bounded memory). ``eval_splits`` records the split's parameters
 and a digest of the documents it checked; :func:`check_split_current` refuses to mix from a catalog
@@ -23,12 +23,13 @@ import json
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog, sql_ident
+from curate.catalog import Catalog
 from curate.dedup.lsh import band_hashes, optimal_bands
 from curate.dedup.minhash import signatures
-from curate.mix.select import seeded_keys
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.mix.select import seeded_keys
 from curate.text import normalize_expr
+from sql.quote import sql_ident
 
 NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
 BATCH_DOCS = 20_000

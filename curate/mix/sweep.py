@@ -7,7 +7,7 @@
 
 With ``steps``, every mixture uses the ``target_entropy`` strategy; the targets run from the lowest to
 the highest group entropy the pool allows under the budget and repetition cap (the min- and max-entropy
-allocations of :mod:`curate.mix_select`), so measured entropy rises strictly along the sweep. Each
+allocations of :mod:`curate.mix.select`), so measured entropy rises strictly along the sweep. Each
 mixture is emitted and scored (``diversity`` rows, scope_kind='mixture'); the profiles are returned
 side by side. The pool is read once per sweep when the varied field does not change it.
 """

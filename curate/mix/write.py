@@ -17,7 +17,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.catalog import Catalog, sql_string
+from curate.catalog import Catalog
+from sql.quote import sql_string
 
 SCHEMA = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("group_key", pa.string())])
 ROW_GROUP_ROWS = 1024  # small row groups: a trainer or datasets streams a shard without loading it whole

@@ -5,7 +5,7 @@ shard, a mixture, an eval set) to the same topics: ``assign(load_topic_model(pat
 given, or chosen on the sample by the best silhouette (Rousseeuw 1987) over a range. Topic labels: the
 most distinctive terms of each cluster by class-based TF-IDF (c-TF-IDF, Grootendorst 2022, BERTopic)
 and the sample documents nearest each centroid. Optional dense features: all-MiniLM-L6-v2 sentence
-embeddings (:mod:`curate.embeddings`, extra ``mixlab[embeddings]``).
+embeddings (:mod:`curate.models.embeddings`, extra ``mixlab[embeddings]``).
 """
 
 from __future__ import annotations

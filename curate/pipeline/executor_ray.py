@@ -3,7 +3,7 @@
 The unit of work and its guarantees are unchanged: each task writes one file under a temporary name
 and renames it, so results and resume behave exactly as with the local pool; only placement differs.
 Stage models (e.g. lid.176) load once per Ray worker process, through the same per-process cache as
-the local pool (``curate.executor.worker_stage``). A failing task is retried ``max_retries`` times by
+the local pool (``curate.pipeline.executor.worker_stage``). A failing task is retried ``max_retries`` times by
 Ray; if it still fails the run stops with the task (shard) and the error.
 
 All nodes must see the run folder at the same path (shared storage: NFS, a mounted bucket, ...).
@@ -33,7 +33,7 @@ def describe_task(task: tuple[Any, ...]) -> str:
 
 
 class RayPool:
-    """The :class:`curate.executor.Pool` interface over Ray tasks."""
+    """The :class:`curate.pipeline.executor.Pool` interface over Ray tasks."""
 
     def __init__(self, workers: int, address: str | None = None, max_retries: int = 2) -> None:
         try:

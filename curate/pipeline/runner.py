@@ -19,14 +19,15 @@ from typing import Any
 import polars as pl
 
 from curate import storage
-from curate.catalog import Catalog, sql_string
-from curate.pipeline.executor import Pool, StageRunner
+from curate.catalog import Catalog
 from curate.ingest.tasks import IngestError, IngestTask, plan_tasks, run_task
+from curate.pipeline.executor import Pool, StageRunner
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
 from curate.pipeline.shards import Upstream, docs_shards
 from curate.stages import BY_NAME
 from curate.storage import Location
+from sql.quote import sql_string
 
 FINGERPRINT_FILE = "_fingerprint"
 

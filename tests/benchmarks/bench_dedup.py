@@ -42,10 +42,10 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import psutil  # noqa: E402
 
-from curate.demo.corpus import debian_docs, package_files, python_docs  # noqa: E402
 from curate.dedup.lsh import band_hashes  # noqa: E402
 from curate.dedup.minhash import signatures  # noqa: E402
 from curate.dedup.shingles import jaccard_pairs, shingle_sets, shingle_text, shingles  # noqa: E402
+from curate.demo.corpus import debian_docs, package_files, python_docs  # noqa: E402
 from curate.stages.minhash_dedup import MinhashDedupParams  # noqa: E402
 
 PEERS = Path("/work/peers/rensa-venv")

@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dedup import ours_docs_per_s  # noqa: E402
 
 from curate.catalog import Catalog  # noqa: E402
-from curate.pipeline.executor import Pool, StageRunner  # noqa: E402
 from curate.ingest.tasks import plan_tasks, run_task  # noqa: E402
+from curate.pipeline.executor import Pool, StageRunner  # noqa: E402
 from curate.pipeline.progress import StepProgress  # noqa: E402
 from curate.pipeline.recipe import load_recipe  # noqa: E402
 from curate.pipeline.shards import Upstream, docs_shards, read_survivors  # noqa: E402

@@ -1,7 +1,7 @@
 """Benchmark: topic recovery on real text, assignment throughput, diversity metric cost; peers side by side.
 
 Corpus: real text read at run time from this machine (Python's pydoc topics, installed packages'
-READMEs/METADATA, licence files, Debian changelogs, English man pages; see curate/demo_corpus.py), one
+READMEs/METADATA, licence files, Debian changelogs, English man pages; see curate/demo/corpus.py), one
 source per domain. Reports NMI(topic, source), ARI between two seeds' topic models, assignment docs/s,
 and the time of each metric on a 100k-document scope (10k with --quick). Scale: ``curate run`` of the
 topics and diversity stages on 1M documents recombined from real paragraphs (10k with --quick), two
