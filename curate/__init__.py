@@ -14,6 +14,5 @@ The parts, in the order data flows through them (each package's ``__init__`` lis
 
 Shared by all of them: :mod:`curate.text` (the one normalization), :mod:`curate.storage` (paths and
 URLs), :mod:`curate.threads` (thread budget), :mod:`curate.settings` (``MIXLAB_*`` variables) and
-:mod:`curate.display` (printing tables). Imports point down this list's dependencies, never in a cycle
-(``tests/test_layout.py`` checks).
+:mod:`curate.display` (printing tables). There is no import cycle anywhere (``tests/test_layout.py``).
 """
