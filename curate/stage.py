@@ -65,9 +65,10 @@ class Stage(ABC):
         """Load models or resources; called once per worker before the first batch."""
 
     def compile_kernels(self) -> None:
-        """Compile (or load from numba's cache) this stage's kernels on a tiny input. A run calls it in one
-        background process while ingest runs (:mod:`curate.kernels`), so that on a first run the workers
-        load compiled code instead of each compiling it. Stages with numba kernels override it."""
+        """Compile (or load from numba's cache) this stage's kernels on a tiny input. A run calls it in a
+        background thread of the driver while ingest runs (:mod:`curate.pipeline.kernels`), so that on a
+        first run the workers load compiled code instead of each compiling it. Stages with numba kernels
+        override it."""
 
     def output_schema(self) -> dict[str, Any]:
         """Full output schema: doc_id, the declared columns, drop_reason."""

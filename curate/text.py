@@ -13,7 +13,7 @@ One implementation: polars' (Rust) lowercasing and regex classes. The one-string
 because Python's ``str.lower`` and ``re`` disagree with them: ``re``'s ``\\w`` excludes combining marks
 (so ``"İ".lower()`` = ``i`` + U+0307 lost its dot), its ``\\s`` includes U+001C-U+001F, and Python's
 Unicode tables are older (55 code points lowercase differently). The shingle kernels
-(:mod:`curate.shingles`) take their character classes from the same regexes; a property test checks
+(:mod:`curate.dedup.shingles`) take their character classes from the same regexes; a property test checks
 all paths agree on random Unicode, Turkish, Greek final sigma and ß included.
 """
 

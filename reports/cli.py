@@ -56,7 +56,7 @@ def show(
     """Run one report on a read-only connection, parameters bound (never formatted into the SQL)."""
     import duckdb
 
-    from curate.catalog_access import RunBusy
+    from curate.catalog.access import RunBusy
     from reports.queries import query
 
     try:

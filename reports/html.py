@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog, sql_ident
+from curate.catalog import Catalog
 from reports import plots
 from reports.analysis import per_mixture
 from reports.headline import headline
 from reports.queries import run
+from sql.quote import sql_ident
 
 MAX_HISTOGRAMS = 8
 MAX_SCATTERS = 8

@@ -1,6 +1,6 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
 -- version: 3
--- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog.py
+-- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog/__init__.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS diversity (
     computed_at TIMESTAMP DEFAULT current_timestamp
 );
 
--- Mixtures emitted by `curate mix` (see curate/mix.py).
+-- Mixtures emitted by `curate mix` (see curate/mix/emit.py).
 CREATE TABLE IF NOT EXISTS mixtures (
     mixture_id    VARCHAR PRIMARY KEY,
     name          VARCHAR NOT NULL,
@@ -149,7 +149,7 @@ CREATE TABLE IF NOT EXISTS contamination (
     similarity  DOUBLE
 );
 
--- The eval split's parameters and the documents its contamination check covered (curate/mix_eval.py).
+-- The eval split's parameters and the documents its contamination check covered (curate/mix/eval_split.py).
 CREATE TABLE IF NOT EXISTS eval_splits (
     params          JSON NOT NULL,
     n_docs_checked  BIGINT NOT NULL,

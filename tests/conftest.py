@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner, RunSummary
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner, RunSummary
 from tests.corpus import make_corpus, to_records
 
 

@@ -7,7 +7,7 @@ import gzip
 import orjson
 
 from curate.catalog import Catalog
-from curate.demo import OOD_SOURCE, run_demo
+from curate.demo.loop import OOD_SOURCE, run_demo
 from tests.corpus import make_corpus
 
 

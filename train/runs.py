@@ -150,6 +150,16 @@ def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at
     return plan.train_id
 
 
+CURVE_SCHEMA = {"step": pl.Int64, "tokens": pl.Int64, "lr": pl.Float64, "train_loss": pl.Float64, "val_loss": pl.Float64,
+                "tokens_per_s": pl.Float64}
+
+
+def curve_frame(curve: list[dict], train_id: str) -> pl.DataFrame:
+    """A run's ``train_curve`` rows, typed up front: ``val_loss`` is null except every tenth of the run, so a
+    type inferred from the first 100 rows was Null on runs over ~1,000 steps, and recording them failed."""
+    return pl.DataFrame(curve, schema=CURVE_SCHEMA).with_columns(pl.lit(train_id).alias("train_id"))
+
+
 def record(run_dir: Path, outcome: RunOutcome) -> None:
     """Replace the run's rows in train_runs, train_curve and evals in one transaction."""
     run_row, result, evals = outcome.run_row, outcome.result, outcome.evals
@@ -158,7 +168,7 @@ def record(run_dir: Path, outcome: RunOutcome) -> None:
         for table in ("train_runs", "train_curve", "evals"):
             cat.delete_where(table, train_id=train_id)
         cat.append("train_runs", pl.DataFrame([run_row]))
-        cat.append("train_curve", pl.DataFrame(result.curve).with_columns(pl.lit(train_id).alias("train_id")))
+        cat.append("train_curve", curve_frame(result.curve, train_id))
         cat.append("evals", pl.DataFrame(evals).with_columns(pl.lit(train_id).alias("train_id")))
 
 

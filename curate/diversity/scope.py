@@ -85,11 +85,11 @@ def sample_rows(n_docs: int, sample_size: int, seed: int) -> np.ndarray:
 def embed(catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto") -> tuple[np.ndarray, str]:  # noqa: ANN001
     """Unit embeddings of the texts and where they came from: the run's topic model (``auto`` when it
     exists), TF-IDF -> SVD fitted on these texts, or MiniLM sentence embeddings."""
-    from curate.topics import featurizer, load_topic_model
+    from curate.models.topics import featurizer, load_topic_model
 
     model_path = catalog.data_root / TOPIC_MODEL
     if embeddings == "minilm":
-        from curate.embeddings import MiniLM
+        from curate.models.embeddings import MiniLM
 
         return MiniLM().transform(texts), "minilm"
     if embeddings == "auto" and model_path.exists():

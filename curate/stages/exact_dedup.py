@@ -16,7 +16,7 @@ import polars as pl
 import xxhash
 from pydantic import Field
 
-from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
+from curate.dedup.shared import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
 from curate.stage import GlobalStage, StageContext
 from curate.text import Normalization, normalize_expr
 

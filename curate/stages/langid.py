@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate.lid_model import ensure_lid_model
-from curate.shingles import pack
+from curate.models.lid import ensure_lid_model
+from curate.dedup.shingles import pack
 from curate.stage import DROP_REASON, MapStage, StageParams
 
 SCRIPT_RANGES = {  # name -> code point ranges (inclusive) of its letters

@@ -25,10 +25,10 @@ import pyarrow as pa
 from pydantic import Field
 
 from curate import storage
-from curate.dedup import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
-from curate.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
-from curate.minhash import HashName, signatures
-from curate.shingles import Unit, jaccard_pairs, shingle_sets
+from curate.dedup.shared import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
+from curate.dedup.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
+from curate.dedup.minhash import HashName, signatures
+from curate.dedup.shingles import Unit, jaccard_pairs, shingle_sets
 from curate.stage import GlobalStage, StageContext
 from curate.storage import Location
 from curate.text import Normalization

@@ -3,7 +3,7 @@
 The model is either given (``model_path``: a folder written by ``curate quality train`` or a
 ``model.bin``) or trained inside the stage from ``train`` (positives / negatives as files or SQL over
 this run's catalog, e.g. a reference source against a random sample of the pool; see
-:mod:`curate.quality_train`), saved under ``stages/quality_model/model/`` with its manifest. Scoring runs
+:mod:`curate.models.quality`), saved under ``stages/quality_model/model/`` with its manifest. Scoring runs
 in the worker pool, one model load per worker; ``quality_score`` = P(high quality).
 
 Filters: ``min_score`` (absolute) and ``keep_top_fraction`` (relative: keep the best-scoring fraction of
@@ -21,7 +21,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from curate import storage
-from curate.quality_train import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate.models.quality import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
 from curate.settings import cache_dir
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 

@@ -4,7 +4,7 @@ Per-document columns ``topic_id`` and ``topic_distance`` (cosine distance to the
 the view ``topics`` holds them, ``topic_labels(topic_id, size, sample_size, terms, examples)`` describes
 each topic, and the fitted model is saved as ``stages/topics/model/topic_model.joblib`` (with a JSON
 manifest beside it) so a mixture or an eval set can be assigned to the same topics
-(``curate.topics.assign(load_topic_model(path), texts)``).
+(``curate.models.topics.assign(load_topic_model(path), texts)``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import polars as pl
 from pydantic import Field
 
 from curate import storage
+from curate.models.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
-from curate.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 
 MODEL_FILE = Path("model/topic_model.joblib")
 

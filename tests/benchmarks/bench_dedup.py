@@ -42,10 +42,10 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import psutil  # noqa: E402
 
-from curate.demo_corpus import debian_docs, package_files, python_docs  # noqa: E402
-from curate.lsh import band_hashes  # noqa: E402
-from curate.minhash import signatures  # noqa: E402
-from curate.shingles import jaccard_pairs, shingle_sets, shingle_text, shingles  # noqa: E402
+from curate.dedup.lsh import band_hashes  # noqa: E402
+from curate.dedup.minhash import signatures  # noqa: E402
+from curate.dedup.shingles import jaccard_pairs, shingle_sets, shingle_text, shingles  # noqa: E402
+from curate.demo.corpus import debian_docs, package_files, python_docs  # noqa: E402
 from curate.stages.minhash_dedup import MinhashDedupParams  # noqa: E402
 
 PEERS = Path("/work/peers/rensa-venv")
@@ -64,8 +64,8 @@ print(len(texts) / (time.perf_counter() - t))
 E2E_CHILD = """
 import sys, time, json
 from pathlib import Path
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 base = Path(sys.argv[1])
 recipe = parse_recipe({"name": "bench", "inputs": [{"path": "docs.jsonl", "id_field": "id"}],
                        "ingest": {"shard_docs": 50000}, "stages": [{"stage": "minhash_dedup", "threshold": 0.8}]})
@@ -78,7 +78,7 @@ import sys, time, json, resource
 import polars as pl
 from datasketch import MinHash, MinHashLSH
 texts = pl.read_ndjson(sys.argv[1], n_rows=int(sys.argv[2]))["text"]
-from curate.shingles import shingle_text
+from curate.dedup.shingles import shingle_text
 t = time.perf_counter()
 lsh = MinHashLSH(threshold=0.8, num_perm=128)
 for i, text in enumerate(shingle_text(texts).to_list()):

@@ -45,11 +45,11 @@ from bench_dedup import ours_docs_per_s  # noqa: E402
 from bench_train import corpus_tokens, ours  # noqa: E402
 
 from curate.catalog import Catalog  # noqa: E402
-from curate.executor import Pool, StageRunner  # noqa: E402
-from curate.ingest import pack_tasks, plan_tasks, run_job  # noqa: E402
-from curate.progress import StepProgress  # noqa: E402
-from curate.recipe import load_recipe  # noqa: E402
-from curate.shards import Upstream, docs_shards, read_survivors  # noqa: E402
+from curate.ingest.tasks import pack_tasks, plan_tasks, run_job  # noqa: E402
+from curate.pipeline.executor import Pool, StageRunner  # noqa: E402
+from curate.pipeline.progress import StepProgress  # noqa: E402
+from curate.pipeline.recipe import load_recipe  # noqa: E402
+from curate.pipeline.shards import Upstream, docs_shards, read_survivors  # noqa: E402
 from curate.stage import MapStage  # noqa: E402
 from curate.stages import BY_NAME  # noqa: E402
 

@@ -27,7 +27,7 @@ import orjson
 import psutil
 import yaml
 
-from curate.demo_corpus import debian_docs, python_docs
+from curate.demo.corpus import debian_docs, python_docs
 
 
 def real_paragraphs() -> list[str]:

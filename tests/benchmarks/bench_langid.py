@@ -35,8 +35,8 @@ from pathlib import Path  # noqa: E402
 import polars as pl  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from curate.demo_corpus import man_pages, troff_to_text  # noqa: E402
-from curate.quality_train import TextSource, TrainSpec, train_quality_model  # noqa: E402
+from curate.demo.corpus import man_pages, troff_to_text  # noqa: E402
+from curate.models.quality import TextSource, TrainSpec, train_quality_model  # noqa: E402
 from curate.stages.langid import Langid, LangidParams, clean_for_fasttext  # noqa: E402
 from curate.stages.quality_rules import QualityRules, QualityRulesParams  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Benchmark `curate mix`: entropy control, zero contamination, budget accuracy, and emitting at scale.
 
-Real text read from this machine (:mod:`curate.demo_corpus`: Python docs, package READMEs, licences,
+Real text read from this machine (:mod:`curate.demo.corpus`: Python docs, package READMEs, licences,
 changelogs, man pages), never committed.
 
 1. Sweep: a curated run (topics stage) with planted near-duplicates (2 words changed) and case/punctuation
@@ -34,13 +34,13 @@ import polars as pl
 from scipy.stats import spearmanr
 
 from curate.catalog import Catalog
-from curate.demo_corpus import build_demo_corpus
-from curate.mix import MixtureSpec, emit
-from curate.mix_eval import reserve_eval
-from curate.mix_sweep import SweepSpec, run_sweep
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner
-from curate.shingles import jaccard_pairs, shingle_sets
+from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.demo.corpus import build_demo_corpus
+from curate.mix.emit import MixtureSpec, emit
+from curate.mix.eval_split import reserve_eval
+from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 from curate.text import normalize_expr
 from scale_corpus import peak_rss, synthetic_jsonl
 
@@ -82,7 +82,7 @@ def datasketch_peer(cat: Catalog) -> tuple[set[tuple[str, str]], float]:
     """Eval duplicates found by datasketch MinHashLSH (same shingles, 128 permutations), and seconds taken."""
     from datasketch import MinHash, MinHashLSH
 
-    from curate.shingles import shingles
+    from curate.dedup.shingles import shingles
 
     started = time.perf_counter()
     evals = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM eval_sets)")

@@ -26,8 +26,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from curate.recipe import parse_recipe  # noqa: E402
-from curate.runner import RecipeRunner  # noqa: E402
+from curate.pipeline.recipe import parse_recipe  # noqa: E402
+from curate.pipeline.runner import RecipeRunner  # noqa: E402
 from tests.corpus import make_corpus, to_records  # noqa: E402
 from tests.snapshot import catalog_snapshot  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Benchmark: topic recovery on real text, assignment throughput, diversity metric cost; peers side by side.
 
 Corpus: real text read at run time from this machine (Python's pydoc topics, installed packages'
-READMEs/METADATA, licence files, Debian changelogs, English man pages; see curate/demo_corpus.py), one
+READMEs/METADATA, licence files, Debian changelogs, English man pages; see curate/demo/corpus.py), one
 source per domain. Reports NMI(topic, source), ARI between two seeds' topic models, assignment docs/s,
 and the time of each metric on a 100k-document scope (10k with --quick). Scale: ``curate run`` of the
 topics and diversity stages on 1M documents recombined from real paragraphs (10k with --quick), two
@@ -28,10 +28,10 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script from any folder
 
-from curate import demo_corpus as dc  # noqa: E402
+from curate.demo import corpus as dc  # noqa: E402
 from curate.diversity import fast  # noqa: E402
 from curate.diversity import metrics as m  # noqa: E402
-from curate.topics import assign, fit_topics  # noqa: E402
+from curate.models.topics import assign, fit_topics  # noqa: E402
 from scale_corpus import peak_rss, synthetic_jsonl  # noqa: E402
 
 PEER_VENV = Path("/work/peers/diversity-venv")

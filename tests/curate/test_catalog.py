@@ -10,8 +10,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog, schema_version, sql_ident, sql_string
+from curate.catalog import Catalog, schema_version
 from curate.cli import app
+from sql.quote import sql_ident, sql_string
 from tests.conftest import write_jsonl
 from tests.curate.test_ingest import _messy_lines
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from curate import catalog_access as access
-from curate.catalog import Catalog
+from curate.catalog import Catalog, access
 from tests.curate.test_resume import _run, _write_recipe
 
 

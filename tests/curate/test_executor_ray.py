@@ -28,8 +28,8 @@ def test_ray_and_local_catalogs_are_identical(tmp_path, run_recipe):
         write_jsonl(tmp_path / "data" / f"{domain}.jsonl", to_records([d for d in docs if d.domain == domain]))
     recipe = _demo_recipe_on("data/*.jsonl")
     local = run_recipe(recipe, workers=1, run_name="local")  # one local worker vs two Ray workers: placement and worker count
-    from curate.recipe import parse_recipe
-    from curate.runner import RecipeRunner
+    from curate.pipeline.recipe import parse_recipe
+    from curate.pipeline.runner import RecipeRunner
 
     ray_run = RecipeRunner(parse_recipe({**recipe, "name": "test"}), tmp_path, tmp_path / "ray", workers=2,
                            progress=False, executor="ray").run()
@@ -38,7 +38,7 @@ def test_ray_and_local_catalogs_are_identical(tmp_path, run_recipe):
 
 
 def test_failing_task_names_its_shard(tmp_path):
-    from curate.executor_ray import RayPool, RayTaskError
+    from curate.pipeline.executor_ray import RayPool, RayTaskError
 
     pool = RayPool(workers=1, max_retries=1)
     try:

@@ -13,7 +13,7 @@ import pytest
 import zstandard
 
 from curate.catalog import Catalog
-from curate.ingest import IngestError, IngestParams, InputSpec, pack_tasks, plan_tasks
+from curate.ingest.tasks import IngestError, IngestParams, InputSpec, pack_tasks, plan_tasks
 from tests.conftest import write_jsonl
 
 GOOD = [{"id": f"g{i}", "text": f"Document number {i} says something useful.", "meta": {"lang": "en"}} for i in range(5)]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from curate import lid_model
-from curate.lid_model import FILE_NAME, SHA256, LidModelError, ensure_lid_model, sha256_of
+from curate.models import lid as lid_model
+from curate.models.lid import FILE_NAME, SHA256, LidModelError, ensure_lid_model, sha256_of
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.lsh import band_hashes, connected_components, optimal_bands
-from curate.minhash import signatures, to_lean_minhash, words64_hash32
-from curate.sha1 import sha1_hash32
-from curate.shingles import jaccard_pairs, prepare, shingle_sets, shingle_text, shingles
+from curate.dedup.lsh import band_hashes, connected_components, optimal_bands
+from curate.dedup.minhash import signatures, to_lean_minhash, words64_hash32
+from curate.dedup.sha1 import sha1_hash32
+from curate.dedup.shingles import jaccard_pairs, prepare, shingle_sets, shingle_text, shingles
 from curate.text import Normalization
 from tests.corpus import make_corpus
 

@@ -13,11 +13,11 @@ import pytest
 from scipy.stats import spearmanr
 
 from curate.catalog import Catalog
-from curate.mix import MixtureSpec, emit, load_pool
-from curate.mix_select import InfeasibleMixture
-from curate.mix_sweep import SweepSpec, run_sweep
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner
+from curate.mix.emit import MixtureSpec, emit, load_pool
+from curate.mix.select import InfeasibleMixture
+from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from curate.catalog import Catalog
-from curate.mix import MixtureSpec, emit
-from curate.mix_eval import reserve_eval
-from curate.shingles import jaccard_pairs, shingle_sets
+from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.mix.emit import MixtureSpec, emit
+from curate.mix.eval_split import reserve_eval
 from curate.text import normalize_expr
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, mutate, to_records

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.mix_select import STRATEGIES, InfeasibleMixture, allocate, entropy_of, entropy_range, fill_group, seeded_keys
+from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, entropy_of, entropy_range, fill_group, seeded_keys
 
 TOKENS = {"a": 1_000, "b": 4_000, "c": 16_000}
 

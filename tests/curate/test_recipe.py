@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curate.recipe import RecipeError, load_recipe, parse_recipe
+from curate.pipeline.recipe import RecipeError, load_recipe, parse_recipe
 
 BASE = {"name": "r", "inputs": [{"path": "x.jsonl"}]}
 

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from curate.catalog import Catalog
-from curate.mix import MixtureSpec, emit
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner
+from curate.mix.emit import MixtureSpec, emit
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 from tests.snapshot import assert_same_catalog

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from curate.dedup.shingles import prepare, shingle_text
 from curate.diversity import fast
-from curate.shingles import prepare, shingle_text
 from curate.text import Normalization, lower_words, normalize, normalize_expr, words, words_expr
 
 TRICKY = list("İıIiΣσςΟΔΟΣßẞÅÅ\u0307\u0301\u00a0\u2028\u2029\u001c\u001f\u0085\t\n .,;-_'0123456789٣१ﬁＡ")

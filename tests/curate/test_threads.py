@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from curate.executor import Pool
+from curate.pipeline.executor import Pool
 from curate.threads import cores, current_threads, thread_budget, threads_per_worker
 
 

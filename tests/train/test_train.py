@@ -15,6 +15,7 @@ from train.data import EOS_ID, Batches, encode
 from train.evaluate import bits_per_byte, continuation_accuracy, sequence_nll, windows_nll
 from train.loop import lr_at, train
 from train.model import build_model, parameter_counts
+from train.runs import curve_frame
 
 TINY = {"n_layer": 2, "d_model": 64, "n_head": 2, "seq_len": 64}  # a few thousand parameters: fast on CPU
 
@@ -142,3 +143,10 @@ def test_eval_sets_cap_is_a_fixed_subset(run_dir):
     for name, (kind, texts) in capped.items():
         assert kind == full[name][0] and len(texts) == min(2, len(full[name][1])) and set(texts) <= set(full[name][1])
     assert capped == again
+
+
+def test_curve_of_a_long_run_records_its_sparse_validation_losses():
+    curve = [{"step": s, "tokens": s * 2048, "lr": 1e-3, "train_loss": 5.0, "val_loss": 4.2 if s % 400 == 0 else None,
+              "tokens_per_s": 1e4} for s in range(1, 1201)]  # val_loss first measured at step 400, as in a 4,000-step run
+    frame = curve_frame(curve, "t")
+    assert frame.height == 1200 and frame["val_loss"].drop_nulls().to_list() == [4.2, 4.2, 4.2]

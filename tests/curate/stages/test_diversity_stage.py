@@ -19,8 +19,8 @@ STAGES = [{"stage": "exact_dedup"},
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from curate.recipe import parse_recipe
-    from curate.runner import RecipeRunner
+    from curate.pipeline.recipe import parse_recipe
+    from curate.pipeline.runner import RecipeRunner
 
     tmp = tmp_path_factory.mktemp("div")
     docs = make_corpus(200, seed=12)

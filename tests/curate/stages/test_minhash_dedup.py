@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from curate.catalog import Catalog
-from curate.shingles import shingles
+from curate.dedup.shingles import shingles
 from curate.stage import StageContext
 from curate.stages.minhash_dedup import MinhashDedup, MinhashDedupParams
 from tests.conftest import write_jsonl

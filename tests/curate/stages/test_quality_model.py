@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from curate.catalog import Catalog
-from curate.quality_train import TextSource, TrainSpec, read_texts, train_quality_model
-from curate.recipe import load_recipe
-from curate.runner import RecipeRunner
+from curate.models.quality import TextSource, TrainSpec, read_texts, train_quality_model
+from curate.pipeline.recipe import load_recipe
+from curate.pipeline.runner import RecipeRunner
 from curate.stages.quality_model import QualityModelParams, decide
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus

@@ -7,8 +7,8 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
 from curate.catalog import Catalog
+from curate.models.topics import assign, load_topic_model
 from curate.stages.topics import MODEL_FILE
-from curate.topics import assign, load_topic_model
 from tests.conftest import write_jsonl
 from tests.corpus import DOMAINS, make_corpus, to_records
 

@@ -1,0 +1,105 @@
+"""``curate``: thin command line over the library (parse -> pydantic -> one library call)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.catalog import Catalog
+from curate.catalog.access import RunBusy
+from curate.cli.common import console, resolve_run
+from curate.cli.diversity import diversity
+from curate.cli.mix import mix_app
+from curate.cli.quality import quality_app
+from curate.display import print_frame
+from curate.ingest.tasks import IngestError
+from curate.pipeline.recipe import RecipeError, load_recipe
+
+app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.command()
+def run(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/<recipe name>).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (auto, ray://host:port); default: start a local Ray.")] = None,
+    data: Annotated[str | None, typer.Option(help="Keep the run's shards at this URL (s3://bucket/run, gs://...) or folder instead of in the run folder; the catalog stays in the run folder.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad input record (file, line, field) instead of counting it as a reject.")] = False,
+) -> None:
+    """Run a recipe: ingest, then each stage; resumes where a killed run stopped."""
+    from curate.pipeline.runner import RecipeRunner
+
+    try:
+        parsed = load_recipe(recipe)
+        if strict:
+            parsed = parsed.model_copy(update={"ingest": parsed.ingest.model_copy(update={"strict": True})})
+        run_dir = out or Path("runs") / parsed.name
+        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
+    except (RecipeError, IngestError, ValueError, RunBusy) as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    console.print(f"run folder: {summary.run_dir}  documents: {summary.n_docs:,}  kept: {summary.n_kept:,}")
+    with Catalog(summary.run_dir, read_only=True) as cat:
+        print_frame(cat.report("funnel"), title="funnel")
+
+
+@app.command()
+def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (default: list runs).")] = None) -> None:
+    """Stages done, counts and timings of a run (also re-points its views if the folder moved; during a run, its snapshot)."""
+    if run is None:
+        runs = sorted(p.parent.name for p in Path("runs").glob("*/catalog.duckdb"))
+        console.print("\n".join(runs) if runs else "no runs under ./runs")
+        return
+    try:
+        try:
+            cat = Catalog(resolve_run(run))
+        except RunBusy:  # a run is writing it: show the snapshot it publishes for readers
+            cat = Catalog(resolve_run(run), read_only=True)
+    except RunBusy as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2) from None
+    with cat:
+        print_frame(cat.query(
+            "SELECT position, stage, kind, n_in, n_kept, n_dropped, round(wall_s, 2) AS wall_s, finished_at"
+            " FROM stages ORDER BY position"), title=f"stages of {cat.run_dir}")
+        print_frame(cat.query("SELECT command, status, started_at, finished_at FROM runs ORDER BY started_at"), title="runs")
+
+
+@app.command("sql")
+def sql_command(
+    run: Annotated[str, typer.Argument(help="Run folder or name.")],
+    query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+) -> None:
+    """Run a query on the catalog: read-only, and it may read the run's own files only."""
+    import duckdb
+
+    try:
+        with Catalog(resolve_run(run), read_only=True) as cat:
+            frame = cat.query(query)
+    except (duckdb.Error, RunBusy) as err:
+        console.print(f"[red]SQL error:[/] {err}")
+        raise typer.Exit(2) from None
+    print_frame(frame, fmt)  # type: ignore[arg-type]
+
+
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option(help="A smaller corpus and sweep (about 5 minutes).")] = False,
+    out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+) -> None:
+    """Build a corpus from real text on this machine and run the whole loop on it."""
+    from curate.demo.loop import run_demo
+
+    run_demo(out, quick=quick, workers=workers)
+
+
+app.command()(diversity)
+app.add_typer(mix_app, name="mix")
+app.add_typer(quality_app, name="quality")

@@ -1,0 +1,218 @@
+"""``curate mix``: MixtureSpec -> Manifest. A reproducible, token-budgeted selection of the curated pool.
+
+The pool is the run's kept documents matching ``where`` (SQL over ``doc_signals``, as in
+:func:`curate.diversity.scope.scope_relation`), minus every eval document and every document that
+duplicates one (:mod:`curate.mix.eval_split`). Groups (``group_by``: any column, or ``quality_bucket``) get
+token shares from the strategy (:mod:`curate.mix.select`); each share is filled in a seeded order.
+
+Output ``mixtures/<mixture_id>/``: Parquet shards (doc_id, text, group_key; a document appears once per
+repeat; rows shuffled by the seed) and ``manifest.json``. ``mixture_id`` = name + hash(spec, pool
+digest): the same spec on the same catalog gives the same id and byte-identical shards and manifest.
+Only doc ids, groups and token counts are held in memory; texts stream (:mod:`curate.mix.write`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.catalog import Catalog, schema_version
+from curate.diversity.scope import scope_relation, score_scope
+from curate.mix.eval_split import check_split_current
+from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, seeded_keys
+from curate.mix.tokens import count_tokens, token_counter_name
+from curate.mix.write import write_shards
+from sql.quote import sql_ident, sql_string
+
+POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer")
+ORDER_BY = {"quality_top": ("quality", True), "diversity_max": ("topic_distance", True), "diversity_min": ("topic_distance", False)}
+
+
+class MixtureSpec(BaseModel):
+    """What a mixture is made of; every field is part of its id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Human name; the id is <name>-<hash of spec and pool>.")
+    where: str = Field("true", description="SQL over doc_signals columns (and text), e.g. lang = 'en' AND quality_score > 0.5.")
+    group_by: str = Field("source", description="Column whose values are the groups (source, lang, topic_id, any column) or quality_bucket.")
+    quality_buckets: int = Field(4, ge=2, description="group_by quality_bucket: this many equal-count buckets q1..qN of quality_column.")
+    strategy: Literal[tuple(STRATEGIES)] = Field("proportional", description="How the budget is shared among groups.")  # type: ignore[valid-type]
+    weights: dict[str, float] = Field(default_factory=dict, description="strategy weights: relative weight per group.")
+    temperature: float = Field(1.0, gt=0, description="strategy temperature: τ in p ∝ n^(1/τ).")
+    target_entropy: float = Field(0.0, ge=0, description="strategy target_entropy: token entropy of the groups, in nats.")
+    quality_column: str = Field("quality_score", description="Column ranked by quality_top and bucketed by quality_bucket.")
+    token_budget: int = Field(gt=0, description="Tokens in the mixture (counted with `tokenizer`).")
+    tokenizer: Literal["bytes4", "run"] = Field("bytes4", description="bytes4: ceil(UTF-8 bytes / 4); run: the run's train/tokenizer/tokenizer.json.")
+    max_repeats: int = Field(4, ge=1, description="Repetition cap: most epochs of any document.")
+    seed: int = Field(0, description="Selection and shuffle seed.")
+    sweep_id: str | None = Field(None, description="Set by `curate mix sweep` for the mixtures of one ablation.")
+    shard_docs: int = Field(10_000, ge=1, description="Rows per output shard.")
+    jsonl: bool = Field(False, description="Also write JSONL shards.")
+
+
+@dataclass
+class Pool:
+    """The candidate documents of a spec: doc_id, group_key, n_tokens, topic_id, topic_distance, quality."""
+
+    frame: pl.DataFrame
+    digest: str
+    token_counter: str
+
+
+def _columns(cat: Catalog, relation: str) -> set[str]:
+    return set(cat.query(f"SELECT * FROM ({relation}) LIMIT 0").columns)
+
+
+def _group_expr(spec: MixtureSpec, columns: set[str]) -> str:
+    if spec.group_by == "quality_bucket":
+        if spec.quality_column not in columns:
+            raise ValueError(f"group_by quality_bucket needs column {spec.quality_column!r} (run the quality stages)")
+        return f"'q' || ntile({int(spec.quality_buckets)}) OVER (ORDER BY {sql_ident(spec.quality_column)} NULLS FIRST, doc_id)"
+    if spec.group_by not in columns:
+        raise ValueError(f"group_by {spec.group_by!r} is not a column of the pool; columns: {sorted(columns)}")
+    return f"coalesce(CAST({sql_ident(spec.group_by)} AS VARCHAR), '<null>')"
+
+
+def load_pool(cat: Catalog, spec: MixtureSpec) -> Pool:
+    """Read the pool (no text) sorted by doc_id, count its tokens, and fingerprint it."""
+    check_split_current(cat)
+    relation = scope_relation(spec.where, "kept_documents")
+    columns = _columns(cat, relation)
+    optional = lambda c, t: f"CAST({sql_ident(c)} AS {t})" if c in columns else f"NULL::{t}"  # noqa: E731
+    if spec.strategy == "quality_top" and spec.quality_column not in columns:
+        raise ValueError(f"quality_top needs column {spec.quality_column!r} (run the quality stages)")
+    frame = cat.query(
+        f"WITH p AS (SELECT * FROM ({relation}) WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)"
+        " AND doc_id NOT IN (SELECT doc_id FROM contamination))"
+        f" SELECT doc_id, {_group_expr(spec, columns)} AS group_key, n_bytes,"
+        f" {optional('topic_id', 'VARCHAR')} AS topic_id, {optional('topic_distance', 'DOUBLE')} AS topic_distance,"
+        f" {optional(spec.quality_column, 'DOUBLE')} AS quality FROM p ORDER BY doc_id")
+    frame = frame.with_columns(count_tokens(cat, frame, spec.tokenizer)).drop("n_bytes")
+    lines = frame.select(pl.concat_str(["doc_id", "group_key", "n_tokens", "topic_id"], separator="\t", ignore_nulls=True))
+    digest = hashlib.sha256("\n".join(lines.to_series().to_list()).encode())
+    digest.update(json.dumps(cat.query("SELECT eval_set, doc_id FROM eval_sets ORDER BY ALL").rows()).encode())
+    return Pool(frame, digest.hexdigest()[:16], token_counter_name(cat.run_dir, spec.tokenizer))
+
+
+def mixture_id(spec: MixtureSpec, pool: Pool) -> str:
+    body = json.dumps([spec.model_dump(mode="json"), pool.digest], sort_keys=True).encode()
+    return f"{spec.name}-{hashlib.sha256(body).hexdigest()[:10]}"
+
+
+def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float]]:
+    """(doc_id, group_key, repeats, n_tokens) of the chosen documents, and each group's target share."""
+    frame = pool.frame
+    if frame.height == 0:
+        raise InfeasibleMixture(f"mixture {spec.name!r}: no documents in the pool (where={spec.where!r}, after eval sets)")
+    tokens = dict(sorted(frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
+    shares = STRATEGIES[spec.strategy](tokens, spec)
+    cap = caps(tokens, spec)
+    short = sorted((g for g in shares if shares[g] > cap[g] * (1 + 1e-9)), key=lambda g: cap[g] - shares[g])
+    if short:
+        g = short[0]
+        raise InfeasibleMixture(
+            f"group {g!r} ran short: its share {shares[g]:.4f} of {spec.token_budget:,} tokens needs "
+            f"{round(shares[g] * spec.token_budget):,}, it has {tokens[g]:,} tokens x max_repeats={spec.max_repeats}"
+            f" = {tokens[g] * spec.max_repeats:,}" + (f" (also short: {short[1:]})" if len(short) > 1 else ""))
+    column, descending = ORDER_BY.get(spec.strategy, (None, False))
+    if column and frame[column].null_count() == frame.height:
+        raise ValueError(f"strategy {spec.strategy} orders documents by {column}; run the stage that produces it")
+    keyed = frame.with_columns(pl.Series("_key", seeded_keys(frame["doc_id"], spec.seed)))
+    by, desc = ([column, "_key"], [descending, False]) if column else (["_key"], [False])
+    ordered = keyed.sort(by, descending=desc, nulls_last=True)
+    groups = {g[0]: part for g, part in ordered.partition_by("group_key", as_dict=True, maintain_order=True).items()}
+    return allocate(groups, shares, spec), shares
+
+
+def shuffled_rows(chosen: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """One row per repeat of each chosen document, with ``ord``: its position after a seeded shuffle."""
+    rows = chosen.select("doc_id", "group_key", "repeats").with_columns(pl.int_ranges(0, "repeats").alias("repeat")).explode("repeat")
+    keys = seeded_keys(rows["doc_id"], seed, rows["repeat"])
+    return rows.with_columns(pl.Series("ord", np.argsort(np.argsort(keys, kind="stable"), kind="stable")))
+
+
+def _profile(chosen: pl.DataFrame, pool: Pool) -> dict:
+    """Measured token entropies (nats) of the mixture's groups and topics, repeats counted."""
+    weighted = chosen.with_columns((pl.col("n_tokens") * pl.col("repeats")).alias("w"))
+    out = {"group_entropy": round(entropy_of(weighted.group_by("group_key").agg(pl.col("w").sum())["w"].to_list()), 10)}
+    topics = weighted.join(pool.frame.select("doc_id", "topic_id"), on="doc_id").drop_nulls("topic_id")
+    if topics.height:
+        per_topic = dict(sorted(topics.group_by("topic_id").agg(pl.col("w").sum()).iter_rows()))
+        out |= {"topic_entropy": round(entropy_of(list(per_topic.values())), 10), "topic_tokens": per_topic}
+    return out
+
+
+def emit(cat: Catalog, spec: MixtureSpec, pool: Pool | None = None, workers: int | None = None,
+         diversity_sample: int | None = 500, n_boot: int = 10) -> dict:
+    """Select, write shards and manifest, register in the catalog, score diversity; returns the manifest."""
+    pool = pool or load_pool(cat, spec)
+    mid = mixture_id(spec, pool)
+    chosen, shares = select(pool, spec)
+    rows = shuffled_rows(chosen, spec.seed)
+    final = cat.run_dir / "mixtures" / mid
+    tmp = final.with_name(f".{mid}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shards = write_shards(cat, rows, tmp, spec.shard_docs, spec.jsonl, threads=workers)
+    groups = chosen.group_by("group_key").agg(pl.len().alias("n_docs"), (pl.col("n_tokens") * pl.col("repeats")).sum().alias("n_tokens"),
+                                              pl.col("repeats").max().alias("max_repeats")).sort("group_key")
+    n_tokens = int(groups["n_tokens"].sum())
+    manifest = {
+        "mixture_id": mid, "name": spec.name, "sweep_id": spec.sweep_id, "spec": spec.model_dump(mode="json"), "seed": spec.seed,
+        "token_budget": spec.token_budget, "n_tokens": n_tokens, "n_docs": chosen.height, "n_rows": rows.height,
+        "budget_error_pct": round(100 * (n_tokens - spec.token_budget) / spec.token_budget, 6),
+        "shards": shards, "token_counter": pool.token_counter, "measured": _profile(chosen, pool),
+        "groups": {g: {"n_docs": n, "n_tokens": t, "weight": round(shares[g], 10), "token_share": round(t / n_tokens, 10),
+                       "max_repeats": r} for g, n, t, r in groups.rows()},
+        "source_run": cat.run_dir.name, "catalog": {"schema_version": schema_version(), "pool_digest": pool.digest},
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.replace(final)
+    register(cat, manifest, chosen, groups)
+    if diversity_sample:
+        score_mixture(cat, manifest, diversity_sample, n_boot)
+    return manifest
+
+
+def register(cat: Catalog, manifest: dict, chosen: pl.DataFrame, groups: pl.DataFrame) -> None:
+    """Replace the catalog rows of this mixture: mixtures, mixture_docs, mixture_composition."""
+    mid = manifest["mixture_id"]
+    weights = {g: v["weight"] for g, v in manifest["groups"].items()}
+    with cat.transaction():
+        for table in ("mixtures", "mixture_docs", "mixture_composition"):
+            cat.delete_where(table, mixture_id=mid)
+        cat.append("mixtures", pl.DataFrame([{
+            "mixture_id": mid, "name": manifest["name"], "sweep_id": manifest["sweep_id"], "spec": json.dumps(manifest["spec"], sort_keys=True),
+            "seed": manifest["seed"], "token_budget": manifest["token_budget"], "n_docs": manifest["n_docs"],
+            "n_tokens": manifest["n_tokens"], "path": f"mixtures/{mid}"}]))
+        cat.append("mixture_docs", chosen.select(pl.lit(mid).alias("mixture_id"), "doc_id", "repeats"))
+        cat.append("mixture_composition", groups.select(
+            pl.lit(mid).alias("mixture_id"), "group_key", "n_docs", "n_tokens",
+            pl.col("group_key").replace_strict(weights, return_dtype=pl.Float64).alias("weight"), "max_repeats"))
+
+
+def score_mixture(cat: Catalog, manifest: dict, sample_size: int, n_boot: int = 10) -> pl.DataFrame:
+    """Diversity rows (scope_kind='mixture') for a mixture: the scope scorer's metrics on a seeded sample of
+    its distinct documents, plus the exact token-weighted entropies measured over all its rows."""
+    mid = manifest["mixture_id"]
+    where = f"doc_id IN (SELECT doc_id FROM mixture_docs WHERE mixture_id = {sql_string(mid)})"
+    frame = score_scope(cat, where, "mixture", mid, sample_size, manifest["seed"], n_boot, base="documents")
+    measured = manifest["measured"]
+    extra = [{"metric": f"{k}_tokens", "value": float(measured[k])} for k in ("group_entropy", "topic_entropy") if k in measured]
+    if extra:
+        rows = pl.DataFrame(extra).with_columns(
+            pl.lit("mixture").alias("scope_kind"), pl.lit(mid).alias("scope_id"), pl.lit(manifest["n_docs"]).cast(pl.Int64).alias("n_docs"),
+            pl.lit(manifest["n_rows"]).cast(pl.Int64).alias("sample_size"), pl.lit('{"weighting": "tokens", "repeats": true}').alias("params"))
+        cat.append("diversity", rows)
+        frame = pl.concat([frame, rows], how="diagonal_relaxed")
+    return frame

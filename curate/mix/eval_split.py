@@ -1,0 +1,152 @@
+"""Held-out evaluation sets and decontamination, before any mixture is drawn.
+
+``reserve_eval`` picks, per group, a seeded set of in-distribution eval documents (``id/<group>``) and
+holds out whole groups for out-of-distribution evaluation (``ood/<group>``). Then every ingested
+document (kept or not, so any later pool is covered) that duplicates an eval document is recorded in
+``contamination`` and excluded from every mixture:
+
+- exact: equal normalized text (:func:`curate.text.normalize_expr`, the dedup normalization);
+- near: MinHash signatures as the ``minhash_dedup`` stage computes them (:func:`curate.dedup.minhash.signatures`,
+  word 5-grams, 128 permutations), LSH band-matched against the eval documents' bands with a candidate
+  threshold 0.1 below ``threshold`` (recall first), then verified with the exact Jaccard of the shingle
+  sets (:func:`curate.dedup.shingles.jaccard_pairs`) ≥ ``threshold``.
+
+Documents stream through in batches (bounded memory). ``eval_splits`` records the split's parameters
+and a digest of the documents it checked; :func:`check_split_current` refuses to mix from a catalog
+whose documents changed since (a new document was never checked).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+
+from curate.catalog import Catalog
+from curate.dedup.lsh import band_hashes, optimal_bands
+from curate.dedup.minhash import signatures
+from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.mix.select import seeded_keys
+from curate.text import normalize_expr
+from sql.quote import sql_ident
+
+NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
+BATCH_DOCS = 20_000
+SCHEMA = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
+DOCS_DIGEST_SQL = "SELECT count(*) AS n, coalesce(bit_xor(hash(doc_id)), 0)::VARCHAR AS x FROM documents"
+
+
+def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ...], seed: int) -> tuple[pl.DataFrame, list[str]]:
+    """eval_sets rows (eval_set, doc_id, group_key, kind) from (doc_id, group_key); and the groups too small
+    for an in-distribution set (fewer than 2·per_group documents), which get none."""
+    unknown = sorted(set(ood_groups) - set(docs["group_key"].to_list()))
+    if unknown:
+        raise ValueError(f"ood groups {unknown} have no documents; groups: {sorted(set(docs['group_key'].drop_nulls()))}")
+    keyed = docs.with_columns(pl.Series("_key", seeded_keys(docs["doc_id"], seed)))
+    rows, skipped = [], []
+    for (group,), members in sorted(keyed.partition_by("group_key", as_dict=True).items()):
+        if group in ood_groups:
+            picked, kind = members, "ood"
+        elif members.height >= 2 * per_group:
+            picked, kind = members.sort("_key").head(per_group), "id"
+        else:
+            skipped.append(group)
+            continue
+        rows.append(picked.select(pl.lit(f"{kind}/{group}").alias("eval_set"), "doc_id", "group_key", pl.lit(kind).alias("kind")))
+    schema = {"eval_set": pl.String, "doc_id": pl.String, "group_key": pl.String, "kind": pl.String}
+    return (pl.concat(rows).sort("eval_set", "doc_id") if rows else pl.DataFrame(schema=schema)), skipped
+
+
+def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
+                 seed: int = 0, threshold: float = 0.8) -> pl.DataFrame:
+    """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded)."""
+    docs = cat.query(f"SELECT s.doc_id, coalesce(CAST(s.{sql_ident(group_by)} AS VARCHAR), '<null>') AS group_key"
+                     " FROM doc_signals s WHERE s.dropped_by IS NULL ORDER BY s.doc_id")
+    evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
+    eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
+                           {"ids": evals["doc_id"].to_list()})
+    contamination = find_contamination(cat, eval_texts, threshold)
+    n_docs, digest = cat.execute(DOCS_DIGEST_SQL)[0]
+    params = {"group_by": group_by, "per_group": per_group, "ood_groups": sorted(ood_groups), "seed": seed,
+              "threshold": threshold, "skipped_groups": skipped}
+    with cat.transaction():
+        for table in ("eval_sets", "contamination", "eval_splits"):
+            cat.delete_where(table)
+        cat.append("eval_sets", evals)
+        cat.append("contamination", contamination)
+        cat.append("eval_splits", pl.DataFrame([{"params": json.dumps(params, sort_keys=True), "n_docs_checked": n_docs,
+                                                 "docs_digest": digest, "n_eval_docs": evals.height,
+                                                 "n_contaminated": contamination.height}]))
+    return contamination
+
+
+def check_split_current(cat: Catalog) -> None:
+    """Raise when eval sets exist but documents were added or removed since their contamination check."""
+    split = cat.query("SELECT n_docs_checked, docs_digest FROM eval_splits")
+    if cat.execute("SELECT count(*) FROM eval_sets")[0][0] == 0:
+        return
+    if split.height == 0 or tuple(split.row(0)) != tuple(cat.execute(DOCS_DIGEST_SQL)[0]):
+        raise ValueError("the documents changed since the eval split was reserved, so new documents were never checked"
+                         " for contamination; rerun `curate mix eval-split`")
+
+
+def _exact_keys(texts: pl.Series) -> pl.Series:
+    return texts.to_frame("t").select(normalize_expr(pl.col("t")).hash(seed=0)).to_series()
+
+
+def _csr_concat(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1][1:] + a[1][-1]])
+
+
+class _EvalIndex:
+    """The eval documents' exact keys, LSH bands and shingle sets, matched against batches of documents."""
+
+    def __init__(self, evals: pl.DataFrame, threshold: float) -> None:
+        self.ids, self.threshold = evals["doc_id"], threshold
+        self.bands, self.rows = optimal_bands(max(threshold - 0.1, 0.05), NUM_PERM, 0.1, 0.9)
+        self.exact = pl.DataFrame({"e": np.arange(evals.height), "key": _exact_keys(evals["text"])})
+        keys = band_hashes(signatures(evals["text"], NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
+        self.band_rows = self._band_frame(keys, "e")
+        self.sets = shingle_sets(evals["text"], NGRAM)
+
+    def _band_frame(self, keys: np.ndarray, name: str) -> pl.DataFrame:
+        n = keys.shape[0]
+        return pl.DataFrame({name: np.repeat(np.arange(n), self.bands), "band": np.tile(np.arange(self.bands), n),
+                             "h": keys.reshape(-1)})
+
+    def match(self, doc_ids: pl.Series, texts: pl.Series) -> pl.DataFrame:
+        """Contamination rows for one batch of documents."""
+        exact = pl.DataFrame({"d": np.arange(texts.len()), "key": _exact_keys(texts)}).join(self.exact, on="key")
+        keys = band_hashes(signatures(texts, NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
+        cand = self._band_frame(keys, "d").join(self.band_rows, on=["band", "h"]).select("e", "d").unique().sort("d", "e")
+        cand = cand.join(exact.select("d", "e"), on=["d", "e"], how="anti")
+        near = pl.DataFrame(schema={"e": pl.Int64, "d": pl.Int64, "similarity": pl.Float64})
+        if cand.height:
+            docs = cand["d"].unique().sort()
+            local = {int(d): i for i, d in enumerate(docs.to_list())}
+            values, offsets = _csr_concat(self.sets, shingle_sets(texts.gather(docs), NGRAM))
+            n_eval = len(self.sets[1]) - 1
+            pairs = np.stack([cand["e"].to_numpy(), np.array([n_eval + local[int(d)] for d in cand["d"]])], axis=1).astype(np.int64)
+            sims = jaccard_pairs(values, offsets, pairs)
+            near = cand.with_columns(pl.Series("similarity", sims)).filter(pl.col("similarity") >= self.threshold)
+        rows = pl.concat([exact.select("e", "d", pl.lit("exact").alias("method"), pl.lit(1.0).alias("similarity")),
+                          near.select("e", "d", pl.lit("minhash").alias("method"), "similarity")], how="vertical_relaxed")
+        return rows.select(self.ids.gather(rows["e"]).alias("eval_doc_id"), doc_ids.gather(rows["d"]).alias("doc_id"),
+                           "method", "similarity").cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8) -> pl.DataFrame:
+    """Documents (not eval documents themselves) whose normalized text equals an eval document's, or whose
+    word 5-gram Jaccard with one is ≥ ``threshold``: (eval_doc_id, doc_id, method, similarity), sorted."""
+    if evals.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    index = _EvalIndex(evals, threshold)
+    cat.con.register("_mix_eval_ids", evals.select("doc_id").to_arrow())
+    try:
+        reader = cat.con.sql("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM _mix_eval_ids)"
+                                 ).to_arrow_reader(BATCH_DOCS)
+        found = [index.match(pl.Series(b.column("doc_id")), pl.Series(b.column("text"))) for b in reader]
+    finally:
+        cat.con.unregister("_mix_eval_ids")
+    return pl.concat([pl.DataFrame(schema=SCHEMA), *found]).sort("doc_id", "eval_doc_id")
