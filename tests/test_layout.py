@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -172,3 +173,16 @@ def test_cycle_check_finds_a_cycle_and_resolves_import_forms(tmp_path):
     relative.parent.mkdir(parents=True)
     relative.write_text("from . import lsh\nfrom ..text import words\nfrom .shingles import pack\n")
     assert _edges("curate.dedup.x", relative) == {"curate.dedup.lsh", "curate.text", "curate.dedup.shingles"}
+
+
+# The flat layout's public paths that the README showed, kept as re-export modules (see each one's docstring).
+OLD_PATHS = {"curate.shingles": "curate.dedup.shingles", "curate.minhash": "curate.dedup.minhash",
+             "curate.lid_model": "curate.models.lid", "curate.topics": "curate.models.topics"}
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(OLD_PATHS.items()))
+def test_old_import_paths_reexport_the_new_modules(old, new):
+    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
+    public = getattr(new_module, "__all__", [n for n in vars(new_module) if not n.startswith("_")])
+    assert public and all(getattr(old_module, n) is getattr(new_module, n) for n in public)
+    assert MODULES[old].read_text().count("\n") < 8  # a re-export, never a second copy
