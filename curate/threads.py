@@ -13,7 +13,7 @@ with one thread (numbers in the README, "Speed"). So:
   ``OMP_WAIT_POLICY=PASSIVE``: idle OpenMP threads sleep instead of spinning);
 - :func:`thread_budget` ``(n)`` does the same for a ``with`` block and restores everything after.
 
-The process pool (:mod:`curate.executor`) starts its workers inside ``thread_budget`` and calls
+The process pool (:mod:`curate.pipeline.executor`) starts its workers inside ``thread_budget`` and calls
 ``apply_thread_limits`` in each; the driver runs global stages inside it too. Other programs (the
 trainer) call ``apply_thread_limits(threads_per_worker(k))`` for ``k`` concurrent processes.
 """

@@ -6,8 +6,8 @@ datasketch's ``affine32`` scheme (``datasketch/minhash.py``): for each shingle `
 none. ``a`` (odd) and ``b`` come from ``numpy.random.RandomState(seed)``. We reproduce that bit for bit,
 over all shingles of a batch in one numba kernel, with two choices of ``hashfunc``:
 
-- ``sha1``: datasketch's default ``sha1_hash32`` (compiled SHA-1, :mod:`curate.sha1`); identical to
-  ``datasketch.MinHash(num_perm, seed)`` fed the same shingle bytes (:func:`curate.shingles.shingles`).
+- ``sha1``: datasketch's default ``sha1_hash32`` (compiled SHA-1, :mod:`curate.dedup.sha1`); identical to
+  ``datasketch.MinHash(num_perm, seed)`` fed the same shingle bytes (:func:`curate.dedup.shingles.shingles`).
 - ``words64`` (default, ~4x faster): each word is hashed once (FNV-1a 64 + fmix64) and a shingle's hash
   combines its words' hashes; :func:`words64_hash32` is the same function on a shingle's bytes, so
   ``datasketch.MinHash(num_perm, seed, hashfunc=words64_hash32)`` gives identical signatures.

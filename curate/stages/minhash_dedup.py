@@ -1,7 +1,7 @@
 """minhash_dedup: near-duplicate clusters by MinHash LSH, one document kept per cluster.
 
-Signatures are datasketch-identical (see :mod:`curate.minhash`), computed per shard in the worker pool
-and stored (``stages/minhash_dedup/signatures/``, loadable with :func:`curate.minhash.to_lean_minhash`).
+Signatures are datasketch-identical (see :mod:`curate.dedup.minhash`), computed per shard in the worker pool
+and stored (``stages/minhash_dedup/signatures/``, loadable with :func:`curate.dedup.minhash.to_lean_minhash`).
 Each signature is cut into ``bands`` × ``rows`` (by default the pair that minimizes datasketch's weighted
 false positive/negative error for ``threshold``); the rows (document, band, band_hash) are split into
 partitions by ``band_hash % partitions`` and each partition is grouped by ``GROUP BY band, band_hash`` in
