@@ -32,6 +32,7 @@ from curate.demo.corpus import build_demo_corpus
 from curate.display import print_frame
 from curate.mix.eval_split import reserve_eval
 from curate.mix.sweep import SweepSpec, run_sweep
+from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner
 
@@ -101,6 +102,9 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
 
+    recipe = load_recipe(_copy_recipe("demo.yaml", out / "demo.yaml"))
+    warmup = start_for(recipe)  # numba compiles (first run) while the corpus is built
+
     steps.start("build a corpus from text on this machine")
     if not any((out / "raw").glob("*.jsonl.gz")):
         counts = build_demo_corpus(out / "raw", cfg["docs_per_domain"], cfg["max_docs"])
@@ -108,8 +112,7 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     steps.done(f"corpus in {out / 'raw'}")
 
     steps.start("curate: ingest, dedup, langid, quality, topics, diversity")
-    recipe = load_recipe(_copy_recipe("demo.yaml", out / "demo.yaml"))
-    summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress).run()
+    summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress, warmup=warmup).run()
     steps.done(f"{summary.n_docs:,} documents, {summary.n_kept:,} kept")
 
     steps.start("train the shared byte-level BPE tokenizer")

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from curate.stage import Stage
+
+if TYPE_CHECKING:
+    from curate.pipeline.recipe import Recipe
 
 
 def has_kernels(stage: Stage) -> bool:
@@ -47,3 +51,10 @@ class KernelWarmup:
             self.thread.join()
             self.waited_s += time.perf_counter() - started
             self.thread = None
+
+
+def start_for(recipe: Recipe) -> KernelWarmup:
+    """Start compiling the kernels of the recipe's stages."""
+    from curate.stages import BY_NAME
+
+    return KernelWarmup([BY_NAME[p.stage](p) for p in recipe.stages])

@@ -22,7 +22,7 @@ from curate import storage
 from curate.catalog import Catalog
 from curate.ingest.tasks import IngestError, IngestJob, pack_tasks, plan_tasks, run_job
 from curate.pipeline.executor import Pool, StageRunner
-from curate.pipeline.kernels import KernelWarmup, has_kernels
+from curate.pipeline.kernels import KernelWarmup, has_kernels, start_for
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
 from curate.pipeline.shards import Upstream, docs_shards
@@ -99,8 +99,12 @@ class RecipeRunner:
         executor: str = "local",
         address: str | None = None,
         data: str | None = None,
+        warmup: KernelWarmup | None = None,
     ) -> None:
+        """``warmup``: a kernel compile the caller started earlier (the demo does, before building its
+        corpus); by default the run starts its own."""
         self.recipe, self.base_dir, self.run_dir = recipe, base_dir, run_dir.resolve()
+        self._warmup = warmup
         self.data_arg = data
         self.workers, self.executor, self.address = workers, executor, address
         self.progress = StepProgress(enabled=progress)
@@ -121,7 +125,7 @@ class RecipeRunner:
             self.data = catalog.data_root
             config = {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers, "executor": self.executor}
             run_id = catalog.begin_run("curate run", config)
-            self._warmup = KernelWarmup([BY_NAME[p.stage](p) for p in self.recipe.stages])
+            self._warmup = self._warmup or start_for(self.recipe)
             try:
                 fp = self._ingest(catalog, pool)
                 (ran if fp[1] else skipped).append("ingest")
