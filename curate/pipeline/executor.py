@@ -61,18 +61,31 @@ class Pool:
         with thread_budget(self.threads):  # workers start here: they inherit the budget's environment
             self._run(fn, list(tasks), on_done)
 
+    def start(self) -> None:
+        """Start the worker processes now, so they boot (Python, polars, pyarrow: ~0.3 s) while the driver
+        plans the run instead of inside its first step."""
+        if self.workers > 1 and self._executor is None:
+            with thread_budget(self.threads):
+                executor = self._ensure_executor()
+                for _ in range(self.workers):  # a spawn-context pool starts one process per task it cannot place
+                    executor.submit(int)
+
+    def _ensure_executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                                 initializer=apply_thread_limits, initargs=(self.threads,))
+        return self._executor
+
     def _run(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         if self.workers == 1:
             for task in tasks:
                 on_done(fn(*task))
             return
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                                 initializer=apply_thread_limits, initargs=(self.threads,))
+        executor = self._ensure_executor()
         pending: set[Future[Any]] = set()
         queue = iter(tasks)
         for task in queue:
-            pending.add(self._executor.submit(fn, *task))
+            pending.add(executor.submit(fn, *task))
             if len(pending) >= self.workers * 2:
                 break
         while pending:
@@ -81,7 +94,7 @@ class Pool:
                 on_done(future.result())
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending.add(self._executor.submit(fn, *nxt))
+                    pending.add(executor.submit(fn, *nxt))
 
     def close(self) -> None:
         if self._executor is not None:

@@ -120,6 +120,13 @@ class RecipeRunner:
 
     def run(self) -> RunSummary:
         pool = self._pool()
+        pool.start()  # workers boot while the catalog opens and ingest is planned
+        try:
+            return self._run(pool)
+        finally:
+            pool.close()
+
+    def _run(self, pool: Pool) -> RunSummary:
         ran, skipped = [], []
         with Catalog(self.run_dir, data=self.data_arg) as catalog:
             self.data = catalog.data_root
@@ -140,8 +147,6 @@ class RecipeRunner:
             except BaseException:
                 catalog.finish_run(run_id, "failed")
                 raise
-            finally:
-                pool.close()
             n_docs = catalog.query("SELECT count(*) AS n FROM documents")["n"][0]
             n_kept = catalog.query("SELECT count(*) AS n FROM kept_documents")["n"][0]
         return RunSummary(self.run_dir, int(n_docs), int(n_kept), ran, skipped)
