@@ -7,13 +7,13 @@ recipe stage's :meth:`~curate.stage.Stage.compile_kernels` as soon as the run be
 overlaps ingest (whose driver only waits on its workers) and happens once; before the first stage that
 has kernels the runner waits for it, and the workers then load the cached code (~0.1 s each). The
 driver keeps what it compiled or loaded, so the kernels a global stage runs on the driver (union-find,
-Jaccard) are ready too. If compiling fails here, the workers compile as before and the error is kept.
+Jaccard) are ready too. If compiling fails here, a warning says so and the workers compile as before.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+import warnings
 from typing import TYPE_CHECKING
 
 from curate.stage import Stage
@@ -32,7 +32,6 @@ class KernelWarmup:
     def __init__(self, stages: list[Stage]) -> None:
         todo = [s for s in stages if has_kernels(s)]
         self.error: Exception | None = None
-        self.waited_s = 0.0
         self.thread = threading.Thread(target=self._compile, args=(todo,), name="kernel-warmup", daemon=True) if todo else None
         if self.thread is not None:
             self.thread.start()
@@ -45,12 +44,12 @@ class KernelWarmup:
             self.error = error
 
     def wait(self) -> None:
-        """Block until the kernels are compiled (at once if done); the time waited adds to ``waited_s``."""
+        """Block until the kernels are compiled (at once if done)."""
         if self.thread is not None:
-            started = time.perf_counter()
             self.thread.join()
-            self.waited_s += time.perf_counter() - started
             self.thread = None
+            if self.error is not None:
+                warnings.warn(f"compiling the stages' kernels ahead failed ({self.error!r}); each worker compiles its own", stacklevel=2)
 
 
 def start_for(recipe: Recipe) -> KernelWarmup:

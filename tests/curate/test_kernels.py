@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from curate.pipeline.kernels import KernelWarmup, has_kernels
+from curate.stages.length_filter import LengthFilter, LengthFilterParams
+from curate.stages.minhash_dedup import MinhashDedup, MinhashDedupParams
 
 RECIPE = {
     "name": "kernels",
@@ -36,3 +41,16 @@ def test_each_kernel_is_compiled_once_per_run_not_once_per_worker(tmp_path, corp
     assert in_workers | {"shingles.jaccard_pairs", "lsh._union_all"} <= {Path(p).name.split("-")[0] for p in saved}
     assert sorted(saved) == sorted(set(saved))  # no kernel compiled (and saved) by two processes
     assert in_workers <= {Path(p).name.split("-")[0] for p in loaded}  # the workers loaded what the driver compiled
+
+
+class _BrokenKernels(MinhashDedup):
+    def compile_kernels(self) -> None:
+        raise RuntimeError("no compiler today")
+
+
+def test_a_failed_warm_up_is_a_warning_not_a_failed_run():
+    assert has_kernels(MinhashDedup(MinhashDedupParams())) and not has_kernels(LengthFilter(LengthFilterParams()))
+    warmup = KernelWarmup([_BrokenKernels(MinhashDedupParams())])
+    with pytest.warns(UserWarning, match="no compiler today"):
+        warmup.wait()
+    warmup.wait()  # once only
