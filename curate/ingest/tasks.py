@@ -227,13 +227,13 @@ def pack_tasks(tasks: list[IngestTask], params: IngestParams) -> list[IngestJob]
 
 
 class _ShardWriter:
-    """Buffers documents and writes ``part-<task>-<k>.parquet`` files of bounded size, each atomically.
+    """Buffers documents and writes ``part-<job>-<k>.parquet`` files of bounded size, each atomically.
 
-    A task's shards count only once its marker exists: the runner deletes the shards of unmarked tasks
+    A job's shards count only once its marker exists: the runner deletes the shards of unmarked jobs
     before it re-runs them (resume after a kill)."""
 
-    def __init__(self, out_dir: Location, task_id: str, params: IngestParams) -> None:
-        self.out_dir, self.task_id, self.params = out_dir, task_id, params
+    def __init__(self, out_dir: Location, job_id: str, params: IngestParams) -> None:
+        self.out_dir, self.job_id, self.params = out_dir, job_id, params
         self.rows: dict[str, list[Any]] = {c: [] for c in DOC_SCHEMA}
         self.n_bytes = 0
         self.written: list[Location] = []
@@ -248,7 +248,7 @@ class _ShardWriter:
     def flush(self, force: bool = False) -> None:
         if not self.rows["doc_id"] and not (force and not self.written):
             return
-        path = self.out_dir / f"part-{self.task_id}-{len(self.written):04d}.parquet"
+        path = self.out_dir / f"part-{self.job_id}-{len(self.written):04d}.parquet"
         storage.write_parquet(pl.DataFrame(self.rows, schema=DOC_SCHEMA), path)
         self.written.append(path)
         self.rows = {c: [] for c in DOC_SCHEMA}
