@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -196,33 +196,28 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
     return tasks
 
 
-def _task_bytes(task: IngestTask) -> int:
-    if task.end is not None:
-        return task.end - task.start
-    return storage.stamp(task.path)[1]
-
-
-def pack_tasks(tasks: list[IngestTask], params: IngestParams) -> list[IngestJob]:
+def pack_tasks(tasks: list[IngestTask], params: IngestParams, file_bytes: Mapping[str, int]) -> list[IngestJob]:
     """Consecutive file tasks packed into jobs of about equal input bytes (fewer, larger shards).
 
     The file tasks are cut into ``max(pack_min_jobs, ceil(total bytes / pack_bytes))`` contiguous groups;
     a task joins the group its byte midpoint falls in. That depends only on the plan and the input
-    sizes, never on the number of workers, so the shards (and every result) do not either. Text-folder
-    tasks are batches already and stay one job each. Document order is unchanged.
+    sizes (``file_bytes``: size of each input file, which the runner has already stat'ed for the
+    fingerprint), never on the number of workers, so the shards (and every result) do not either.
+    Text-folder tasks are batches already and stay one job each. Document order is unchanged.
     """
-    sizes = [0 if t.kind == "text" else _task_bytes(t) for t in tasks]
+    sizes = [0 if t.kind == "text" else (t.end - t.start if t.end is not None else file_bytes[t.path]) for t in tasks]
     total = sum(sizes)
     n_groups = max(params.pack_min_jobs, -(-total // params.pack_bytes))
-    keys, before = [], 0
-    for i, (task, size) in enumerate(zip(tasks, sizes, strict=True)):
-        keys.append(("text", i) if task.kind == "text" else ("file", min(n_groups - 1, (2 * before + size) * n_groups // (2 * max(total, 1)))))
-        before += size
     groups: list[list[IngestTask]] = []
-    for i, task in enumerate(tasks):
-        if i and keys[i] == keys[i - 1]:
+    previous: tuple[str, int] | None = None
+    before = 0
+    for i, (task, size) in enumerate(zip(tasks, sizes, strict=True)):
+        key = ("text", i) if task.kind == "text" else ("file", min(n_groups - 1, (2 * before + size) * n_groups // (2 * max(total, 1))))
+        if key == previous:
             groups[-1].append(task)
         else:
             groups.append([task])
+        previous, before = key, before + size
     return [IngestJob(job_id=f"{i:05d}", tasks=tuple(group)) for i, group in enumerate(groups)]
 
 

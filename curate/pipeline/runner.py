@@ -166,7 +166,7 @@ class RecipeRunner:
             return fp, False
         storage.make_dirs(docs_dir / "_tasks")
         storage.make_dirs(docs_dir / "_rejects")
-        jobs = pack_tasks(tasks, self.recipe.ingest)
+        jobs = pack_tasks(tasks, self.recipe.ingest, {location: size for location, size, _ in stamps})
         todo = self._pending_jobs(jobs, docs_dir)
         started = time.perf_counter()
         with self.progress.step("ingest", total=len(jobs), done=len(jobs) - len(todo)) as step:

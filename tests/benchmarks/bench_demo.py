@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dedup import ours_docs_per_s  # noqa: E402
 from bench_train import corpus_tokens, ours  # noqa: E402
 
+from curate import storage  # noqa: E402
 from curate.catalog import Catalog  # noqa: E402
 from curate.ingest.tasks import pack_tasks, plan_tasks, run_job  # noqa: E402
 from curate.pipeline.executor import Pool, StageRunner  # noqa: E402
@@ -94,7 +95,8 @@ def micro_seconds(demo: Path) -> dict[str, float]:
     data = run_dir
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = pack_tasks(plan_tasks(recipe.inputs, recipe.ingest, demo), recipe.ingest)
+        tasks = plan_tasks(recipe.inputs, recipe.ingest, demo)
+        jobs = pack_tasks(tasks, recipe.ingest, {t.path: storage.stamp(t.path)[1] for t in tasks})
         for sub in ("docs/_tasks", "docs/_rejects"):
             (Path(tmp) / sub).mkdir(parents=True)
         t = time.perf_counter()

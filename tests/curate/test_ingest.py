@@ -260,15 +260,17 @@ def test_small_files_are_packed_into_fewer_shards_with_the_same_documents(tmp_pa
 
 
 def test_pack_tasks_keeps_order_and_leaves_text_batches_alone(tmp_path):
+    file_bytes = {}
     for i, size in enumerate([10, 10, 10, 50, 10, 10]):
         (tmp_path / f"f{i}.jsonl.gz").write_bytes(b"x" * size)
+        file_bytes[str(tmp_path / f"f{i}.jsonl.gz")] = size
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("a note")
     inputs = [InputSpec(path="f*.jsonl.gz"), InputSpec(path="notes")]
     tasks = plan_tasks(inputs, IngestParams(), tmp_path)
-    jobs = pack_tasks(tasks, IngestParams(pack_bytes=25, pack_min_jobs=1))
+    jobs = pack_tasks(tasks, IngestParams(pack_bytes=25, pack_min_jobs=1), file_bytes)
     assert [[t.path.rsplit("/", 1)[-1] for t in job.tasks] for job in jobs] == [
         ["f0.jsonl.gz", "f1.jsonl.gz"], ["f2.jsonl.gz"], ["f3.jsonl.gz"], ["f4.jsonl.gz", "f5.jsonl.gz"], ["notes"]]
     assert [job.job_id for job in jobs] == ["00000", "00001", "00002", "00003", "00004"]
     # 6 groups of 100/6 bytes: byte midpoints 5, 15, 25, 55, 85, 95 fall in groups 0, 0, 1, 3, 5, 5
-    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_jobs=6))] == [2, 1, 1, 2, 1]
+    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_jobs=6), file_bytes)] == [2, 1, 1, 2, 1]
