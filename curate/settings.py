@@ -5,6 +5,8 @@
 - ``MIXLAB_LID_MODEL``: path to a user's own ``lid.176.bin`` / ``lid.176.ftz`` (overrides the cache).
 - ``MIXLAB_THREADS``: threads per process of a run (driver and each worker); default: cores // workers
   (see :mod:`curate.threads`).
+- ``MIXLAB_FANOUT``: ``auto`` (default) runs a step's tasks in the driver until handing them to the
+  worker processes saves time; ``always`` sends every task to a worker (see :mod:`curate.pipeline.fanout`).
 """
 
 from __future__ import annotations
@@ -32,3 +34,14 @@ def threads_override() -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"MIXLAB_THREADS={value!r}: expected a positive integer")
     return int(value)
+
+
+FANOUT_MODES = ("auto", "always")
+
+
+def fanout_mode() -> str:
+    """``MIXLAB_FANOUT``: ``auto`` (default) or ``always``."""
+    value = os.environ.get("MIXLAB_FANOUT", "").strip().lower() or "auto"
+    if value not in FANOUT_MODES:
+        raise ValueError(f"MIXLAB_FANOUT={value!r}: expected one of {', '.join(FANOUT_MODES)}")
+    return value

@@ -31,11 +31,15 @@ def corpus_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run_recipe(tmp_path: Path) -> Callable[..., RunSummary]:
-    """Run a recipe given as a dict (paths relative to tmp_path) into tmp_path/<run_name>."""
+def run_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., RunSummary]:
+    """Run a recipe given as a dict (paths relative to tmp_path) into tmp_path/<run_name>.
+
+    With ``workers > 1`` every task goes to a worker process (``MIXLAB_FANOUT=always``): these small
+    corpora would otherwise run in the driver, and the tests compare the two paths."""
 
     def run(recipe: dict[str, Any], workers: int = 1, run_name: str = "run") -> RunSummary:
         parsed = parse_recipe({"name": "test", **recipe})
+        monkeypatch.setenv("MIXLAB_FANOUT", "always" if workers > 1 else "auto")
         return RecipeRunner(parsed, tmp_path, tmp_path / run_name, workers=workers, progress=False).run()
 
     return run

@@ -16,6 +16,7 @@ from curate.cli.quality import quality_app
 from curate.display import print_frame
 from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
+from curate.threads import cores
 
 app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -23,7 +24,7 @@ app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures
 @app.command()
 def run(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: one per core). Steps too small to gain from them run in the driver (MIXLAB_FANOUT).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/<recipe name>).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray (extra mixlab[ray]).")] = "local",
@@ -39,7 +40,7 @@ def run(
         if strict:
             parsed = parsed.model_copy(update={"ingest": parsed.ingest.model_copy(update={"strict": True})})
         run_dir = out or Path("runs") / parsed.name
-        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers, progress, executor, address, data).run()
+        summary = RecipeRunner(parsed, recipe.resolve().parent, run_dir, workers or cores(), progress, executor, address, data).run()
     except (RecipeError, IngestError, ValueError, RunBusy) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None

@@ -96,6 +96,7 @@ class IngestParams(BaseModel):
     text_files_per_task: int = Field(2_000, ge=1, description="Text files per ingest task when reading directories.")
     pack_bytes: int = Field(64 << 20, ge=1, description="Consecutive small input files are ingested by one job, into one set of shards, about this many input bytes per job (every stage pays a fixed cost per shard).")
     pack_min_jobs: int = Field(8, ge=1, description="Pack into at least this many groups of input bytes, so that stages still have shards to spread over workers.")
+    pack_min_bytes: int = Field(4 << 20, ge=1, description="No job packs fewer input bytes than this, even if that leaves fewer than pack_min_jobs: below it a stage's fixed costs per shard outweigh spreading shards over workers.")
     strict: bool = Field(False, description="Stop at the first bad record with an error naming file, line and field.")
 
 
@@ -199,15 +200,17 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
 def pack_tasks(tasks: list[IngestTask], params: IngestParams, file_bytes: Mapping[str, int]) -> list[IngestJob]:
     """Consecutive file tasks packed into jobs of about equal input bytes (fewer, larger shards).
 
-    The file tasks are cut into ``max(pack_min_jobs, ceil(total bytes / pack_bytes))`` contiguous groups;
-    a task joins the group its byte midpoint falls in. That depends only on the plan and the input
+    The file tasks are cut into ``max(pack_min_jobs, ceil(total bytes / pack_bytes))`` contiguous groups,
+    but no more than ``total bytes // min(pack_min_bytes, pack_bytes)`` (at least one); a task joins the group its byte
+    midpoint falls in. That depends only on the plan and the input
     sizes (``file_bytes``: size of each input file, which the runner has already stat'ed for the
     fingerprint), never on the number of workers, so the shards (and every result) do not either.
     Text-folder tasks are batches already and stay one job each. Document order is unchanged.
     """
     sizes = [0 if t.kind == "text" else (t.end - t.start if t.end is not None else file_bytes[t.path]) for t in tasks]
     total = sum(sizes)
-    n_groups = max(params.pack_min_jobs, -(-total // params.pack_bytes))
+    smallest = min(params.pack_min_bytes, params.pack_bytes)
+    n_groups = max(1, min(max(params.pack_min_jobs, -(-total // params.pack_bytes)), total // smallest))
     groups: list[list[IngestTask]] = []
     previous: tuple[str, int] | None = None
     before = 0

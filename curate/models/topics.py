@@ -57,7 +57,9 @@ class TopicModel:
         """Nearest centroid by cosine, and the cosine distance to it, of already embedded texts."""
         centers = self.kmeans.cluster_centers_
         centers = centers / np.maximum(np.linalg.norm(centers, axis=1, keepdims=True), 1e-12)
-        sims = vectors @ centers.T.astype(np.float32)
+        # einsum, not ``@``: BLAS blocks a product by its shape, so a row's similarities (last bits) would
+        # depend on how many rows share its batch, i.e. on the shard layout
+        sims = np.einsum("ij,kj->ik", vectors, centers.astype(np.float32))
         ids = sims.argmax(axis=1)
         return ids.astype(np.int32), (1.0 - sims[np.arange(len(ids)), ids]).astype(np.float64)
 

@@ -6,6 +6,7 @@ keyed by shard, and global stages see shards in sorted order.
 
 Threads: workers start under :func:`curate.threads.thread_budget` (cores // workers threads each); the
 driver runs global stages with one thread. A worker imports only the modules of the stages it runs.
+Small steps run in the driver: workers are used only where they save time (:mod:`curate.pipeline.fanout`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from typing import Any
 import polars as pl
 
 from curate import storage
+from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.shards import Upstream, read_survivors, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
 from curate.storage import Location
+from curate.settings import fanout_mode
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
@@ -49,26 +52,42 @@ def worker_stage(ref: str, params_json: str) -> Stage:
 
 
 class Pool:
-    """Runs picklable tasks inline (workers=1) or in a spawn-context process pool, under the thread budget."""
+    """Runs picklable tasks in the driver or in a spawn-context process pool, under the thread budget.
 
-    def __init__(self, workers: int) -> None:
+    ``workers=1`` runs every task in the driver. Otherwise the driver runs a step's tasks itself until
+    handing the rest to the workers saves time (:mod:`curate.pipeline.fanout`; ``MIXLAB_FANOUT=always``
+    sends every task to a worker); the worker processes start the first time a step pays for them."""
+
+    def __init__(self, workers: int, fanout: str | None = None) -> None:
         self.workers = max(1, workers)
         self.threads = threads_per_worker(self.workers)
+        self.fanout = fanout or fanout_mode()
         self._executor: ProcessPoolExecutor | None = None
 
     def run(self, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         """Call ``fn(*task)`` for every task; ``on_done(result)`` in the driver as each finishes."""
+        todo = list(tasks)
         with thread_budget(self.threads):  # workers start here: they inherit the budget's environment
-            self._run(fn, list(tasks), on_done)
+            ran = self._run_inline(fn, todo, on_done)
+            if ran < len(todo):
+                self._run_workers(fn, todo[ran:], on_done)
 
-    def start(self) -> None:
-        """Start the worker processes now, so they boot (Python, polars, pyarrow: ~0.3 s) while the driver
-        plans the run instead of inside its first step."""
-        if self.workers > 1 and self._executor is None:
-            with thread_budget(self.threads):
-                executor = self._ensure_executor()
-                for _ in range(self.workers):  # a spawn-context pool starts one process per task it cannot place
-                    executor.submit(int)
+    def _run_inline(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> int:
+        """Run tasks in the driver while that is at least as fast as fanning out; how many ran."""
+        if self.workers == 1:
+            for task in tasks:
+                on_done(fn(*task))
+            return len(tasks)
+        if self.fanout == "always":
+            return 0
+        probe = InlineProbe(self.workers)
+        for done, task in enumerate(tasks):
+            if probe.fan_out(len(tasks) - done, booted=self._executor is not None):
+                return done
+            with probe:
+                result = fn(*task)
+            on_done(result)
+        return len(tasks)
 
     def _ensure_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -76,11 +95,7 @@ class Pool:
                                                  initializer=apply_thread_limits, initargs=(self.threads,))
         return self._executor
 
-    def _run(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
-        if self.workers == 1:
-            for task in tasks:
-                on_done(fn(*task))
-            return
+    def _run_workers(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         executor = self._ensure_executor()
         pending: set[Future[Any]] = set()
         queue = iter(tasks)
@@ -97,6 +112,7 @@ class Pool:
                     pending.add(executor.submit(fn, *nxt))
 
     def close(self) -> None:
+        _WORKER_STAGES.clear()  # stages (and their models) the driver set up for tasks it ran itself
         if self._executor is not None:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None

@@ -50,9 +50,6 @@ class RayPool:
             self._started_here = True
         self._remote = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=True)(_call)
 
-    def start(self) -> None:
-        """Nothing to do: ``ray.init`` (above) already started or joined the cluster's workers."""
-
     def run(self, fn: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:
         """Submit every task (at most 2x workers in flight); ``on_done`` runs on the driver in completion order."""
         queue = list(tasks)

@@ -120,7 +120,6 @@ class RecipeRunner:
 
     def run(self) -> RunSummary:
         pool = self._pool()
-        pool.start()  # workers boot while the catalog opens and ingest is planned
         try:
             return self._run(pool)
         finally:

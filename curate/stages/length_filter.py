@@ -11,7 +11,7 @@ import polars as pl
 from pydantic import Field
 
 from curate.stage import DROP_REASON, MapStage, StageParams
-from curate.text import words_expr
+from curate.text import word_count_expr
 
 
 class LengthFilterParams(StageParams):
@@ -33,7 +33,7 @@ class LengthFilter(MapStage):
         out = batch.select(
             "doc_id",
             pl.col("text").str.len_chars().cast(pl.Int64).alias("n_chars"),
-            words_expr(pl.col("text")).list.len().cast(pl.Int64).alias("n_words"),
+            word_count_expr(pl.col("text")).cast(pl.Int64).alias("n_words"),
         )
         too_long = pl.lit(False) if p.max_chars is None else pl.col("n_chars") > p.max_chars
         reason = (

@@ -247,7 +247,7 @@ def test_small_files_are_packed_into_fewer_shards_with_the_same_documents(tmp_pa
     for i in range(12):
         write_jsonl(tmp_path / "many" / f"f{i:02d}.jsonl.gz", [{"id": f"{i}-{j}", "text": f"file {i} doc {j} " * 20} for j in range(7)])
     spec = {"inputs": [{"path": "many/*.jsonl.gz", "id_field": "id", "source": "{file}"}]}
-    packed = run_recipe(spec, run_name="packed").run_dir
+    packed = run_recipe({**spec, "ingest": {"pack_min_bytes": 1}}, run_name="packed").run_dir
     unpacked = run_recipe({**spec, "ingest": {"pack_bytes": 1}}, run_name="unpacked").run_dir
     assert len(list((packed / "docs").glob("part-*.parquet"))) == 8  # pack_min_jobs
     assert len(list((unpacked / "docs").glob("part-*.parquet"))) == 12
@@ -268,9 +268,12 @@ def test_pack_tasks_keeps_order_and_leaves_text_batches_alone(tmp_path):
     (tmp_path / "notes" / "a.txt").write_text("a note")
     inputs = [InputSpec(path="f*.jsonl.gz"), InputSpec(path="notes")]
     tasks = plan_tasks(inputs, IngestParams(), tmp_path)
-    jobs = pack_tasks(tasks, IngestParams(pack_bytes=25, pack_min_jobs=1), file_bytes)
+    jobs = pack_tasks(tasks, IngestParams(pack_bytes=25, pack_min_jobs=1, pack_min_bytes=1), file_bytes)
     assert [[t.path.rsplit("/", 1)[-1] for t in job.tasks] for job in jobs] == [
         ["f0.jsonl.gz", "f1.jsonl.gz"], ["f2.jsonl.gz"], ["f3.jsonl.gz"], ["f4.jsonl.gz", "f5.jsonl.gz"], ["notes"]]
     assert [job.job_id for job in jobs] == ["00000", "00001", "00002", "00003", "00004"]
     # 6 groups of 100/6 bytes: byte midpoints 5, 15, 25, 55, 85, 95 fall in groups 0, 0, 1, 3, 5, 5
-    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_jobs=6), file_bytes)] == [2, 1, 1, 2, 1]
+    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_jobs=6, pack_min_bytes=1), file_bytes)] == [2, 1, 1, 2, 1]
+    # no job under pack_min_bytes: 100 bytes make 3 jobs of >= 30 bytes (midpoints 5, 15 | 25 | 55, 85, 95: groups 0, 0, 0, 1, 2, 2)
+    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(pack_min_bytes=30), file_bytes)] == [3, 1, 2, 1]
+    assert [len(job.tasks) for job in pack_tasks(tasks, IngestParams(), file_bytes)] == [6, 1]  # 100 bytes: one job

@@ -26,7 +26,7 @@ RECIPE = {
 def _run_with_fresh_cache(tmp_path: Path, cache: Path) -> list[str]:
     """``curate run`` with two workers and an empty numba cache; numba's cache log lines of every process."""
     (tmp_path / "k.yaml").write_text(yaml.safe_dump(RECIPE))
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "NUMBA_DEBUG_CACHE": "1"}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "NUMBA_DEBUG_CACHE": "1", "MIXLAB_FANOUT": "always"}
     done = subprocess.run([sys.executable, "-m", "curate", "run", str(tmp_path / "k.yaml"), "--workers", "2", "--no-progress",
                            "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -55,7 +55,7 @@ def _demo_recipe_on(corpus_glob: str) -> dict:
 
 
 @pytest.mark.parametrize("executor", ["local", "ray"])
-def test_run_with_inputs_and_shards_in_a_bucket_matches_a_local_run(tmp_path, bucket, run_recipe, executor):
+def test_run_with_inputs_and_shards_in_a_bucket_matches_a_local_run(tmp_path, bucket, run_recipe, executor, monkeypatch):
     if executor == "ray":
         pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'mixlab[ray]')")
     docs = make_corpus(240, seed=5)
@@ -64,6 +64,7 @@ def test_run_with_inputs_and_shards_in_a_bucket_matches_a_local_run(tmp_path, bu
         bucket.put_file(str(path), f"{BUCKET}/corpus/{domain}.jsonl")
     local = run_recipe(_demo_recipe_on("data/*.jsonl"), workers=1, run_name="local")
     data = f"s3://{BUCKET}/runs/demo"
+    monkeypatch.setenv("MIXLAB_FANOUT", "always")  # workers read and write the bucket
     remote = RecipeRunner(parse_recipe(_demo_recipe_on(f"s3://{BUCKET}/corpus/*.jsonl")), tmp_path, tmp_path / "remote",
                           workers=2, progress=False, executor=executor, data=data).run()
 

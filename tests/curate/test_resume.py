@@ -60,7 +60,8 @@ def _write_recipe(folder: Path, full: bool = False) -> Path:
 
 def _run(recipe: Path, out: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "curate", "run", str(recipe), "--out", str(out), "--workers", "2", "--no-progress"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env = {**os.environ, "MIXLAB_FANOUT": "always"}  # killed while shards are in flight in the workers
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
 
 
 def _snapshot(run_dir: Path, tables: dict[str, str] = TABLES) -> dict[str, pl.DataFrame]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from curate.dedup.shingles import prepare, shingle_text
 from curate.diversity import fast
-from curate.text import Normalization, lower_words, normalize, normalize_expr, words, words_expr
+from curate.text import Normalization, lower_words, normalize, normalize_expr, word_count_expr, words, words_expr
 
 TRICKY = list("İıIiΣσςΟΔΟΣßẞÅÅ\u0307\u0301\u00a0\u2028\u2029\u001c\u001f\u0085\t\n .,;-_'0123456789٣१ﬁＡ")
 TEXTS = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(TRICKY)), max_size=40).map("".join)
@@ -46,6 +46,7 @@ def test_one_string_batch_and_kernel_paths_agree(texts, norm):
 @given(st.lists(TEXTS, min_size=1, max_size=5))
 def test_word_paths_agree(texts):
     assert [words(t) for t in texts] == _batch(texts, words_expr)
+    assert [len(words(t)) for t in texts] == _batch(texts, word_count_expr)
     lowered = [lower_words(t) for t in texts]
     tokens = fast.Tokens.of(texts)
     assert [len(w) for w in lowered] == tokens.lengths().tolist()

@@ -34,7 +34,7 @@ def test_cores_are_divided_among_workers(monkeypatch):
 
 def test_pool_workers_run_under_the_budget(monkeypatch):
     monkeypatch.setenv("MIXLAB_THREADS", "1")
-    pool = Pool(2)
+    pool = Pool(2, fanout="always")
     seen: list[dict] = []
     try:
         pool.run(worker_threads, [(), (), ()], seen.append)

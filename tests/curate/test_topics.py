@@ -50,8 +50,8 @@ def test_save_load_assigns_new_text_to_the_same_topics(tmp_path, corpus):
     loaded = load_topic_model(path)
     new = [d.text for d in make_corpus(40, seed=99)]
     ids_a, dist_a = assign(model, new)
-    ids_b, dist_b = assign(loaded, new, batch_size=7)
-    assert (ids_a == ids_b).all() and np.allclose(dist_a, dist_b, atol=1e-6)
+    ids_b, dist_b = assign(loaded, new, batch_size=3)
+    assert (ids_a == ids_b).all() and np.array_equal(dist_a, dist_b)  # the same bits in any batch (shard layout)
     assert ((dist_a >= -1e-6) & (dist_a <= 2)).all() and ids_a.dtype == np.int32
     assert assign(loaded, [])[0].shape == (0,)
 
