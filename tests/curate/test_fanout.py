@@ -74,12 +74,12 @@ def test_large_steps_fan_out_after_two_tasks_and_keep_every_result():
     pool = Pool(2, fanout="auto")
     seen: list[int] = []
     try:
-        pool.run(pid_after, [(0.3,)] * 16, seen.append)
+        pool.run(pid_after, [(0.3,)] * 20, seen.append)
     finally:
         pool.close()
-    assert len(seen) == 16
+    assert len(seen) == 20
     assert seen[:2] == [os.getpid()] * 2  # timed in the driver
-    assert os.getpid() not in seen[2:]  # 4.2 s left, 2.1 s saved: the workers ran the rest
+    assert os.getpid() not in seen[2:]  # 5.4 s left: 2.7 s saved (1.35 s even beside a busy core)
 
 
 def test_always_sends_every_task_to_a_worker(monkeypatch):
@@ -110,4 +110,5 @@ def test_the_probe_sees_a_cpu_burning_neighbour_and_not_its_own_work():
                 pass
     finally:
         burner.kill()
+        burner.wait()
     assert 0.5 < probe.busy_elsewhere < 1.6
