@@ -50,7 +50,7 @@ def _write_recipe(folder: Path, full: bool = False) -> Path:
     recipe = {
         "name": "resume",
         "inputs": [{"path": "data/in.jsonl", "id_field": "id"}],
-        "ingest": {"shard_docs": 25, "split_bytes": 32_768} if full else {"shard_docs": 3},
+        "ingest": {"shard_docs": 25, "split_bytes": 32_768, "pack_min_bytes": 1} if full else {"shard_docs": 3},  # several ingest jobs to kill between
         "stages": FULL_STAGES if full else [{"stage": "length_filter", "min_chars": 900}],
     }
     path = folder / "recipe.yaml"
