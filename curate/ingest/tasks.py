@@ -201,10 +201,10 @@ def pack_tasks(tasks: list[IngestTask], params: IngestParams, file_bytes: Mappin
     """Consecutive file tasks packed into jobs of about equal input bytes (fewer, larger shards).
 
     The file tasks are cut into ``max(pack_min_jobs, ceil(total bytes / pack_bytes))`` contiguous groups,
-    but no more than ``total bytes // min(pack_min_bytes, pack_bytes)`` (at least one); a task joins the group its byte
-    midpoint falls in. That depends only on the plan and the input
-    sizes (``file_bytes``: size of each input file, which the runner has already stat'ed for the
-    fingerprint), never on the number of workers, so the shards (and every result) do not either.
+    but no more than ``total bytes // min(pack_min_bytes, pack_bytes)`` (at least one); a task joins the
+    group its byte midpoint falls in. That depends only on the plan and the input sizes (``file_bytes``:
+    size of each input file, which the runner has already stat'ed for the fingerprint), never on the
+    number of workers, so the shards (and every result) do not either.
     Text-folder tasks are batches already and stay one job each. Document order is unchanged.
     """
     sizes = [0 if t.kind == "text" else (t.end - t.start if t.end is not None else file_bytes[t.path]) for t in tasks]

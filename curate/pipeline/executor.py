@@ -27,8 +27,8 @@ from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.shards import Upstream, read_survivors, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
-from curate.storage import Location
 from curate.settings import fanout_mode
+from curate.storage import Location
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}

@@ -4,7 +4,7 @@ numba caches compiled kernels on disk (``cache=True``), but on a first run (a fr
 upgrade) nothing is cached yet and every worker process compiled the same kernels at the same time:
 ~5 s of CPU each for the MinHash path, paid inside the stage. The runner starts a thread that calls each
 recipe stage's :meth:`~curate.stage.Stage.compile_kernels` as soon as the run begins, so compilation
-overlaps ingest (whose driver only waits on its workers) and happens once; before the first stage that
+overlaps corpus building and ingest and happens once; before the first stage that
 has kernels the runner waits for it, and the workers then load the cached code (~0.1 s each). The
 driver keeps what it compiled or loaded, so the kernels a global stage runs on the driver (union-find,
 Jaccard) are ready too. If compiling fails here, a warning says so and the workers compile as before.
