@@ -1,5 +1,5 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
--- version: 3
+-- version: 4
 -- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog/__init__.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
@@ -250,3 +250,78 @@ CREATE TABLE IF NOT EXISTS correlations (
     seed        BIGINT,                     -- bootstrap / Monte Carlo seed
     computed_at TIMESTAMP DEFAULT current_timestamp
 );
+
+-- ---------------------------------------------------------------------------------------------------
+-- Studies (schema version 4): leak-free fits, designed mixtures, covariates, per-document losses, effects.
+
+-- The eval split's identity: every fitted model records the split_id it excluded (view fit_docs).
+ALTER TABLE eval_splits ADD COLUMN IF NOT EXISTS split_id VARCHAR;   -- digest of the (eval_set, doc_id) rows
+
+-- A designed study (`curate mix sweep` with a `design`): the pre-registered question, written before training.
+CREATE TABLE IF NOT EXISTS studies (
+    sweep_id         VARCHAR PRIMARY KEY,
+    design           VARCHAR NOT NULL,      -- line | subsets | dirichlet | vary
+    factor           VARCHAR NOT NULL,      -- the design factor, e.g. log2_k or group_entropy
+    target           VARCHAR NOT NULL,      -- the pre-registered target, e.g. unseen/bpb
+    grouping         VARCHAR NOT NULL,      -- group_by of the study arm, e.g. source
+    control_grouping VARCHAR,               -- group_by of the negative-control arm, e.g. bucket:8 (NULL: none)
+    confounds        VARCHAR[],             -- covariates adjusted for (names in mixture_covariates)
+    spec             JSON NOT NULL,         -- the whole sweep spec as given
+    created_at       TIMESTAMP DEFAULT current_timestamp
+);
+
+-- One row per mixture of a designed study: its arm, the factor's value and the groups it holds.
+CREATE TABLE IF NOT EXISTS mixture_design (
+    mixture_id   VARCHAR PRIMARY KEY,
+    sweep_id     VARCHAR NOT NULL,
+    arm          VARCHAR NOT NULL,          -- study | control (pseudo-groups: the effect should be null)
+    factor       VARCHAR NOT NULL,
+    factor_value DOUBLE NOT NULL,
+    draw         INTEGER NOT NULL,          -- draw index within a factor level
+    grouping     VARCHAR NOT NULL,          -- the MixtureSpec group_by (source, topic_id, bucket:8, ...)
+    groups       VARCHAR[] NOT NULL         -- groups with a positive share
+);
+
+-- Per mixture, properties the design factor could stand in for (long form; the mixture_confounds report pivots).
+CREATE TABLE IF NOT EXISTS mixture_covariates (
+    mixture_id VARCHAR NOT NULL,
+    name       VARCHAR NOT NULL,            -- tokens_per_byte, mean_doc_tokens, epochs, lang_share:en, user:<name>, ...
+    value      DOUBLE,
+    role       VARCHAR NOT NULL             -- confound | user
+);
+
+-- Each eval document's cross-entropy under each mixture's smoothed n-gram LM (run tokenizer): how aligned
+-- the eval text is to the mixture, and the n-gram baseline the study analysis compares the Transformer with.
+CREATE TABLE IF NOT EXISTS mixture_alignment (
+    mixture_id VARCHAR NOT NULL,
+    eval_set   VARCHAR NOT NULL,
+    doc_id     VARCHAR NOT NULL,
+    nll_bits   DOUBLE NOT NULL,
+    n_bytes    BIGINT NOT NULL
+);
+
+-- Per training run, evaluated checkpoint and eval document: summed NLL in bits (paired comparisons).
+CREATE TABLE IF NOT EXISTS eval_doc_losses (
+    train_id VARCHAR NOT NULL,
+    step     BIGINT NOT NULL,
+    eval_set VARCHAR NOT NULL,
+    doc_id   VARCHAR NOT NULL,
+    nll_bits DOUBLE NOT NULL,
+    n_bytes  BIGINT NOT NULL
+);
+
+-- Eval metrics at intermediate checkpoints (bits per byte); the final evaluation is in evals.
+CREATE TABLE IF NOT EXISTS checkpoint_evals (
+    train_id VARCHAR NOT NULL,
+    step     BIGINT NOT NULL,
+    tokens   BIGINT NOT NULL,
+    eval_set VARCHAR NOT NULL,
+    metric   VARCHAR NOT NULL,
+    value    DOUBLE,
+    n        BIGINT
+);
+
+-- Two checks, two messages (train/learned.py): learned = far enough below unigram; converged = flat tail.
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS converged BOOLEAN;   -- tail_gain < 0.05
+-- DataDecide's pairwise decision accuracy: the share of mixture pairs both scales order the same way.
+ALTER TABLE scale_agreement ADD COLUMN IF NOT EXISTS decision_accuracy DOUBLE;

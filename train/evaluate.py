@@ -25,12 +25,12 @@ import torch
 from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
+from curate.mix.eval_split import MAX_EVAL_CHARS, EvalSet, eval_texts
 from train.data import EOS_ID, encode
 
 PROBE_PREFIX, PROBE_CONT, PROBE_DISTRACTORS = 32, 32, 3
 CLOZE_PASSAGE_CHARS, CLOZE_DISTRACTORS = 1000, 9
 _CLOZE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
-MAX_EVAL_CHARS = 4000  # bounds evaluation cost and keeps long documents from dominating a set
 METRICS = ("bpb", "continuation_acc", "domain_choice_acc", "cloze_acc")
 IGNORE = -100  # cross_entropy's ignore_index: padding positions add nothing
 
@@ -181,19 +181,12 @@ def cloze_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str
     return _choice_accuracy(model, items, device, batch_size), len(items), chance
 
 
-def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, tuple[str, list[str]]]:
-    """eval_set -> (kind, texts) from ``eval_sets`` joined to ``documents`` (in doc_id order).
-
-    ``max_docs``: at most this many documents per set, the first by md5(doc_id), so the subset is the
-    same for every run and does not depend on how the set was written.
-    """
-    rows = cat.query("SELECT e.eval_set, e.kind, d.text FROM eval_sets e JOIN documents d USING (doc_id)"
-                     " QUALIFY $n IS NULL OR row_number() OVER (PARTITION BY e.eval_set ORDER BY md5(e.doc_id)) <= $n"
-                     " ORDER BY e.eval_set, e.doc_id", {"n": max_docs})
-    return {k[0]: (g["kind"][0], g["text"].to_list()) for k, g in rows.group_by("eval_set", maintain_order=True)}
+def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, EvalSet]:
+    """The run's eval sets as every run of it scores them (:func:`curate.mix.eval_split.eval_texts`)."""
+    return eval_texts(cat, max_docs, MAX_EVAL_CHARS)
 
 
-def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple[str, list[str]]], seq_len: int,
+def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalSet], seq_len: int,
              device: str, batch_size: int = 16) -> list[dict]:
     """Rows (eval_set, metric, value, n, chance): bpb and the three probes per set, then per kind.
 
@@ -203,8 +196,9 @@ def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple
     was_training = model.training
     model.eval()
     rows = []
-    for name, (kind, texts) in sets.items():
-        others = [t for other, (_, t) in sets.items() if other != name]
+    for name, eval_set in sets.items():
+        kind, texts = eval_set.kind, eval_set.texts
+        others = [s.texts for other, s in sets.items() if other != name]
         bpb, n = bits_per_byte(model, tokenizer, texts, seq_len, device, batch_size)
         acc, n_acc = continuation_accuracy(model, tokenizer, texts, device, batch_size=batch_size)
         dom, n_dom = domain_choice_accuracy(model, tokenizer, texts, others, device, batch_size=batch_size)
@@ -213,7 +207,7 @@ def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, tuple
                  {"eval_set": name, "kind": kind, "metric": "continuation_acc", "value": acc, "n": n_acc, "chance": 0.25},
                  {"eval_set": name, "kind": kind, "metric": "domain_choice_acc", "value": dom, "n": n_dom, "chance": 0.25},
                  {"eval_set": name, "kind": kind, "metric": "cloze_acc", "value": cloze, "n": n_cloze, "chance": cloze_chance}]
-    for kind in sorted({kind for kind, _ in sets.values()}):
+    for kind in sorted({s.kind for s in sets.values()}):
         for metric in METRICS:
             mine = [r for r in rows if r["kind"] == kind and r["metric"] == metric and r["n"] and not math.isnan(r["value"])]
             if mine:

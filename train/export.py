@@ -22,7 +22,7 @@ from transformers import PreTrainedTokenizerFast
 
 from curate.catalog import Catalog
 from train.data import EOS_ID
-from train.evaluate import MAX_EVAL_CHARS, PROBE_CONT, PROBE_DISTRACTORS, PROBE_PREFIX, eval_sets
+from train.evaluate import PROBE_CONT, PROBE_DISTRACTORS, PROBE_PREFIX, eval_sets
 from train.runs import load_finished
 from train.tokenizer import EOS, TOKENIZER_PATH, load_tokenizer
 
@@ -71,8 +71,8 @@ def write_lm_eval_tasks(run_dir: Path, out: Path, max_docs: int = 100, seed: int
     tokenizer = load_tokenizer(run_dir)[0]
     rng = np.random.default_rng(seed)
     names = []
-    for kind in sorted({k for k, _ in sets.values()}):
-        texts = [t[:MAX_EVAL_CHARS] for k, ts in sets.values() if k == kind for t in ts]
+    for kind in sorted({s.kind for s in sets.values()}):
+        texts = [t for s in sets.values() if s.kind == kind for t in s.texts]
         rolling = out / f"mixlab_{kind}.jsonl"
         rolling.write_bytes(b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts))
         pieces = _prefix_and_continuation(tokenizer, texts)

@@ -17,6 +17,7 @@ import torch
 from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
+from curate.mix.eval_split import EvalSet
 from train.config import PRESETS, TrainConfig
 from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths
 from train.evaluate import eval_sets, evaluate, windows_nll
@@ -71,11 +72,11 @@ class RunPlan:
     sweep_id: str | None
     tokens_paths: tuple[Path, Path]  # the mixture's packed (training, validation) tokens (train.data.packed_tokens)
     tokenizer_hash: str
-    sets: dict[str, tuple[str, list[str]]]
+    sets: dict[str, EvalSet]
     total_tokens: int
 
 
-def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, tuple[str, list[str]]] | None = None) -> RunPlan:
+def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, EvalSet] | None = None) -> RunPlan:
     """Resolve a config into a plan: train_id, tokenized mixture (packed once, cached), eval sets (``sets``
     when the caller already read them for this ``cfg.eval_docs``)."""
     tokenizer, tok_hash = load_tokenizer(run_dir)

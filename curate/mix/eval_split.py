@@ -19,6 +19,7 @@ whose documents changed since (a new document was never checked).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -34,6 +35,7 @@ from sql.quote import sql_ident
 NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
 BATCH_DOCS = 20_000
 SCHEMA = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
+MAX_EVAL_CHARS = 4000  # each eval document is scored on its first 4,000 characters: bounds cost, no document dominates a set
 DOCS_DIGEST_SQL = "SELECT count(*) AS n, coalesce(bit_xor(hash(doc_id)), 0)::VARCHAR AS x FROM documents"
 
 
@@ -79,6 +81,29 @@ def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood
                                                  "docs_digest": digest, "n_eval_docs": evals.height,
                                                  "n_contaminated": contamination.height}]))
     return contamination
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """One eval set as every evaluator scores it: its kind (id / ood), doc ids and texts (cut to max_chars)."""
+
+    kind: str
+    doc_ids: list[str]
+    texts: list[str]
+
+
+def eval_texts(cat: Catalog, max_docs: int | None = None, max_chars: int = MAX_EVAL_CHARS) -> dict[str, EvalSet]:
+    """eval_set -> EvalSet from ``eval_sets`` joined to ``documents``, in doc_id order: the one definition of
+    the text the trainer, the n-gram alignment and exported lm-eval tasks score.
+
+    ``max_docs``: at most this many documents per set, the first by md5(doc_id), so the subset is the
+    same for every run and does not depend on how the set was written.
+    """
+    rows = cat.query("SELECT e.eval_set, e.kind, e.doc_id, left(d.text, $chars) AS text FROM eval_sets e JOIN documents d USING (doc_id)"
+                     " QUALIFY $n IS NULL OR row_number() OVER (PARTITION BY e.eval_set ORDER BY md5(e.doc_id)) <= $n"
+                     " ORDER BY e.eval_set, e.doc_id", {"n": max_docs, "chars": max_chars})
+    return {k[0]: EvalSet(g["kind"][0], g["doc_id"].to_list(), g["text"].to_list())
+            for k, g in rows.group_by("eval_set", maintain_order=True)}
 
 
 def check_split_current(cat: Catalog) -> None:

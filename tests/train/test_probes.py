@@ -8,6 +8,7 @@ import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
+from curate.mix.eval_split import EvalSet
 from train.evaluate import choice_credit, cloze_accuracy, cloze_items, continuation_accuracy, domain_choice_accuracy, evaluate
 
 WORDS = ["harbor", "lantern", "meadow", "copper", "violin", "glacier", "orchard", "saddle", "thimble", "quarry",
@@ -62,9 +63,10 @@ class Blind(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def setup():
-    sets = {"id/astro": ("id", _texts("star", 8)), "id/law": ("id", _texts("court", 8)), "ood/cook": ("ood", _texts("soup", 8))}
-    tok = _tokenizer([t for _, texts in sets.values() for t in texts])
-    docs = [[0, *e.ids] for e in tok.encode_batch([t for _, texts in sets.values() for t in texts], add_special_tokens=False)]
+    sets = {name: EvalSet(kind, [f"{name}:{i}" for i in range(8)], _texts(word, 8))
+            for name, kind, word in (("id/astro", "id", "star"), ("id/law", "id", "court"), ("ood/cook", "ood", "soup"))}
+    tok = _tokenizer([t for s in sets.values() for t in s.texts])
+    docs = [[0, *e.ids] for e in tok.encode_batch([t for s in sets.values() for t in s.texts], add_special_tokens=False)]
     return sets, tok, Oracle(docs, tok.get_vocab_size()), Blind(tok.get_vocab_size())
 
 
@@ -75,7 +77,7 @@ def test_choice_credit_splits_ties():
 
 def test_cloze_items_hold_the_last_word_and_same_length_distractors(setup):
     sets, tok, _, _ = setup
-    texts = sets["id/astro"][1]
+    texts = sets["id/astro"].texts
     items, chance = cloze_items(tok, texts, seq_len=64)
     assert len(items) == len(texts)
     for item, text in zip(items, texts, strict=True):
@@ -89,7 +91,7 @@ def test_cloze_items_hold_the_last_word_and_same_length_distractors(setup):
 
 def test_oracle_scores_one_and_a_blind_model_scores_chance(setup):
     sets, tok, oracle, blind = setup
-    texts, others = sets["id/astro"][1], [sets["id/law"][1], sets["ood/cook"][1]]
+    texts, others = sets["id/astro"].texts, [sets["id/law"].texts, sets["ood/cook"].texts]
     assert continuation_accuracy(oracle, tok, texts, "cpu")[0] == pytest.approx(1.0)
     assert domain_choice_accuracy(oracle, tok, texts, others, "cpu")[0] == pytest.approx(1.0)
     acc, n, chance = cloze_accuracy(oracle, tok, texts, 64, "cpu")

@@ -139,9 +139,10 @@ def test_eval_sets_cap_is_a_fixed_subset(run_dir):
 
     with Catalog(run_dir, read_only=True) as cat:
         full, capped, again = eval_sets(cat), eval_sets(cat, 2), eval_sets(cat, 2)
-    assert full.keys() == capped.keys() and len(full["ood/gardening"][1]) == 6
-    for name, (kind, texts) in capped.items():
-        assert kind == full[name][0] and len(texts) == min(2, len(full[name][1])) and set(texts) <= set(full[name][1])
+    assert full.keys() == capped.keys() and len(full["ood/gardening"].texts) == 6
+    for name, part in capped.items():
+        assert part.kind == full[name].kind and len(part.texts) == min(2, len(full[name].texts))
+        assert set(part.texts) <= set(full[name].texts) and set(part.doc_ids) <= set(full[name].doc_ids)
     assert capped == again
 
 
