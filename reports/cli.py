@@ -134,6 +134,43 @@ def _print_scale_and_headline(run: Path) -> None:
     print(f"\nanswer: {sentence}")
 
 
+@app.command()
+def study(
+    run: RunArg,
+    sweep: Annotated[str | None, typer.Option(help="The study's sweep id (default: the latest study recorded).")] = None,
+    preset: Annotated[str | None, typer.Option(help="Model size to analyse (default: the one with the most runs).")] = None,
+    seed: Annotated[int, typer.Option(help="Bootstrap and permutation seed.")] = 0,
+    n_boot: Annotated[int, typer.Option(min=100, help="Cluster-bootstrap resamples of mixtures.")] = 2000,
+    n_perm: Annotated[int, typer.Option(min=99, help="Freedman–Lane permutations.")] = 9999,
+    numbers_anyway: Annotated[bool, typer.Option(help="Exit 0 and print the estimates even when the study is refused or not identifiable (not evidence).")] = False,
+    allow_undertrained: Annotated[bool, typer.Option(help="Analyse runs that failed the learned check (the verdict still says so).")] = False,
+) -> None:
+    """Answer a designed study's pre-registered question (effect of the design factor on the target, with the negative
+    control and the n-gram baseline beside it); results replace the sweep's `study_effects` rows. Exits 2 when the
+    study is refused or not identifiable, unless --numbers-anyway."""
+    from curate.catalog import Catalog
+    from reports.headline import study_headline
+    from reports.study import StudyError, analyse_study
+
+    try:
+        frame = analyse_study(run, sweep, preset, seed, n_boot, n_perm, allow_undertrained)
+    except StudyError as err:
+        print(f"cannot analyse: {err}")
+        raise typer.Exit(2) from None
+    shown = frame.select("analysis", "arm", "model", pl.col("step_frac").alias("at"), "n_mixtures", "n_runs",
+                         *(pl.col(c).round(4) for c in ("estimate", "ci_low", "ci_high", "p_value", "mde", "seed_sd", "vif")), "verdict")
+    primary = frame.filter(pl.col("analysis") == "primary")
+    verdict = primary["verdict"][0] if primary.height else "refused"
+    refused = verdict in ("refused", "not identifiable")
+    if not refused or numbers_anyway:
+        title = f"study {frame['sweep_id'][0]}: effect of {frame['factor'][0]} on {frame['target'][0]} (per unit of the factor)"
+        print_frame(shown, title=title + (" — NOT EVIDENCE" if refused else ""), console=Console(width=160))
+    with Catalog(run, read_only=True) as cat:
+        print(f"\nanswer: {study_headline(cat, frame['sweep_id'][0])}")
+    if refused and not numbers_anyway:
+        raise typer.Exit(2)
+
+
 @app.command("headline")
 def headline_command(run: RunArg) -> None:
     """The stored analysis in one sentence, with its uncertainty and what was held fixed."""

@@ -23,6 +23,7 @@ from scipy import stats
 
 Stat = Callable[[np.ndarray, np.ndarray], np.ndarray]
 EXACT_MAX_N = 8
+COLLINEAR_R2 = 0.9  # partial ρ refused above this R² of the metric's ranks on the confounds' ranks
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -116,7 +117,9 @@ def holm(pvalues: list[float]) -> list[float]:
 def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
     """Spearman ρ of x and y after regressing both ranks on the ranks of each confound column of z.
 
-    With one confound this equals (ρxy − ρxz·ρyz) / sqrt((1 − ρxz²)(1 − ρyz²)).
+    With one confound this equals (ρxy − ρxz·ρyz) / sqrt((1 − ρxz²)(1 − ρyz²)). NaN (*not identifiable*)
+    when the confounds' ranks explain 90% or more of the variance of x's ranks (VIF ≥ 10): what is left of x
+    is then mostly noise, and a number computed from it would be read as evidence.
     """
     z = np.asarray(z, float).reshape(len(x), -1)
     if len(x) < z.shape[1] + 3:
@@ -127,6 +130,9 @@ def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
         rv = stats.rankdata(v)
         return rv - design @ np.linalg.lstsq(design, rv, rcond=None)[0]
 
+    rx = stats.rankdata(x)
+    if (resid(x) ** 2).sum() <= (1 - COLLINEAR_R2) * ((rx - rx.mean()) ** 2).sum():
+        return math.nan
     return pearson(resid(x), resid(y))
 
 
@@ -176,6 +182,9 @@ def correlate(x: np.ndarray, y: np.ndarray, z: np.ndarray | None = None, seed_sd
         constant = "the metric" if np.ptp(x) == 0 else "the target"
         warning = "; ".join(filter(None, [f"{constant} is constant across mixtures: no correlation is defined", warning]))
     z_ok = ok and z is not None and np.asarray(z).size > 0 and bool(np.all(np.ptp(np.asarray(z, float).reshape(n, -1), axis=0) > 0))
+    partial = partial_spearman(x, y, z) if z_ok else math.nan  # type: ignore[arg-type]
+    if z_ok and math.isnan(partial) and n >= np.asarray(z).reshape(n, -1).shape[1] + 3:
+        warning = "; ".join(filter(None, [warning, "the metric is collinear with the confound(s): the partial ρ is not identifiable"]))
     return {
         "n_mixtures": n,
         "rho": spearman(x, y) if ok else math.nan,
@@ -185,7 +194,7 @@ def correlate(x: np.ndarray, y: np.ndarray, z: np.ndarray | None = None, seed_sd
         "r": pearson(x, y) if ok else math.nan,
         "r_ci": bootstrap_ci(x, y, pearson_rows, seed, n_boot) if ok else nan2,
         "p_perm": permutation_p(x, y, seed) if ok else math.nan,
-        "partial_rho": partial_spearman(x, y, z) if z_ok else math.nan,  # type: ignore[arg-type]
+        "partial_rho": partial,
         "loo": loo_rank_agreement(x, y) if ok else math.nan,
         "n_close_pairs": n_close,
         "warning": warning,

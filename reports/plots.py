@@ -18,14 +18,14 @@ STYLE = {"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96, "svg.hashsalt
 BLUE, LIGHT, RED = "#4c78a8", "#9ecae9", "#e45756"
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any]:
+def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(STYLE)
-    return plt.subplots(figsize=(width, height))
+    return plt.subplots(1, ncols, figsize=(width, height))
 
 
 def _svg(fig: Any) -> str:
@@ -112,5 +112,50 @@ def scatter_errorbars(per_mixture: pl.DataFrame, per_seed: pl.DataFrame, metric:
     ax.set_xlabel(metric)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
+    return _svg(fig)
+
+
+def membership(mixtures: list[str], groups: list[str], held: np.ndarray, factor: list[float], title: str) -> str:
+    """The design: one row per mixture (labelled with its factor value), a filled cell per group it holds."""
+    fig, ax = _figure(min(9.0, 2.5 + 0.45 * len(groups)), max(2.0, 0.24 * len(mixtures) + 1.4))
+    ax.imshow(held, aspect="auto", cmap="Blues", vmin=0, vmax=1.4, interpolation="nearest")
+    ax.set_xticks(range(len(groups)), [str(g)[:18] for g in groups], rotation=45, ha="right")
+    ax.set_yticks(range(len(mixtures)), [f"{f:g} · {str(m)[:28]}" for m, f in zip(mixtures, factor, strict=True)], fontsize=6)
+    ax.set_title(title)
+    return _svg(fig)
+
+
+def effect_panels(panels: list[tuple[str, pl.DataFrame, float | None, float | None]], xlabel: str, ylabel: str) -> str:
+    """Side by side, per arm: each mixture's outcome against the factor, and the fitted line (slope, intercept)."""
+    fig, axes = _figure(3.4 * len(panels), 2.9, len(panels))
+    axes = np.atleast_1d(axes)
+    for ax, (title, frame, slope, intercept) in zip(axes, panels, strict=True):
+        ax.scatter(frame["factor_value"], frame["outcome"], s=14, color=BLUE, zorder=2)
+        if slope is not None and intercept is not None and frame.height:
+            xs = np.array([frame["factor_value"].min(), frame["factor_value"].max()])
+            ax.plot(xs, intercept + slope * xs, color=RED, linewidth=1.2)
+        ax.axhline(0, color="#999", linewidth=0.6, linestyle=":")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=8)
+    return _svg(fig)
+
+
+def trajectories(frame: pl.DataFrame, title: str, ylabel: str) -> str:
+    """Each mixture's outcome at each evaluated checkpoint (colour: factor level): rank crossovers show as crossings."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = _figure(7, 3.0)
+    levels = sorted(frame["factor_value"].unique().to_list())
+    cmap = plt.get_cmap("viridis")
+    for (_mixture, value), part in frame.sort("step_frac").group_by("mixture_id", "factor_value", maintain_order=True):
+        ax.plot(part["step_frac"], part["outcome"], marker="o", markersize=2.5, linewidth=0.9,
+                color=cmap(levels.index(value) / max(1, len(levels) - 1)))
+    for value in levels:
+        ax.plot([], [], color=cmap(levels.index(value) / max(1, len(levels) - 1)), label=f"factor {value:g}")
+    ax.set_xlabel("share of training")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=6)
     return _svg(fig)

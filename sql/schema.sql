@@ -325,3 +325,53 @@ CREATE TABLE IF NOT EXISTS checkpoint_evals (
 ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS converged BOOLEAN;   -- tail_gain < 0.05
 -- DataDecide's pairwise decision accuracy: the share of mixture pairs both scales order the same way.
 ALTER TABLE scale_agreement ADD COLUMN IF NOT EXISTS decision_accuracy DOUBLE;
+
+-- A designed study's answer (`reports study`, reports/study.py): one row per analysis. `primary` is the
+-- pre-registered (factor, target) on the study arm with its verdict; `control` the same on the negative
+-- control arm; `ngram*` the same with the per-mixture n-gram LM in place of the Transformer; `beyond_ngram`
+-- adds the mixture's n-gram alignment as a covariate; `unadjusted` drops the confounds; `checkpoint` rows
+-- repeat `primary` at intermediate checkpoints. Derived data: rewritten by every analysis of the sweep.
+CREATE TABLE IF NOT EXISTS study_effects (
+    sweep_id       VARCHAR NOT NULL,
+    analysis       VARCHAR NOT NULL,
+    arm            VARCHAR NOT NULL,        -- study | control
+    model          VARCHAR NOT NULL,        -- the preset trained, or ngram
+    factor         VARCHAR NOT NULL,
+    target         VARCHAR NOT NULL,
+    step_frac      DOUBLE NOT NULL,         -- 1.0: the final evaluation; else the checkpoint's share of training
+    adjusted_for   VARCHAR[],               -- confounds in the regression
+    held_fixed     VARCHAR[],               -- confounds constant across the mixtures (held fixed by the design)
+    n_mixtures     INTEGER,
+    n_runs         INTEGER,
+    estimate       DOUBLE,                  -- change of the target per unit of the factor (OLS over mixtures)
+    ci_low         DOUBLE,                  -- 95%: cluster bootstrap over mixtures (seeds nested), t on residual df
+    ci_high        DOUBLE,
+    p_value        DOUBLE,                  -- Freedman-Lane permutation p of the factor given the confounds
+    se             DOUBLE,
+    mde            DOUBLE,                  -- minimum detectable |effect| at 80% power
+    mixed_estimate DOUBLE,                  -- random intercept per mixture (statsmodels MixedLM), run level
+    mixed_ci_low   DOUBLE,
+    mixed_ci_high  DOUBLE,
+    seed_sd        DOUBLE,                  -- pooled within-mixture sd of the run-level outcome
+    effect_range   DOUBLE,                  -- |estimate| x the factor's range across the design
+    vif            DOUBLE,                  -- of the factor given the adjusted confounds
+    max_abs_rho_confound DOUBLE,            -- largest |Spearman rho| of the factor with any recorded confound
+    verdict        VARCHAR,                 -- effect | inconclusive | not identifiable | refused
+    reason         VARCHAR,
+    notes          VARCHAR,
+    n_boot         INTEGER,
+    n_perm         INTEGER,
+    seed           BIGINT,
+    computed_at    TIMESTAMP DEFAULT current_timestamp
+);
+
+-- Per mixture and analysis: the outcome the regression used (target relative to each group's mean), for plots.
+CREATE TABLE IF NOT EXISTS study_outcomes (
+    sweep_id     VARCHAR NOT NULL,
+    analysis     VARCHAR NOT NULL,
+    step_frac    DOUBLE NOT NULL,
+    mixture_id   VARCHAR NOT NULL,
+    arm          VARCHAR NOT NULL,
+    factor_value DOUBLE NOT NULL,
+    outcome      DOUBLE
+);

@@ -102,6 +102,15 @@ def test_partial_spearman_matches_the_closed_form_and_removes_a_confound():
     assert spearman(x, y) > 0.8 and abs(partial_spearman(x, y, z)) < 0.35
 
 
+def test_partial_spearman_refuses_a_confound_with_the_metrics_ranks():
+    """The issue's reproduction: a confound with the same ranks as the metric left a number (0.088); now NaN + a warning."""
+    x = np.arange(8.0)
+    y = np.array([3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.0, 6.0])
+    assert math.isnan(partial_spearman(x, y, x**2))
+    out = correlate(x, y, (x**2)[:, None], seed=0, n_boot=200)
+    assert math.isnan(out["partial_rho"]) and "not identifiable" in out["warning"]
+
+
 def test_leave_one_out_agreement():
     x = np.arange(8.0)
     assert loo_rank_agreement(x, 2 * x + 1) == pytest.approx(1.0)

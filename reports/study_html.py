@@ -1,0 +1,82 @@
+"""The HTML report's study section: the design, the fitted effect beside the negative control, the estimates of
+every analysis, covariate balance, and each mixture's outcome over training (rank crossovers show as crossings).
+
+Only stored results are read (``studies``, ``mixture_design``, ``mixture_covariates``, ``study_effects``,
+``study_outcomes``); every value is escaped by the page's table helper or matplotlib's SVG writer.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from curate.catalog import Catalog
+from reports import plots
+
+EFFECT_COLUMNS = ("analysis", "arm", "model", "step_frac", "adjusted_for", "n_mixtures", "n_runs", "estimate", "ci_low", "ci_high",
+                  "p_value", "mixed_estimate", "mde", "seed_sd", "vif", "verdict", "reason")
+
+
+def _design_plot(design: pl.DataFrame) -> str:
+    groups = sorted({g for gs in design["groups"].to_list() for g in gs})
+    held = np.array([[g in gs for g in groups] for gs in design["groups"].to_list()], dtype=float)
+    return plots.membership(design["mixture_id"].to_list(), groups, held, design["factor_value"].to_list(),
+                            f"{design['arm'][0]} arm: groups each mixture holds (row label: factor value)")
+
+
+def _fit_line(outcomes: pl.DataFrame, slope: float | None) -> float | None:
+    if slope is None or outcomes.height == 0:
+        return None
+    return float(outcomes["outcome"].mean() - slope * outcomes["factor_value"].mean())
+
+
+def _balance(cat: Catalog, sweep_id: str) -> pl.DataFrame:
+    """Spearman ρ of the factor with every recorded confound, per arm (what the design balanced)."""
+    rows = cat.query("SELECT d.arm, d.factor_value, c.name, c.value FROM mixture_design d JOIN mixture_covariates c USING (mixture_id)"
+                     " WHERE d.sweep_id = $s AND c.role = 'confound' ORDER BY ALL", {"s": sweep_id})
+    out = []
+    for (arm, name), part in rows.group_by("arm", "name", maintain_order=True):
+        varies = part["value"].drop_nulls().n_unique() > 1
+        rho = stats.spearmanr(part["factor_value"], part["value"].fill_null(0)).statistic if varies else None
+        out.append({"arm": arm, "confound": name, "rho_with_factor": None if rho is None else float(rho),
+                    "range": f"{part['value'].min():.4g} – {part['value'].max():.4g}"})
+    return pl.DataFrame(out, schema={"arm": pl.String, "confound": pl.String, "rho_with_factor": pl.Float64, "range": pl.String})
+
+
+def study_section(cat: Catalog, table: Callable[..., str]) -> str:
+    """The section's HTML (empty string when the run holds no analysed study)."""
+    effects = cat.query("SELECT * FROM study_effects WHERE sweep_id = (SELECT sweep_id FROM study_effects ORDER BY computed_at DESC"
+                        " LIMIT 1) ORDER BY arm DESC, analysis, step_frac")
+    if effects.height == 0:
+        return ""
+    sweep = effects["sweep_id"][0]
+    design = cat.query("SELECT * FROM mixture_design WHERE sweep_id = $s ORDER BY arm DESC, factor_value, mixture_id", {"s": sweep})
+    outcomes = cat.query("SELECT * FROM study_outcomes WHERE sweep_id = $s", {"s": sweep})
+    factor, target = effects["factor"][0], effects["target"][0]
+    ylabel = f"{target} − group mean"
+    panels = []
+    for analysis in ("primary", "control", "ngram"):
+        row = effects.filter((pl.col("analysis") == analysis) & (pl.col("step_frac") == 1.0))
+        part = outcomes.filter((pl.col("analysis") == analysis) & (pl.col("step_frac") == 1.0)).drop_nulls("outcome")
+        if row.height and part.height:
+            r = row.row(0, named=True)
+            est = "n/a" if r["estimate"] is None else f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+            panels.append((f"{analysis}: {est}\n{r['verdict']}", part, r["estimate"], _fit_line(part, r["estimate"])))
+    charts = [plots.effect_panels(panels, factor, ylabel)] if panels else []
+    charts += [_design_plot(part) for _, part in design.group_by("arm", maintain_order=True)]
+    curve = pl.concat([outcomes.filter(pl.col("analysis") == a) for a in ("checkpoint", "primary")]).drop_nulls("outcome")
+    if curve["step_frac"].n_unique() > 1:
+        charts.append(plots.trajectories(curve, "study arm: each mixture's outcome over training", ylabel))
+    intro = ("<p>The pre-registered question, recorded before training, answered over mixtures (the unit; seeds nested in"
+             " them). Outcome: each run's target on each group minus that group's mean over mixtures, averaged per mixture."
+             " Estimate: OLS slope over mixtures with the confounds adjusted for; CI: cluster bootstrap over mixtures;"
+             " p: Freedman–Lane permutation; the negative control repeats the design over pseudo-groups and should be null;"
+             " the n-gram rows replace the Transformer by each mixture's n-gram LM on the same tokens.</p>")
+    shown = effects.select(*EFFECT_COLUMNS).with_columns(pl.col("adjusted_for").list.join(", "))
+    return (f"<section id='study'><h2>Study: {html.escape(sweep)}</h2>{intro}<div class='grid'>{''.join(charts)}</div>"
+            f"{table(shown, 40, 400)}<h3>Covariate balance (Spearman ρ of the factor with each recorded confound)</h3>"
+            f"{table(_balance(cat, sweep), 60)}</section>")
