@@ -1,21 +1,20 @@
-"""Build the demo corpus from real text found on this machine (read at run time, never committed).
+"""Build the demo corpus from real English text found on this machine (read at run time, never committed).
 
-Domains (the ``source`` of each document):
+Domains (the ``source`` of each document), all English, each a different kind of technical writing:
 
 - ``python_docs``: the topics of Python's own documentation (``pydoc_data.topics``), split into sections;
 - ``package_docs``: READMEs and package descriptions (METADATA) of installed Python packages;
 - ``licenses``: licence files of installed Python packages and Debian ``copyright`` files (natural
   near-duplicates: many MIT/BSD/Apache texts differ only in names and years);
 - ``changelogs``: Debian package changelogs (``/usr/share/doc/*/changelog*.gz``);
-- ``man_<lang>``: man pages, English and every translated language present (``/usr/share/man/<lang>``),
-  with troff markup stripped. Debian packages such as ``manpages-de manpages-fr manpages-es`` add more.
+- ``man_commands``, ``man_syscalls``, ``man_library``, ``man_formats``, ``man_overview``, ``man_admin``:
+  English man pages of sections 1, 2, 3, 5, 7 and 8, troff markup stripped.
 
-Each domain is written as ``<out>/<domain>.jsonl.gz`` with fields ``id``, ``text``, ``path``.
-
-The corpus has a fixed, seeded size whatever is installed: at most ``docs_per_domain`` documents per
-domain and ``max_docs`` in all (shared out equally among domains, a domain with fewer documents leaving
-its share to the others), each document cut to ``MAX_DOC_CHARS`` at a paragraph boundary. So the
-demo's time does not grow with the number of packages and languages on the machine.
+Each domain is written as ``<out>/<domain>.jsonl.gz`` with fields ``id``, ``text``, ``domain``. Its
+documents are drawn in a seeded order until ``max_bytes`` of text, each cut to ``max_doc_chars`` at a
+paragraph boundary: the corpus has a bounded, seeded size whatever is installed, so the demo's time does
+not grow with the packages on the machine. Translated man pages (``man_pages()`` lists every language)
+are not part of it: the demo's study varies topics within one language.
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ _TROFF_ESCAPES = [
 ]
 _MIN_CHARS = 200
 _SECTION_CHARS = 3000
-MAX_DOC_CHARS = 20_000
 
 
 def troff_to_text(source: str) -> str:
@@ -139,63 +137,60 @@ def _man_docs(files: list[Path]) -> Iterator[tuple[str, str]]:
             yield f"man:{path.relative_to('/usr/share/man')}", troff_to_text(raw)
 
 
-def share_out(total: int, available: dict[str, int]) -> dict[str, int]:
-    """Split ``total`` documents equally among domains, capped by what each has (water-filling)."""
-    quota = dict.fromkeys(available, 0)
-    left, open_ = total, sorted(available, key=lambda d: (available[d], d))
-    while open_ and left > 0:
-        share = left // len(open_)
-        if share == 0:
-            for domain in open_[:left]:
-                quota[domain] += 1
-            break
-        for domain in list(open_):
-            take = min(share, available[domain] - quota[domain])
-            quota[domain] += take
-            left -= take
-            if quota[domain] == available[domain]:
-                open_.remove(domain)
-    return quota
+MAN_SECTIONS = {"1": "man_commands", "2": "man_syscalls", "3": "man_library", "5": "man_formats", "7": "man_overview", "8": "man_admin"}
+MIN_DOCS = 20  # a domain with fewer documents cannot hold a panel set and a training share
 
 
-def _cut(text: str) -> str:
-    """The text up to MAX_DOC_CHARS, ending at the last paragraph break before the cut when there is one."""
-    if len(text) <= MAX_DOC_CHARS:
+def cut_at_paragraph(text: str, max_chars: int) -> str:
+    """The text up to ``max_chars``, ending at the last paragraph break before the cut when there is one."""
+    if len(text) <= max_chars:
         return text
-    head = text[:MAX_DOC_CHARS]
+    head = text[:max_chars]
     cut = head.rfind("\n\n")
-    return head[:cut] if cut > MAX_DOC_CHARS // 2 else head
+    return head[:cut] if cut > max_chars // 2 else head
 
 
-def build_demo_corpus(out_dir: Path, docs_per_domain: int, max_docs: int, seed: int = 0) -> dict[str, int]:
-    """Write one JSONL.gz per domain under ``out_dir``; returns documents written per domain."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _seeded(items: list, seed: int, domain: str) -> list:
+    items = sorted(items)
+    random.Random(f"{seed}:{domain}").shuffle(items)
+    return items
+
+
+def english_domains(seed: int) -> dict[str, Iterator[tuple[str, str]]]:
+    """Every domain as a lazy stream of (id, text) in a seeded order (files are read only when taken)."""
     domains: dict[str, Iterator[tuple[str, str]]] = {
-        "python_docs": python_docs(),
-        "package_docs": package_files("docs"),
-        "licenses": iter([*package_files("licenses"), *debian_docs("licenses")]),
-        "changelogs": debian_docs("changelogs"),
+        "python_docs": iter(_seeded(list(python_docs()), seed, "python_docs")),
+        "package_docs": iter(_seeded(list(package_files("docs")), seed, "package_docs")),
+        "licenses": iter(_seeded([*package_files("licenses"), *debian_docs("licenses")], seed, "licenses")),
+        "changelogs": iter(_seeded(list(debian_docs("changelogs")), seed, "changelogs")),
     }
-    for lang, files in man_pages().items():
-        rng = random.Random(f"{seed}:{lang}")
-        pick = sorted(rng.sample(files, min(len(files), docs_per_domain * 2)))
-        domains[f"man_{lang}"] = _man_docs(pick)
-    picked = {}
-    for domain, docs in domains.items():
-        rows = [(i, _cut(t)) for i, t in docs if len(t.strip()) >= _MIN_CHARS]
-        rng = random.Random(f"{seed}:{domain}")
-        rows = rng.sample(rows, min(len(rows), docs_per_domain))
-        if len(rows) >= 5:
-            picked[domain] = rows
-    quota = share_out(max_docs, {d: len(rows) for d, rows in picked.items()})
+    english = man_pages().get("en", [])
+    for section, name in MAN_SECTIONS.items():
+        files = [f for f in english if f.parent.name == f"man{section}"]
+        domains[name] = _man_docs(_seeded(files, seed, name))
+    return domains
+
+
+def build_demo_corpus(out_dir: Path, max_bytes: int, max_doc_chars: int = 8000, seed: int = 0) -> dict[str, tuple[int, int]]:
+    """Write one JSONL.gz per domain under ``out_dir`` (domains with fewer than MIN_DOCS documents are left out);
+    returns (documents, UTF-8 bytes) written per domain."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for domain, rows in picked.items():
-        rows = sorted(rows[: quota[domain]])
-        if len(rows) < 5:
+    for domain, docs in english_domains(seed).items():
+        rows, size = [], 0
+        for doc_id, text in docs:
+            if len(text.strip()) < _MIN_CHARS:
+                continue
+            text = cut_at_paragraph(text, max_doc_chars)
+            rows.append((doc_id, text))
+            size += len(text.encode("utf-8"))
+            if size >= max_bytes:
+                break
+        if len(rows) < MIN_DOCS:
             continue
         path = out_dir / f"{domain}.jsonl.gz"
         with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as f:
-            for doc_id, text in rows:
+            for doc_id, text in sorted(rows):
                 f.write(orjson.dumps({"id": doc_id, "text": text, "domain": domain}) + b"\n")
-        counts[domain] = len(rows)
+        counts[domain] = (len(rows), size)
     return counts

@@ -1,0 +1,72 @@
+"""Size the demo's study to the text this machine has: which domains, how many epochs, which k levels.
+
+Every mixture of the study trains on the same number of *unique* tokens, each document exactly E times
+(exact-epochs mode), so repetition is held fixed. A k=1 mixture takes all its unique tokens from one
+domain, so a domain joins the study only if it holds budget / E tokens outside the eval panel. E is the
+smallest of ``EPOCHS`` that lets ``max_domains`` domains (the largest first) join, and the k levels are
+1, 2, 4 and K-2 (each below K, so every mixture lacks some domain to be scored on).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from curate.catalog import Catalog
+from curate.mix.tokens import count_tokens
+
+EPOCHS = (2, 3, 4)
+MIN_DOMAINS = 5  # three k levels below K need K >= 5
+
+
+class StudyTooSmall(ValueError):
+    """This machine's English text cannot fill a credible study (the message says what to install)."""
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    domains: tuple[str, ...]
+    epochs: int
+    unique_tokens: int
+    k_levels: tuple[int, ...]
+    tokens: dict[str, int]  # pool tokens per domain (run tokenizer), all domains
+
+    @property
+    def where(self) -> str:
+        names = ", ".join("'" + d.replace("'", "''") + "'" for d in self.domains)
+        return f"lang = 'en' AND source IN ({names})"
+
+
+def pool_tokens(cat: Catalog) -> dict[str, int]:
+    """Run-tokenizer tokens per source over the English pool (kept, not eval, not contaminated)."""
+    frame = cat.query("SELECT doc_id, source, n_bytes FROM doc_signals WHERE dropped_by IS NULL AND lang = 'en'"
+                      " AND doc_id NOT IN (SELECT doc_id FROM eval_sets) AND doc_id NOT IN (SELECT doc_id FROM contamination)"
+                      " ORDER BY doc_id")
+    frame = frame.with_columns(count_tokens(cat, frame, "run"))
+    return dict(frame.group_by("source").agg(pl.col("n_tokens").sum()).sort("source").iter_rows())
+
+
+def k_levels(n_domains: int) -> tuple[int, ...]:
+    return tuple(sorted({k for k in (1, 2, 4, n_domains - 2) if 1 <= k < n_domains}))
+
+
+def plan_study(cat: Catalog, budget: int, max_domains: int = 8) -> StudyPlan:
+    """The largest feasible study: the fewest epochs that let ``max_domains`` domains fill a k=1 mixture."""
+    tokens = pool_tokens(cat)
+    ranked = sorted(tokens, key=lambda d: (-tokens[d], d))
+    candidates = []
+    for epochs in EPOCHS:
+        unique = math.ceil(budget / epochs)
+        fit = [d for d in ranked if tokens[d] >= unique][:max_domains]
+        candidates.append((len(fit), -epochs, epochs, unique, fit))
+        if len(fit) == max_domains:
+            break
+    _, _, epochs, unique, fit = max(candidates)  # the most domains, then the fewest epochs
+    if len(fit) < MIN_DOMAINS:
+        raise StudyTooSmall(
+            f"only {len(fit)} English domains hold {unique:,} tokens (budget {budget:,} / {epochs} epochs): "
+            f"{', '.join(f'{d} {tokens[d]:,}' for d in ranked)}; a study needs {MIN_DOMAINS}. Install more English text "
+            "(e.g. `apt-get install python3-doc debian-handbook`) or lower the budget")
+    return StudyPlan(tuple(sorted(fit)), epochs, unique, k_levels(len(fit)), tokens)
