@@ -27,8 +27,7 @@ from curate.catalog import Catalog
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 from train.config import PRESETS, TrainConfig
 from train.evaluate import eval_sets
-from train.learned import MARGIN_NATS
-from train.runs import RunOutcome, RunPlan, execute, is_done, plan_run, record
+from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run, record
 
 DATA_SEED_OFFSET = 1000  # data-order seeds 1000, 1001, ... stay distinct from init seeds 0, 1, ...
 PRESET_COST = {name: p["n_layer"] * p["d_model"] ** 2 for name, p in PRESETS.items()}  # relative cost per token
@@ -75,13 +74,6 @@ def ranking_agreement(summary: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"presets": pl.String, "mixtures": pl.Int64, "kendall_tau": pl.Float64})
 
 
-def _describe(outcome: RunOutcome) -> str:
-    row = outcome.run_row
-    verdict = "learned" if row["learned"] else "NOT learned"
-    return (f"{row['train_id']}: val loss {row['final_val_loss']:.2f}, {row['loss_below_unigram']:.2f} nats below unigram "
-            f"{row['unigram_entropy']:.2f} (needs {MARGIN_NATS}), tail gain {row['tail_gain']:.1%}: {verdict}; {row['wall_s']:.0f} s")
-
-
 def _execute_in_worker(plan: RunPlan) -> RunOutcome | None:
     apply_thread_limits(plan.cfg.num_threads or 1)
     return execute(plan, progress=False)
@@ -97,7 +89,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for plan in plans:
                 outcome = execute(plan, progress=progress)
                 record(run_dir, outcome)
-                console.print(_describe(outcome), soft_wrap=True)
+                console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
             return
         spawn = multiprocessing.get_context("spawn")
@@ -108,7 +100,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for future in as_completed(futures):
                 outcome = future.result()
                 record(run_dir, outcome)
-                console.print(_describe(outcome), soft_wrap=True)
+                console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
 
 
