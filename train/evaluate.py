@@ -3,15 +3,17 @@
 bits per byte (tokenizer-independent, as in The Pile, Gao et al. 2020): the summed negative
 log-likelihood of a document's tokens (and its closing EOS) in bits, over the document's UTF-8 bytes.
 Each document starts after an EOS, as in training. Documents longer than the context are scored in
-consecutive non-overlapping windows, each conditioned on its own prefix only. The probe (in the spirit
-of HellaSwag-style multiple choice, computable from held-out text): for each document, a 32-token
-prefix and its true 32-token continuation against 3 continuations taken from other documents of the
-same set; accuracy = how often the true one has the lowest NLL (chance = 0.25). ``domain_choice_acc``:
-the same, with the 3 wrong continuations taken from other eval sets (does the model know which domain
-continues? chance 0.25). ``cloze_acc`` (LAMBADA-style last word, scored as a Children's-Book-Test
-choice): the last word of a passage against up to 9 words of the same set with as many tokens, given
-the passage before it (chance = 1 / candidates, stored per set). A tie among the lowest NLLs earns
-1/ties, so a model that cannot tell the options apart scores exactly chance.
+consecutive non-overlapping windows, each conditioned on its own prefix only; each window keeps its
+document's index, so the same pass gives every document's summed NLL (``eval_doc_losses``), whose sums
+per set are the set's bits per byte. The probe (in the spirit of HellaSwag-style multiple choice,
+computable from held-out text): for each document, a 32-token prefix and its true 32-token continuation
+against 3 continuations taken from other documents of the same set; accuracy = how often the true one
+has the lowest NLL (chance = 0.25). ``domain_choice_acc``: the same, with the 3 wrong continuations taken
+from other eval sets (does the model know which domain continues? chance 0.25). ``cloze_acc``
+(LAMBADA-style last word, scored as a Children's-Book-Test choice): the last word of a passage against up
+to 9 words of the same set with as many tokens, given the passage before it (chance = 1 / candidates,
+stored per set). A tie among the lowest NLLs earns 1/ties, so a model that cannot tell the options apart
+scores exactly chance.
 """
 
 from __future__ import annotations

@@ -113,6 +113,18 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str) -> tuple[int, list[dict], float, list[dict]]:
+    """(step, curve, training seconds, checkpoint evaluations) from the checkpoint at ``path``, with the model,
+    optimizer and RNG restored; a fresh start when there is none."""
+    if not path.exists():
+        return 0, [], 0.0, []
+    state = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"])
+    return state["step"], state["curve"], state["wall_s"], state.get("checkpoint_evals", [])  # none before they existed
+
+
 def train(
     model: torch.nn.Module, batches: Batches, cfg: TrainConfig, total_steps: int, out_dir: Path, device: str,
     val_loss: Callable[[torch.nn.Module], float] | None = None, progress: bool = True, stop_at: int | None = None,
@@ -130,13 +142,7 @@ def train(
         set_cpu_threads(cfg)
     model.to(device)
     opt = optimizer_for(model, cfg)
-    step, curve, wall, evals = 0, [], 0.0, []
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step, curve, wall, evals = state["step"], state["curve"], state["wall_s"], state.get("checkpoint_evals", [])
-        torch.set_rng_state(state["rng"])
+    step, curve, wall, evals = _resume(ckpt_path, model, opt, device)
     loss_of = loss_function(model, cfg, device)
     val_steps = validation_steps(total_steps, cfg.eval_every)
     eval_steps = checkpoint_eval_steps(total_steps, cfg.eval_at) if checkpoint_eval is not None else set()

@@ -1,6 +1,8 @@
 """One training run end to end: mixture -> packed tokens -> model -> train -> evaluate -> catalog rows.
 
-The catalog is opened only here, in the driver process; training and evaluation never hold it open.
+The catalog is opened only here, in the driver process; training and evaluation never hold it open. A
+run's rows (train_runs, train_curve, evals, checkpoint_evals, eval_doc_losses) are written together, in
+one transaction, when it finishes.
 """
 
 from __future__ import annotations

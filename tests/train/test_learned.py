@@ -80,3 +80,17 @@ def test_held_out_documents_leave_training_in_every_copy(tmp_path):
     assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
     batches = Batches(np.asarray(train), 16, 4, seed=0, validation=np.asarray(val), val_seqs=5)
     assert len(batches.validation()) == 5 and all(len(w) == 17 for w in batches.validation())
+
+
+def test_runs_recorded_before_the_split_are_rechecked(tmp_path):
+    import polars as pl
+
+    from curate.catalog import Catalog
+
+    old = [{"train_id": t, "preset": "nano", "seed": 0, "data_seed": 0, "tokens": 1, "learned": False, "loss_below_unigram": below,
+            "tail_gain": gain} for t, below, gain in (("still-improving", 3.41, 0.052), ("near-unigram", 0.4, 0.01))]
+    with Catalog(tmp_path) as cat:  # learned used to mean margin and flat tail; converged did not exist
+        cat.append("train_runs", pl.DataFrame(old))
+    with Catalog(tmp_path) as cat:  # the next writer re-derives both from the stored numbers
+        rows = {t: (learned, converged) for t, learned, converged in cat.execute("SELECT train_id, learned, converged FROM train_runs")}
+    assert rows == {"still-improving": (True, False), "near-unigram": (False, True)}
