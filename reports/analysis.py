@@ -7,8 +7,9 @@ target. The default metric set is fixed in advance (testing every metric costs p
 
 Correlations are computed within one preset (model size) at a time: the primary preset (most runs)
 answers the question, any other preset is compared with it by rank agreement (``reports.scale``).
-Runs that did not pass the learned check (``train.learned``) make the analysis refuse, unless
-``allow_undertrained``: a correlation of models that only learned token frequencies says nothing.
+Runs that did not pass the learned check (``train.learned``: far enough below the unigram entropy) make the
+analysis refuse, unless ``allow_undertrained``: a correlation of models that only learned token frequencies
+says nothing. Runs that were still improving at the end (not ``converged``) are a caveat, not a refusal.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from reports.queries import run
 from reports.scale import scale_agreement
 
 MARGIN_NATS = 1.5  # train.learned.MARGIN_NATS (reports never imports train: they meet in the catalog)
+TAIL_MAX_GAIN = 0.05  # train.learned.TAIL_MAX_GAIN
 
 DEFAULT_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio", "mattr",
                    "source_entropy", "lang_entropy")
@@ -62,19 +64,34 @@ def presets_by_runs(cat: Catalog) -> list[str]:
 
 
 def require_learned(cat: Catalog) -> None:
-    """Raise UndertrainedError naming the runs that did not pass the learned check (or were never checked)."""
-    bad = cat.query("SELECT train_id, learned, loss_below_unigram, tail_gain FROM train_runs"
+    """Raise UndertrainedError naming the runs that did not pass the learned check (or were never checked).
+
+    Only the learned check (far enough below the unigram entropy) refuses; a run that is still improving
+    at the end has learned, and :func:`convergence_caveat` says so beside the answer.
+    """
+    bad = cat.query("SELECT train_id, learned, loss_below_unigram FROM train_runs"
                     " WHERE status = 'done' AND learned IS DISTINCT FROM true ORDER BY loss_below_unigram NULLS FIRST")
     if bad.height:
         total = cat.query("SELECT count(*) AS n FROM train_runs WHERE status = 'done'")["n"][0]
         worst = bad.row(0, named=True)
         detail = ("it was never checked (trained before the check existed)" if worst["learned"] is None else
-                  f"its val loss is {_num(worst['loss_below_unigram'])} nats below the unigram entropy (needs "
-                  f"{MARGIN_NATS}), its last 20% of steps gained {_num(100 * (worst['tail_gain'] or math.nan))}%")
+                  f"its val loss is only {_num(worst['loss_below_unigram'])} nats below the unigram entropy of its data "
+                  f"(needs {MARGIN_NATS})")
         raise UndertrainedError(
             f"{bad.height} of {total} training runs did not pass the learned check (worst: {worst['train_id']}: {detail}). "
             "A correlation over models that have barely left the unigram regime measures how fast token frequencies are "
             "learned, not what the data teaches: train longer (more --tokens) or pass --allow-undertrained.")
+
+
+def convergence_caveat(cat: Catalog) -> str | None:
+    """A sentence on the finished runs that were still improving at the end (``converged`` false), or None."""
+    row = cat.query("SELECT count(*) FILTER (WHERE converged = false) AS n, count(*) AS total,"
+                    " max(tail_gain) FILTER (WHERE converged = false) AS worst FROM train_runs WHERE status = 'done'").row(0, named=True)
+    if not row["n"]:
+        return None
+    return (f"{row['n']} of {row['total']} training runs were still improving at the end (their last 20% of steps gained up to "
+            f"{_num(100 * (row['worst'] if row['worst'] is not None else math.nan))}% in validation loss; converged means "
+            f"< {100 * TAIL_MAX_GAIN:.0f}%): they have learned, but their ranking of mixtures may change with more training (--tokens).")
 
 
 def _num(x: float | None) -> str:

@@ -123,14 +123,18 @@ def correlate(
 
 def _print_scale_and_headline(run: Path) -> None:
     from curate.catalog import Catalog
+    from reports.analysis import convergence_caveat
     from reports.headline import headline
 
     with Catalog(run, read_only=True) as cat:
         scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement")
         sentence = headline(cat)
+        caveat = convergence_caveat(cat)
     if scale.height:
         print_frame(scale.with_columns(pl.col(pl.Float64).round(3)), title="does the mixture ranking transfer across model sizes?",
                     console=Console(width=140))
+    if caveat:
+        print(f"caveat: {caveat}")
     print(f"\nanswer: {sentence}")
 
 

@@ -185,7 +185,7 @@ ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS steps BIGINT;
 ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS unigram_entropy DOUBLE;     -- nats/token of its training tokens
 ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS loss_below_unigram DOUBLE;  -- unigram_entropy - final_val_loss
 ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS tail_gain DOUBLE;           -- relative val-loss gain over the last 20% of steps
-ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS learned BOOLEAN;            -- loss_below_unigram >= 1.5 and tail_gain < 0.05
+ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS learned BOOLEAN;            -- loss_below_unigram >= 1.5 (the tail rule is `converged`)
 
 CREATE TABLE IF NOT EXISTS train_curve (
     train_id     VARCHAR NOT NULL,
@@ -323,6 +323,9 @@ CREATE TABLE IF NOT EXISTS checkpoint_evals (
 
 -- Two checks, two messages (train/learned.py): learned = far enough below unigram; converged = flat tail.
 ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS converged BOOLEAN;   -- tail_gain < 0.05
+-- Runs recorded before the split stored learned = (margin and flat tail): re-derive both from their numbers.
+UPDATE train_runs SET learned = loss_below_unigram >= 1.5, converged = tail_gain < 0.05
+WHERE converged IS NULL AND loss_below_unigram IS NOT NULL AND tail_gain IS NOT NULL;
 -- DataDecide's pairwise decision accuracy: the share of mixture pairs both scales order the same way.
 ALTER TABLE scale_agreement ADD COLUMN IF NOT EXISTS decision_accuracy DOUBLE;
 

@@ -24,7 +24,7 @@ def test_demo_end_to_end(tmp_path, capfd):
         count = lambda table: cat.query(f"SELECT count(*) AS n FROM {table}")["n"][0]  # noqa: E731
         for table in ("documents", "decisions", "exact_dedup", "minhash_dedup", "langid", "quality_rules", "topics",
                       "topic_labels", "diversity", "eval_sets", "mixtures", "mixture_docs", "train_runs", "train_curve",
-                      "evals", "correlations"):
+                      "evals", "checkpoint_evals", "eval_doc_losses", "correlations"):
             assert count(table) > 0, table
         assert count("kept_documents") < count("documents")
         langs = cat.query("SELECT DISTINCT lang FROM langid")["lang"].to_list()
@@ -36,8 +36,9 @@ def test_demo_end_to_end(tmp_path, capfd):
         assert all(0 < v < 20 for v in ood)
         corr = cat.query("SELECT * FROM correlations WHERE target = 'ood/bpb'")
         assert corr.height > 0 and (corr["n_mixtures"] == 3).all()
-        learned = cat.query("SELECT learned, loss_below_unigram FROM train_runs")
+        learned = cat.query("SELECT learned, converged, loss_below_unigram FROM train_runs")
         assert learned["learned"].to_list() == [False] * 3  # pico on 4k tokens: refused, then stored as "not evidence"
+        assert learned["converged"].null_count() == 0  # the second check is stored beside the first
         assert cat.report("contamination").height == 0
     out = capfd.readouterr().out
     assert "refused: 3 of 3 training runs did not pass the learned check" in out

@@ -17,6 +17,22 @@ Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it o
 Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
 CpuMatmul = Annotated[str, typer.Option(help="fp32 matrix products on CPU: auto (oneDNN on x86-64), onednn or aten.")]
 EvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at the end (a fixed md5(doc_id) subset).")]
+EvalAt = Annotated[str, typer.Option(help="Fractions of the run where the eval sets are scored in bits per byte, comma-separated; 'none': only at the end.")]
+CheckpointEvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at those checkpoints (the first of the final subset).")]
+
+
+def _fractions(text: str) -> list[float]:
+    """'0.25,0.5' -> [0.25, 0.5]; 'none' or '' -> []."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        fractions = [float(part) for part in text.split(",")]
+    except ValueError:
+        fractions = []
+    if not fractions or not all(0 < f < 1 for f in fractions):
+        raise typer.BadParameter(f"takes fractions strictly between 0 and 1 like 0.25,0.5,0.75, or 'none'; got {text!r}",
+                                 param_hint="--eval-at")
+    return fractions
 
 
 @app.command()
@@ -48,6 +64,8 @@ def run_command(
     cpu_matmul: CpuMatmul = "auto",
     checkpoint_every: Annotated[int, typer.Option(help="Steps between atomic checkpoints.")] = 100,
     eval_docs: EvalDocs = 100,
+    eval_at: EvalAt = "0.25,0.5,0.75",
+    checkpoint_eval_docs: CheckpointEvalDocs = 8,
 ) -> None:
     """Train one model on one mixture (resumes from its checkpoint; skips if finished), then evaluate it."""
     from train.config import TrainConfig
@@ -55,7 +73,8 @@ def run_command(
 
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
                       batch_size=batch_size, device=device, compile=compile, num_threads=threads, cpu_matmul=cpu_matmul,
-                      checkpoint_every=checkpoint_every, eval_docs=eval_docs)
+                      checkpoint_every=checkpoint_every, eval_docs=eval_docs, eval_at=_fractions(eval_at),
+                      checkpoint_eval_docs=checkpoint_eval_docs)
     print(run_training(run, cfg))
 
 
@@ -82,6 +101,8 @@ def sweep(
     threads: Threads = None,
     cpu_matmul: CpuMatmul = "auto",
     eval_docs: EvalDocs = 100,
+    eval_at: EvalAt = "0.25,0.5,0.75",
+    checkpoint_eval_docs: CheckpointEvalDocs = 8,
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
@@ -90,7 +111,7 @@ def sweep(
     from train.sweep import ranking_agreement, run_sweep
 
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
-                       cpu_matmul=cpu_matmul, eval_docs=eval_docs)
+                       cpu_matmul=cpu_matmul, eval_docs=eval_docs, eval_at=_fractions(eval_at), checkpoint_eval_docs=checkpoint_eval_docs)
     summary = run_sweep(run, sweep_id, presets, seeds, base, workers=workers)
     print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
     if len(presets) > 1:

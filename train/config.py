@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # (layers, hidden size, heads, context). Non-embedding parameters ≈ 12·L·d² (attention 4d², MLP 8d²
 # with the Llama MLP of width 8d/3): nano ≈ 0.4M, micro ≈ 1.4M, small ≈ 18.9M, base ≈ 124M. nano and
@@ -53,6 +53,16 @@ class TrainConfig(BaseModel):
     cpu_matmul: CpuMatmul = Field("auto", description="fp32 matrix products on CPU: oneDNN (auto on x86-64; 2.4x aten's MKL sgemm on AMD EPYC, same IEEE fp32) or aten.")
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")
+    eval_at: list[float] = Field([0.25, 0.5, 0.75], description="Fractions of the run after which every eval set is scored in bits per byte (checkpoint_evals, eval_doc_losses), so rank changes during training show; empty: none.")
+    checkpoint_eval_docs: int = Field(8, ge=1, description="Documents per eval set scored at those checkpoints: the first by md5(doc_id), inside the final evaluation's set; 8 of 32 keeps three checkpoints near 10% of a nano run's training time.")
+
+    @field_validator("eval_at")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        bad = [f for f in value if not 0 < f < 1]
+        if bad:
+            raise ValueError(f"eval_at holds fractions of the run strictly between 0 and 1 (the end is always evaluated), got {bad}")
+        return sorted(set(value))
 
     def peak_lr(self) -> float:
         """The peak learning rate: ``lr`` if set, else the preset's."""

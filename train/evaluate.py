@@ -3,22 +3,26 @@
 bits per byte (tokenizer-independent, as in The Pile, Gao et al. 2020): the summed negative
 log-likelihood of a document's tokens (and its closing EOS) in bits, over the document's UTF-8 bytes.
 Each document starts after an EOS, as in training. Documents longer than the context are scored in
-consecutive non-overlapping windows, each conditioned on its own prefix only. The probe (in the spirit
-of HellaSwag-style multiple choice, computable from held-out text): for each document, a 32-token
-prefix and its true 32-token continuation against 3 continuations taken from other documents of the
-same set; accuracy = how often the true one has the lowest NLL (chance = 0.25). ``domain_choice_acc``:
-the same, with the 3 wrong continuations taken from other eval sets (does the model know which domain
-continues? chance 0.25). ``cloze_acc`` (LAMBADA-style last word, scored as a Children's-Book-Test
-choice): the last word of a passage against up to 9 words of the same set with as many tokens, given
-the passage before it (chance = 1 / candidates, stored per set). A tie among the lowest NLLs earns
-1/ties, so a model that cannot tell the options apart scores exactly chance.
+consecutive non-overlapping windows, each conditioned on its own prefix only; each window keeps its
+document's index, so the same pass gives every document's summed NLL (``eval_doc_losses``), whose sums
+per set are the set's bits per byte. The probe (in the spirit of HellaSwag-style multiple choice,
+computable from held-out text): for each document, a 32-token prefix and its true 32-token continuation
+against 3 continuations taken from other documents of the same set; accuracy = how often the true one
+has the lowest NLL (chance = 0.25). ``domain_choice_acc``: the same, with the 3 wrong continuations taken
+from other eval sets (does the model know which domain continues? chance 0.25). ``cloze_acc``
+(LAMBADA-style last word, scored as a Children's-Book-Test choice): the last word of a passage against up
+to 9 words of the same set with as many tokens, given the passage before it (chance = 1 / candidates,
+stored per set). A tie among the lowest NLLs earns 1/ties, so a model that cannot tell the options apart
+scores exactly chance.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -71,19 +75,31 @@ def sequence_nll(model: torch.nn.Module, ids: list[int], seq_len: int, device: s
     return float(windows_nll(model, windows, device).sum()) if windows else 0.0
 
 
+def doc_bits(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], seq_len: int, device: str,
+             batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """(summed NLL in bits, UTF-8 bytes) per text, from one forward pass over all the texts' windows.
+
+    Each window keeps the index of its document, so the per-window NLLs add up per document: the paired,
+    per-document losses of ``eval_doc_losses`` and the set's bits per byte come from the same numbers.
+    """
+    texts = [t[:MAX_EVAL_CHARS] for t in texts]
+    windows: list[list[int]] = []
+    owner: list[int] = []
+    for i, ids in enumerate(encode(tokenizer, texts)):
+        doc = [EOS_ID, *ids, EOS_ID]
+        starts = range(0, len(doc) - 1, seq_len)
+        windows += [doc[s : s + seq_len + 1] for s in starts]
+        owner += [i] * len(starts)
+    nll = windows_nll(model, windows, device, batch_size).numpy() if windows else np.zeros(0)
+    bits = np.bincount(np.asarray(owner, dtype=np.int64), weights=nll, minlength=len(texts)) / math.log(2)
+    return bits, np.asarray([len(t.encode("utf-8")) for t in texts], dtype=np.int64)
+
+
 def bits_per_byte(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str], seq_len: int, device: str,
                   batch_size: int = 16) -> tuple[float, int]:
     """(total NLL in bits / total UTF-8 bytes over all texts, number of texts)."""
-    texts = [t[:MAX_EVAL_CHARS] for t in texts]
-    windows: list[list[int]] = []
-    for ids in encode(tokenizer, texts):
-        doc = [EOS_ID, *ids, EOS_ID]
-        windows += [doc[s : s + seq_len + 1] for s in range(0, len(doc) - 1, seq_len)]
-    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
-    if not n_bytes:
-        return float("nan"), len(texts)
-    nll = float(windows_nll(model, windows, device, batch_size).sum())
-    return nll / math.log(2) / n_bytes, len(texts)
+    bits, n_bytes = doc_bits(model, tokenizer, texts, seq_len, device, batch_size)
+    return (float(bits.sum() / n_bytes.sum()) if n_bytes.sum() else float("nan")), len(texts)
 
 
 def choice_credit(scores: torch.Tensor) -> torch.Tensor:
@@ -186,33 +202,71 @@ def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, EvalSet]:
     return eval_texts(cat, max_docs, MAX_EVAL_CHARS)
 
 
-def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalSet], seq_len: int,
-             device: str, batch_size: int = 16) -> list[dict]:
-    """Rows (eval_set, metric, value, n, chance): bpb and the three probes per set, then per kind.
+def first_docs(sets: dict[str, EvalSet], max_docs: int) -> dict[str, EvalSet]:
+    """At most ``max_docs`` documents per set, the first by md5(doc_id) (as ``eval_texts`` caps a set), so a
+    smaller subset is always inside a larger one and the same for every run; doc_id order is kept."""
+    out = {}
+    for name, s in sets.items():
+        keep = set(sorted(s.doc_ids, key=lambda d: hashlib.md5(d.encode()).hexdigest())[:max_docs])
+        pairs = [(d, t) for d, t in zip(s.doc_ids, s.texts, strict=True) if d in keep]
+        out[name] = EvalSet(s.kind, [d for d, _ in pairs], [t for _, t in pairs])
+    return out
 
-    A kind's row (eval_set = 'id' or 'ood') is the mean over its sets (each group weighs the same, as
-    in per-domain averages of Paloma), with n = the documents behind it.
-    """
-    was_training = model.training
-    model.eval()
-    rows = []
-    for name, eval_set in sets.items():
-        kind, texts = eval_set.kind, eval_set.texts
-        others = [s.texts for other, s in sets.items() if other != name]
-        bpb, n = bits_per_byte(model, tokenizer, texts, seq_len, device, batch_size)
-        acc, n_acc = continuation_accuracy(model, tokenizer, texts, device, batch_size=batch_size)
-        dom, n_dom = domain_choice_accuracy(model, tokenizer, texts, others, device, batch_size=batch_size)
-        cloze, n_cloze, cloze_chance = cloze_accuracy(model, tokenizer, texts, seq_len, device, batch_size)
-        rows += [{"eval_set": name, "kind": kind, "metric": "bpb", "value": bpb, "n": n, "chance": None},
-                 {"eval_set": name, "kind": kind, "metric": "continuation_acc", "value": acc, "n": n_acc, "chance": 0.25},
-                 {"eval_set": name, "kind": kind, "metric": "domain_choice_acc", "value": dom, "n": n_dom, "chance": 0.25},
-                 {"eval_set": name, "kind": kind, "metric": "cloze_acc", "value": cloze, "n": n_cloze, "chance": cloze_chance}]
-    for kind in sorted({s.kind for s in sets.values()}):
+
+@dataclass
+class Evaluation:
+    """``rows``: (eval_set, metric, value, n, chance) as in ``evals``; ``doc_losses``: (eval_set, doc_id,
+    nll_bits, n_bytes) per document, whose sums per set give that set's bpb row exactly."""
+
+    rows: list[dict]
+    doc_losses: list[dict]
+
+
+def kind_means(rows: list[dict]) -> list[dict]:
+    """Per kind (id / ood) and metric: the mean over its sets (each group weighs the same, as in Paloma's
+    per-domain averages), with n = the documents behind it; ``rows`` carry a ``kind`` key."""
+    out = []
+    for kind in sorted({r["kind"] for r in rows}):
         for metric in METRICS:
             mine = [r for r in rows if r["kind"] == kind and r["metric"] == metric and r["n"] and not math.isnan(r["value"])]
             if mine:
                 chance = None if metric == "bpb" else float(np.mean([r["chance"] for r in mine]))
-                rows.append({"eval_set": kind, "kind": kind, "metric": metric, "n": sum(r["n"] for r in mine),
-                             "value": float(np.mean([r["value"] for r in mine])), "chance": chance})
+                out.append({"eval_set": kind, "kind": kind, "metric": metric, "n": sum(r["n"] for r in mine),
+                            "value": float(np.mean([r["value"] for r in mine])), "chance": chance})
+    return out
+
+
+def _probe_rows(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalSet], name: str, seq_len: int,
+                device: str, batch_size: int) -> list[dict]:
+    texts = sets[name].texts
+    others = [s.texts for other, s in sets.items() if other != name]
+    acc, n_acc = continuation_accuracy(model, tokenizer, texts, device, batch_size=batch_size)
+    dom, n_dom = domain_choice_accuracy(model, tokenizer, texts, others, device, batch_size=batch_size)
+    cloze, n_cloze, cloze_chance = cloze_accuracy(model, tokenizer, texts, seq_len, device, batch_size)
+    return [{"metric": "continuation_acc", "value": acc, "n": n_acc, "chance": 0.25},
+            {"metric": "domain_choice_acc", "value": dom, "n": n_dom, "chance": 0.25},
+            {"metric": "cloze_acc", "value": cloze, "n": n_cloze, "chance": cloze_chance}]
+
+
+def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalSet], seq_len: int,
+             device: str, batch_size: int = 16, probes: bool = True) -> Evaluation:
+    """Bits per byte (and, with ``probes``, the three probes) per set, then per kind; per-document losses.
+
+    Checkpoint evaluations pass ``probes=False``: bits per byte is what a learning curve compares, and
+    the probes cost as much again.
+    """
+    was_training = model.training
+    model.eval()
+    rows, docs = [], []
+    for name, eval_set in sets.items():
+        bits, n_bytes = doc_bits(model, tokenizer, eval_set.texts, seq_len, device, batch_size)
+        docs += [{"eval_set": name, "doc_id": d, "nll_bits": float(b), "n_bytes": int(n)}
+                 for d, b, n in zip(eval_set.doc_ids, bits, n_bytes, strict=True)]
+        bpb = float(bits.sum() / n_bytes.sum()) if n_bytes.sum() else float("nan")
+        found = [{"metric": "bpb", "value": bpb, "n": len(eval_set.texts), "chance": None}]
+        if probes:
+            found += _probe_rows(model, tokenizer, sets, name, seq_len, device, batch_size)
+        rows += [{"eval_set": name, "kind": eval_set.kind} | r for r in found]
+    rows += kind_means(rows)
     model.train(was_training)
-    return [{k: v for k, v in r.items() if k != "kind"} for r in rows]
+    return Evaluation([{k: v for k, v in r.items() if k != "kind"} for r in rows], docs)

@@ -55,6 +55,12 @@ def validation_steps(total: int, every: int | None) -> set[int]:
     return {*range(every, total + 1, every), tail_step(total), total}
 
 
+def checkpoint_eval_steps(total: int, fractions: list[float]) -> set[int]:
+    """Steps after which the eval sets are scored mid-run: each fraction of ``total`` (at least step 1),
+    never the last step, which the final evaluation covers."""
+    return {max(1, round(f * total)) for f in fractions} - {total}
+
+
 def set_cpu_threads(cfg: TrainConfig) -> int:
     """Use one intra-op thread per core this process may run on (cgroup/affinity aware), or cfg.num_threads."""
     threads = cfg.num_threads or len(os.sched_getaffinity(0))
@@ -71,6 +77,7 @@ class RunResult:
     final_train_loss: float
     final_val_loss: float | None
     curve: list[dict] = field(default_factory=list)
+    checkpoint_evals: list[dict] = field(default_factory=list)  # {"step", "tokens", "eval_s", **what the hook returned}
 
 
 def loss_function(model: torch.nn.Module, cfg: TrainConfig, device: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -106,13 +113,28 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, device: str) -> tuple[int, list[dict], float, list[dict]]:
+    """(step, curve, training seconds, checkpoint evaluations) from the checkpoint at ``path``, with the model,
+    optimizer and RNG restored; a fresh start when there is none."""
+    if not path.exists():
+        return 0, [], 0.0, []
+    state = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"])
+    return state["step"], state["curve"], state["wall_s"], state.get("checkpoint_evals", [])  # none before they existed
+
+
 def train(
     model: torch.nn.Module, batches: Batches, cfg: TrainConfig, total_steps: int, out_dir: Path, device: str,
     val_loss: Callable[[torch.nn.Module], float] | None = None, progress: bool = True, stop_at: int | None = None,
+    checkpoint_eval: Callable[[torch.nn.Module], dict] | None = None,
 ) -> RunResult:
     """Train for ``total_steps`` optimizer steps, checkpointing to ``out_dir/checkpoint.pt``.
 
-    ``stop_at`` ends this call after that step (as a kill would), for time-sliced jobs and tests.
+    ``checkpoint_eval`` runs after each step of :func:`checkpoint_eval_steps` (``cfg.eval_at``); its results
+    live in the checkpoint beside the curve, so a killed run resumed still has the evaluations made before
+    the kill. ``stop_at`` ends this call after that step (as a kill would), for time-sliced jobs and tests.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.pt"
@@ -120,15 +142,10 @@ def train(
         set_cpu_threads(cfg)
     model.to(device)
     opt = optimizer_for(model, cfg)
-    step, curve, wall = 0, [], 0.0
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step, curve, wall = state["step"], state["curve"], state["wall_s"]
-        torch.set_rng_state(state["rng"])
+    step, curve, wall, evals = _resume(ckpt_path, model, opt, device)
     loss_of = loss_function(model, cfg, device)
     val_steps = validation_steps(total_steps, cfg.eval_every)
+    eval_steps = checkpoint_eval_steps(total_steps, cfg.eval_at) if checkpoint_eval is not None else set()
     tokens_per_step = cfg.batch_size * batches.seq_len
     micro = cfg.batch_size // cfg.grad_accum
     loss_value = float("nan")
@@ -159,10 +176,19 @@ def train(
             if val_loss is not None and step in val_steps:
                 row["val_loss"] = val_loss(model)
             curve.append(row)
+            if step in eval_steps:
+                evals.append(_timed_eval(checkpoint_eval, model, step, step * tokens_per_step))
             bar.update(task, advance=1, loss=loss_value, tps=tokens_per_step / elapsed)
-            if step % cfg.checkpoint_every == 0 or step in (total_steps, stop_at):
-                _save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                                  "curve": curve, "wall_s": wall, "rng": torch.get_rng_state()})
+            if step % cfg.checkpoint_every == 0 or step in (total_steps, stop_at) or step in eval_steps:
+                _save(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "curve": curve,
+                                  "wall_s": wall, "checkpoint_evals": evals, "rng": torch.get_rng_state()})
     vals = [r["val_loss"] for r in curve if r["val_loss"] is not None]
     return RunResult(step, step * tokens_per_step, wall, step * tokens_per_step / max(wall, 1e-9), loss_value,
-                     vals[-1] if vals else None, curve)
+                     vals[-1] if vals else None, curve, evals)
+
+
+def _timed_eval(hook: Callable[[torch.nn.Module], dict], model: torch.nn.Module, step: int, tokens: int) -> dict:
+    """One checkpoint evaluation with its step, tokens and seconds (kept apart from the training wall time)."""
+    started = time.perf_counter()
+    found = hook(model)
+    return {"step": step, "tokens": tokens, "eval_s": time.perf_counter() - started, **found}

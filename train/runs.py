@@ -1,6 +1,8 @@
 """One training run end to end: mixture -> packed tokens -> model -> train -> evaluate -> catalog rows.
 
-The catalog is opened only here, in the driver process; training and evaluation never hold it open.
+The catalog is opened only here, in the driver process; training and evaluation never hold it open. A
+run's rows (train_runs, train_curve, evals, checkpoint_evals, eval_doc_losses) are written together, in
+one transaction, when it finishes.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from curate.catalog import Catalog
 from curate.mix.eval_split import EvalSet
 from train.config import PRESETS, TrainConfig
 from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths
-from train.evaluate import eval_sets, evaluate, windows_nll
+from train.evaluate import Evaluation, eval_sets, evaluate, first_docs, windows_nll
 from train.gemm import use_cpu_matmul
-from train.learned import check, unigram_entropy
+from train.learned import LearnedCheck, check, unigram_entropy
 from train.loop import RunResult, set_cpu_threads, train
 from train.model import build_model, parameter_counts
 from train.tokenizer import load_tokenizer
@@ -96,8 +98,20 @@ def is_done(cat: Catalog, train_id: str) -> bool:
 @dataclass
 class RunOutcome:
     run_row: dict
-    result: RunResult
-    evals: list[dict]
+    result: RunResult  # its checkpoint_evals hold each checkpoint's Evaluation fields (rows, doc_losses)
+    final: Evaluation
+    checks: LearnedCheck
+
+
+def _checkpoint_eval_fn(plan: RunPlan, tokenizer: Tokenizer, seq_len: int, device: str) -> Callable[[torch.nn.Module], dict]:
+    """Bits per byte (no probes) on the first ``cfg.checkpoint_eval_docs`` documents of every eval set."""
+    sets = first_docs(plan.sets, plan.cfg.checkpoint_eval_docs)
+
+    def checkpoint_eval(model: torch.nn.Module) -> dict:
+        found = evaluate(model, tokenizer, sets, seq_len, device, plan.cfg.eval_batch_size, probes=False)
+        return {"rows": found.rows, "doc_losses": found.doc_losses}
+
+    return checkpoint_eval
 
 
 def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) -> RunOutcome | None:
@@ -118,20 +132,21 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
           f"{steps} steps x {cfg.batch_size} x {seq_len} tokens on {device}", flush=True)
     started = time.perf_counter()
     val_loss = _val_loss_fn(batches.validation(), device, cfg.eval_batch_size)
-    result = train(model, batches, cfg, steps, plan.run_dir / "train" / plan.train_id, device, val_loss, progress, stop_at)
+    result = train(model, batches, cfg, steps, plan.run_dir / "train" / plan.train_id, device, val_loss, progress, stop_at,
+                   _checkpoint_eval_fn(plan, tokenizer, seq_len, device) if plan.sets else None)
     if result.steps < steps:
         return None
     learned = check(result.curve, steps, unigram_entropy(batches.tokens))
-    evals = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size)
+    final = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size)
     run_row = {"train_id": plan.train_id, "mixture_id": cfg.mixture_id, "sweep_id": plan.sweep_id, "preset": cfg.preset,
                "seed": cfg.seed, "data_seed": data_seed_of(cfg), "tokens": result.tokens, "steps": result.steps,
                "tokenizer_hash": plan.tokenizer_hash, "n_params": n_params, "n_params_non_embedding": n_non_emb,
                "device": device, "wall_s": time.perf_counter() - started, "tokens_per_s": result.tokens_per_s,
                "final_train_loss": result.final_train_loss, "final_val_loss": result.final_val_loss,
                "unigram_entropy": learned.unigram_entropy, "loss_below_unigram": learned.loss_below_unigram,
-               "tail_gain": learned.tail_gain, "learned": learned.learned, "status": "done",
+               "tail_gain": learned.tail_gain, "learned": learned.learned, "converged": learned.converged, "status": "done",
                "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
-    return RunOutcome(run_row, result, evals)
+    return RunOutcome(run_row, result, final, learned)
 
 
 def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at: int | None = None) -> str:
@@ -148,7 +163,15 @@ def run_training(run_dir: Path, cfg: TrainConfig, progress: bool = True, stop_at
     outcome = execute(plan, progress, stop_at)
     if outcome is not None:
         record(run_dir, outcome)
+        print(describe(outcome), flush=True)
     return plan.train_id
+
+
+def describe(outcome: RunOutcome) -> str:
+    """A finished run in one line: both checks in words, its time and what the checkpoint evaluations cost."""
+    row, evals = outcome.run_row, outcome.result.checkpoint_evals
+    spent = f", checkpoint evals {sum(c['eval_s'] for c in evals):.1f} s at steps {', '.join(str(c['step']) for c in evals)}" if evals else ""
+    return f"{row['train_id']}: {outcome.checks.learned_message()}; {outcome.checks.converged_message()}; {row['wall_s']:.0f} s{spent}"
 
 
 CURVE_SCHEMA = {"step": pl.Int64, "tokens": pl.Int64, "lr": pl.Float64, "train_loss": pl.Float64, "val_loss": pl.Float64,
@@ -161,16 +184,40 @@ def curve_frame(curve: list[dict], train_id: str) -> pl.DataFrame:
     return pl.DataFrame(curve, schema=CURVE_SCHEMA).with_columns(pl.lit(train_id).alias("train_id"))
 
 
+DOC_LOSS_SCHEMA = {"step": pl.Int64, "eval_set": pl.String, "doc_id": pl.String, "nll_bits": pl.Float64, "n_bytes": pl.Int64}
+CHECKPOINT_SCHEMA = {"step": pl.Int64, "tokens": pl.Int64, "eval_set": pl.String, "metric": pl.String, "value": pl.Float64, "n": pl.Int64}
+
+
+def doc_loss_frame(doc_losses: list[dict], train_id: str, step: int) -> pl.DataFrame:
+    """``eval_doc_losses`` rows of one evaluation (at ``step``)."""
+    rows = [{"step": step} | r for r in doc_losses]
+    return pl.DataFrame(rows, schema=DOC_LOSS_SCHEMA).with_columns(pl.lit(train_id).alias("train_id"))
+
+
+def checkpoint_frames(checkpoints: list[dict], train_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(``checkpoint_evals`` rows, ``eval_doc_losses`` rows) of a run's checkpoint evaluations."""
+    rows = [{"step": c["step"], "tokens": c["tokens"], "eval_set": r["eval_set"], "metric": r["metric"], "value": r["value"],
+             "n": r["n"]} for c in checkpoints for r in c["rows"]]
+    docs = [doc_loss_frame(c["doc_losses"], train_id, c["step"]) for c in checkpoints]
+    return (pl.DataFrame(rows, schema=CHECKPOINT_SCHEMA).with_columns(pl.lit(train_id).alias("train_id")),
+            pl.concat(docs) if docs else doc_loss_frame([], train_id, 0))
+
+
 def record(run_dir: Path, outcome: RunOutcome) -> None:
-    """Replace the run's rows in train_runs, train_curve and evals in one transaction."""
-    run_row, result, evals = outcome.run_row, outcome.result, outcome.evals
+    """Replace the run's rows in train_runs, train_curve, evals, checkpoint_evals and eval_doc_losses in one
+    transaction (a run is in the catalog with all of its evaluations, or not at all)."""
+    run_row, result = outcome.run_row, outcome.result
     train_id = run_row["train_id"]
+    checkpoints, checkpoint_docs = checkpoint_frames(result.checkpoint_evals, train_id)
     with Catalog(run_dir) as cat, cat.transaction():
-        for table in ("train_runs", "train_curve", "evals"):
+        for table in ("train_runs", "train_curve", "evals", "checkpoint_evals", "eval_doc_losses"):
             cat.delete_where(table, train_id=train_id)
         cat.append("train_runs", pl.DataFrame([run_row]))
         cat.append("train_curve", curve_frame(result.curve, train_id))
-        cat.append("evals", pl.DataFrame(evals).with_columns(pl.lit(train_id).alias("train_id")))
+        cat.append("evals", pl.DataFrame(outcome.final.rows).with_columns(pl.lit(train_id).alias("train_id")))
+        cat.append("checkpoint_evals", checkpoints)
+        cat.append("eval_doc_losses", checkpoint_docs)
+        cat.append("eval_doc_losses", doc_loss_frame(outcome.final.doc_losses, train_id, result.steps))
 
 
 def load_finished(run_dir: Path, train_id: str, device: str = "cpu") -> tuple[torch.nn.Module, Tokenizer, TrainConfig]:
@@ -190,7 +237,8 @@ def load_finished(run_dir: Path, train_id: str, device: str = "cpu") -> tuple[to
 
 
 def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: int | None = None) -> list[dict]:
-    """Load a finished run's checkpoint, evaluate it on the eval sets, replace its evals rows."""
+    """Load a finished run's checkpoint, evaluate it on the eval sets, replace its evals rows and its
+    final-step eval_doc_losses rows (checkpoint evaluations stay as they were)."""
     device = resolve_device(device)
     model, tokenizer, cfg = load_finished(run_dir, train_id, device)
     cfg = cfg.model_copy(update={"num_threads": num_threads})
@@ -199,8 +247,12 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
         use_cpu_matmul(model, cfg.cpu_matmul)
     with Catalog(run_dir, read_only=True) as cat:
         sets = eval_sets(cat, cfg.eval_docs)
-    rows = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size)
+        step = cat.execute("SELECT coalesce(any_value(r.steps), max(c.step)) FROM train_runs r LEFT JOIN train_curve c"
+                           " USING (train_id) WHERE r.train_id = $t", {"t": train_id})[0][0]  # steps: NULL in old catalogs
+    found = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size)
     with Catalog(run_dir) as cat, cat.transaction():
         cat.delete_where("evals", train_id=train_id)
-        cat.append("evals", pl.DataFrame(rows).with_columns(pl.lit(train_id).alias("train_id")))
-    return rows
+        cat.delete_where("eval_doc_losses", train_id=train_id, step=step)
+        cat.append("evals", pl.DataFrame(found.rows).with_columns(pl.lit(train_id).alias("train_id")))
+        cat.append("eval_doc_losses", doc_loss_frame(found.doc_losses, train_id, step))
+    return found.rows

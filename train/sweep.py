@@ -27,25 +27,32 @@ from curate.catalog import Catalog
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 from train.config import PRESETS, TrainConfig
 from train.evaluate import eval_sets
-from train.learned import MARGIN_NATS
-from train.runs import RunOutcome, RunPlan, execute, is_done, plan_run, record
+from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run, record
 
 DATA_SEED_OFFSET = 1000  # data-order seeds 1000, 1001, ... stay distinct from init seeds 0, 1, ...
 PRESET_COST = {name: p["n_layer"] * p["d_model"] ** 2 for name, p in PRESETS.items()}  # relative cost per token
 
 SUMMARY_SQL = """
-SELECT r.mixture_id, m.name, r.preset, count(DISTINCT r.train_id) AS seeds, any_value(r.tokens) AS tokens,
+SELECT r.mixture_id, m.name, d.arm, r.preset, count(DISTINCT r.train_id) AS seeds, any_value(r.tokens) AS tokens,
        avg(e.value) FILTER (WHERE e.eval_set = 'id') AS id_bpb,
        avg(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb,
        stddev_samp(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_sd,
        min(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_min,
        max(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_max,
        avg(r.final_val_loss) AS val_loss
-FROM train_runs r JOIN mixtures m USING (mixture_id)
+FROM train_runs r JOIN mixtures m USING (mixture_id) LEFT JOIN mixture_design d USING (mixture_id)
 LEFT JOIN evals e ON e.train_id = r.train_id AND e.metric = 'bpb' AND e.eval_set IN ('id', 'ood')
-WHERE r.sweep_id = $s AND r.status = 'done' AND list_contains($ids, r.train_id)
+WHERE r.status = 'done' AND list_contains($ids, r.train_id)
 GROUP BY ALL ORDER BY r.preset, ood_bpb
 """
+
+
+def sweep_mixtures(cat: Catalog, sweep_id: str) -> list[str]:
+    """Every mixture of a sweep, by name: those emitted with its ``sweep_id`` and every arm of its design
+    (``mixture_design``: the study arm and the negative control are trained alike)."""
+    return cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s OR mixture_id IN"
+                     " (SELECT mixture_id FROM mixture_design WHERE sweep_id = $s) ORDER BY name, mixture_id",
+                     {"s": sweep_id})["mixture_id"].to_list()
 
 
 def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
@@ -75,13 +82,6 @@ def ranking_agreement(summary: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"presets": pl.String, "mixtures": pl.Int64, "kendall_tau": pl.Float64})
 
 
-def _describe(outcome: RunOutcome) -> str:
-    row = outcome.run_row
-    verdict = "learned" if row["learned"] else "NOT learned"
-    return (f"{row['train_id']}: val loss {row['final_val_loss']:.2f}, {row['loss_below_unigram']:.2f} nats below unigram "
-            f"{row['unigram_entropy']:.2f} (needs {MARGIN_NATS}), tail gain {row['tail_gain']:.1%}: {verdict}; {row['wall_s']:.0f} s")
-
-
 def _execute_in_worker(plan: RunPlan) -> RunOutcome | None:
     apply_thread_limits(plan.cfg.num_threads or 1)
     return execute(plan, progress=False)
@@ -97,7 +97,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for plan in plans:
                 outcome = execute(plan, progress=progress)
                 record(run_dir, outcome)
-                console.print(_describe(outcome), soft_wrap=True)
+                console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
             return
         spawn = multiprocessing.get_context("spawn")
@@ -108,7 +108,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
             for future in as_completed(futures):
                 outcome = future.result()
                 record(run_dir, outcome)
-                console.print(_describe(outcome), soft_wrap=True)
+                console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
 
 
@@ -122,7 +122,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     ``train/sweep-<sweep_id>-ranking.csv`` holds the rank agreement across sizes.
     """
     with Catalog(run_dir, read_only=True) as cat:
-        mixtures = cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s ORDER BY name", {"s": sweep_id})["mixture_id"].to_list()
+        mixtures = sweep_mixtures(cat, sweep_id)
         if not mixtures:
             raise ValueError(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
         base = base or TrainConfig(mixture_id=mixtures[0])
@@ -136,7 +136,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     _train_all(run_dir, [p for p in plans if p.train_id not in done], min(workers, os.cpu_count() or 1), progress)
     ids = [p.train_id for p in plans]
     with Catalog(run_dir, read_only=True) as cat:
-        summary = cat.query(SUMMARY_SQL, {"s": sweep_id, "ids": ids})
+        summary = cat.query(SUMMARY_SQL, {"ids": ids})
     out = Path(run_dir) / "train"
     summary.write_csv(out / f"sweep-{sweep_id}.csv")
     if len(presets) > 1:

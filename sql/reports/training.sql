@@ -1,4 +1,4 @@
--- training: every training run with its mixture, size, speed, how its loss fell (start, half-way, best, final), the learned check and its eval bits per byte
+-- training: every training run with its mixture, size, speed, how its loss fell (start, half-way, best, final), the learned and converged checks and its eval bits per byte
 -- params: sweep_id, preset
 -- defaults: sweep_id=NULL, preset=NULL
 WITH curve AS (
@@ -20,7 +20,7 @@ SELECT r.train_id, r.mixture_id, r.sweep_id, r.preset, r.seed, r.tokens, r.n_par
        round(c.first_train_loss, 4) AS first_train_loss, round(c.mid_train_loss, 4) AS mid_train_loss,
        round(r.final_train_loss, 4) AS final_train_loss, round(c.best_val_loss, 4) AS best_val_loss,
        round(r.final_val_loss, 4) AS final_val_loss, round(r.unigram_entropy, 4) AS unigram_entropy,
-       round(r.loss_below_unigram, 4) AS loss_below_unigram, round(r.tail_gain, 4) AS tail_gain, r.learned,
+       round(r.loss_below_unigram, 4) AS loss_below_unigram, round(r.tail_gain, 4) AS tail_gain, r.learned, r.converged,
        round(e.id_bpb, 4) AS id_bpb, round(e.ood_bpb, 4) AS ood_bpb
 FROM train_runs r LEFT JOIN curve c USING (train_id) LEFT JOIN ev e USING (train_id)
 WHERE ($sweep_id IS NULL OR r.sweep_id = $sweep_id) AND ($preset IS NULL OR r.preset = $preset)

@@ -45,7 +45,7 @@ def write_corpus(folder: Path, n_docs: int, seed: int) -> None:
 
 def fake_training(mixtures: pl.DataFrame, n_seeds: int, seed: int) -> dict[str, pl.DataFrame]:
     """train_runs, train_curve and evals rows: ood bpb falls with topic entropy, plus seed noise; ``nano`` with
-    ``n_seeds`` seeds and ``micro`` (the scale check) with one, every run past the learned check."""
+    ``n_seeds`` seeds and ``micro`` (the scale check) with one, every run learned and converged."""
     rng = random.Random(seed)
     runs, curve, evals = [], [], []
     for (mixture_id, entropy), (preset, seeds, shift) in itertools.product(
@@ -57,7 +57,7 @@ def fake_training(mixtures: pl.DataFrame, n_seeds: int, seed: int) -> dict[str, 
                          "data_seed": s, "tokens": 20_000, "n_params": 1_400_000 if preset == "nano" else 4_000_000,
                          "device": "cpu", "wall_s": 30.0 + s, "tokens_per_s": 3000.0, "final_train_loss": final,
                          "final_val_loss": final + 0.05, "status": "done", "steps": 100, "unigram_entropy": final + 1.8,
-                         "loss_below_unigram": 1.75, "tail_gain": 0.02, "learned": True})
+                         "loss_below_unigram": 1.75, "tail_gain": 0.02, "learned": True, "converged": True})
             for step in range(0, 110, 10):
                 loss = final + 2.5 * math.exp(-step / 25)
                 curve.append({"train_id": train_id, "step": step, "tokens": step * 200, "lr": 1e-3, "train_loss": loss,

@@ -55,6 +55,9 @@ def test_sweep_trains_every_mixture_once(run_dir):
     _invoke("tokenizer", str(run_dir), "--vocab-size", "600")
     out = _invoke("sweep", str(run_dir), "--sweep", "s", "--seeds", "1", "--preset", "pico", "--tokens", str(TOKENS), *CPU)
     summary = pl.read_csv(run_dir / "train" / "sweep-s.csv")
+    for mixture in ("all", "one"):  # one line per run, saying what each check measured
+        line = next(x for x in out.splitlines() if x.startswith(f"{mixture}.pico.s0.d1000") and "learned" in x)
+        assert "nats below the unigram entropy" in line and "in the last 20% of steps" in line
     assert sorted(summary["mixture_id"]) == ["all", "one"] and (summary["seeds"] == 1).all()
     assert "done already" in _invoke("sweep", str(run_dir), "--sweep", "s", "--seeds", "1", "--preset", "pico", "--tokens", str(TOKENS), *CPU)
     with Catalog(run_dir, read_only=True) as cat:

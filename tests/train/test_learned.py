@@ -1,4 +1,4 @@
-"""The learned check: unigram entropy, the margin and flat-tail rules, and the held-out validation windows."""
+"""The learned and converged checks: unigram entropy, the margin rule, the flat-tail rule, and the held-out validation windows."""
 
 from __future__ import annotations
 
@@ -23,18 +23,29 @@ def test_unigram_entropy_equals_scipy():
     assert unigram_entropy(np.zeros(100, dtype=np.uint32)) == 0.0
 
 
-def test_a_run_passes_only_below_the_margin_with_a_flat_tail():
+def test_learned_and_converged_are_separate_checks_with_their_own_messages():
     start = tail_step(100)
     assert start == 80
     good = check(_curve({10: 6.0, 80: 4.1, 100: 4.0}), 100, entropy=6.0)
-    assert good.learned and good.loss_below_unigram == pytest.approx(2.0) and good.tail_gain == pytest.approx(0.1 / 4.1)
+    assert good.learned and good.converged and good.loss_below_unigram == pytest.approx(2.0)
+    assert good.tail_gain == pytest.approx(0.1 / 4.1)
+    assert good.learned_message().startswith("learned: val loss 4.00 is 2.00 nats below the unigram entropy 6.00")
+    assert good.converged_message().startswith("converged: 2.4% in the last 20% of steps")
+    # far below unigram but still falling: learned, not converged, and the message says so (not "unigram regime")
+    still_falling = check(_curve({10: 6.0, 80: 2.74, 100: 2.6}), 100, entropy=6.0)
+    assert still_falling.loss_below_unigram == pytest.approx(3.4) and still_falling.tail_gain >= TAIL_MAX_GAIN
+    assert still_falling.learned and not still_falling.converged
+    assert still_falling.converged_message().startswith("still improving at the end: 5.1% in the last 20% of steps")
+    assert "unigram" not in still_falling.converged_message() and "NOT" not in still_falling.learned_message()
+    # flat, but near the unigram entropy: converged, not learned
     near_unigram = check(_curve({10: 6.0, 80: 5.0, 100: 4.9}), 100, entropy=6.0)
-    assert not near_unigram.learned and "unigram" in near_unigram.reason()
-    still_falling = check(_curve({10: 6.0, 80: 4.6, 100: 4.0}), 100, entropy=6.0)
-    assert still_falling.loss_below_unigram >= MARGIN_NATS and still_falling.tail_gain >= TAIL_MAX_GAIN
-    assert not still_falling.learned and "last 20%" in still_falling.reason()
+    assert not near_unigram.learned and near_unigram.converged
+    assert near_unigram.learned_message().startswith("NOT learned (barely past the unigram regime): val loss 4.90 is 1.10 nats")
+    both = check(_curve({10: 6.0, 80: 5.6, 100: 5.0}), 100, entropy=6.0)
+    assert not both.learned and not both.converged and both.loss_below_unigram < MARGIN_NATS
     never_measured = check(_curve({}), 100, entropy=6.0)
-    assert not never_measured.learned and math.isnan(never_measured.final_val_loss)
+    assert not never_measured.learned and not never_measured.converged and math.isnan(never_measured.final_val_loss)
+    assert "no validation loss" in never_measured.learned_message()
 
 
 def test_validation_is_measured_where_the_check_needs_it():
@@ -69,3 +80,17 @@ def test_held_out_documents_leave_training_in_every_copy(tmp_path):
     assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
     batches = Batches(np.asarray(train), 16, 4, seed=0, validation=np.asarray(val), val_seqs=5)
     assert len(batches.validation()) == 5 and all(len(w) == 17 for w in batches.validation())
+
+
+def test_runs_recorded_before_the_split_are_rechecked(tmp_path):
+    import polars as pl
+
+    from curate.catalog import Catalog
+
+    old = [{"train_id": t, "preset": "nano", "seed": 0, "data_seed": 0, "tokens": 1, "learned": False, "loss_below_unigram": below,
+            "tail_gain": gain} for t, below, gain in (("still-improving", 3.41, 0.052), ("near-unigram", 0.4, 0.01))]
+    with Catalog(tmp_path) as cat:  # learned used to mean margin and flat tail; converged did not exist
+        cat.append("train_runs", pl.DataFrame(old))
+    with Catalog(tmp_path) as cat:  # the next writer re-derives both from the stored numbers
+        rows = {t: (learned, converged) for t, learned, converged in cat.execute("SELECT train_id, learned, converged FROM train_runs")}
+    assert rows == {"still-improving": (True, False), "near-unigram": (False, True)}

@@ -103,8 +103,10 @@ def test_oracle_scores_one_and_a_blind_model_scores_chance(setup):
 
 def test_evaluate_stores_each_probe_with_its_chance_level(setup):
     sets, tok, oracle, _ = setup
-    rows = evaluate(oracle, tok, sets, 64, "cpu")
+    rows = evaluate(oracle, tok, sets, 64, "cpu").rows
     by = {(r["eval_set"], r["metric"]): r for r in rows}
+    bpb_only = evaluate(oracle, tok, sets, 64, "cpu", probes=False).rows  # what checkpoint evaluations store
+    assert bpb_only == [r for r in rows if r["metric"] == "bpb"]
     for name in (*sets, "id", "ood"):
         assert by[(name, "continuation_acc")]["chance"] == 0.25 and by[(name, "domain_choice_acc")]["chance"] == 0.25
         assert 0 < by[(name, "cloze_acc")]["chance"] < 0.5 and by[(name, "bpb")]["chance"] is None

@@ -1,4 +1,5 @@
-"""kill -9 in the middle of `train run`, run it again: the same final loss as an uninterrupted run."""
+"""kill -9 in the middle of `train run`, run it again: the same final loss and checkpoint evaluations as an
+uninterrupted run."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ def _final_loss(run_dir: Path) -> float:
         return cat.query("SELECT final_train_loss FROM train_runs")["final_train_loss"][0]
 
 
+def _checkpoint_bpb(run_dir: Path) -> list[tuple[int, str, float]]:
+    with Catalog(run_dir, read_only=True) as cat:
+        return cat.query("SELECT step, eval_set, value FROM checkpoint_evals ORDER BY step, eval_set").rows()
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
     whole, killed = build_run(tmp_path / "whole"), build_run(tmp_path / "killed")
@@ -46,3 +52,6 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path):
         assert cat.query("SELECT count(*) AS n FROM train_runs")["n"][0] == 0  # it really died before finishing
     assert _train(killed).wait() == 0
     assert _final_loss(killed) == pytest.approx(_final_loss(whole), rel=1e-5)
+    whole_evals, killed_evals = _checkpoint_bpb(whole), _checkpoint_bpb(killed)  # default eval_at: steps 15, 30, 45
+    assert sorted({s for s, _, _ in killed_evals}) == [15, 30, 45] and [r[:2] for r in killed_evals] == [r[:2] for r in whole_evals]
+    assert [r[2] for r in killed_evals] == pytest.approx([r[2] for r in whole_evals], rel=1e-5)

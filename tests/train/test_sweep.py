@@ -28,3 +28,15 @@ def test_ranking_agreement_across_sizes():
     flipped = summary.with_columns(pl.when(pl.col("preset") == "micro").then(-pl.col("ood_bpb")).otherwise(pl.col("ood_bpb")).alias("ood_bpb"))
     assert ranking_agreement(flipped)["kendall_tau"][0] == pytest.approx(-1.0)
     assert ranking_agreement(summary.filter(pl.col("preset") == "nano")).height == 0
+
+
+def test_a_sweep_holds_every_arm_of_its_design(run_dir):
+    from curate.catalog import Catalog
+    from train.sweep import sweep_mixtures
+
+    with Catalog(run_dir) as cat:  # a control-arm mixture emitted under another sweep_id, registered in the design
+        cat.execute("UPDATE mixtures SET sweep_id = 's-control' WHERE mixture_id = 'one'")
+        cat.append("mixture_design", pl.DataFrame([
+            {"mixture_id": m, "sweep_id": "s", "arm": arm, "factor": "log2_k", "factor_value": v, "draw": 0, "grouping": g, "groups": ["x"]}
+            for m, arm, v, g in (("all", "study", 2.0, "source"), ("one", "control", 0.0, "bucket:8"))]))
+        assert sweep_mixtures(cat, "s") == ["all", "one"] and sweep_mixtures(cat, "s-control") == ["one"]

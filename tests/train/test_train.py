@@ -103,11 +103,17 @@ def test_windows_shorter_than_the_document():
 
 
 def test_resume_gives_the_same_final_loss(tmp_path):
-    cfg = TrainConfig(mixture_id="x", checkpoint_every=5, lr=2e-3, num_threads=1)
+    cfg = TrainConfig(mixture_id="x", checkpoint_every=5, lr=2e-3, num_threads=1, eval_at=[0.2, 0.5, 0.8])
     tokens = _tokens(20_000)
+    probe = torch.from_numpy(tokens[:65].astype(np.int64))[None]
+
+    def held_out_loss(model):  # a checkpoint evaluation: what the model says at this step
+        with torch.no_grad():
+            return {"loss": model(probe[:, :-1], labels=probe[:, :-1]).loss.item()}
 
     def run(out, stop_at=None):
-        return train(build_model(TINY, 64, seed=0), Batches(tokens, 32, 4, seed=1), cfg, 20, out, "cpu", progress=False, stop_at=stop_at)
+        return train(build_model(TINY, 64, seed=0), Batches(tokens, 32, 4, seed=1), cfg, 20, out, "cpu", progress=False,
+                     stop_at=stop_at, checkpoint_eval=held_out_loss)
 
     full = run(tmp_path / "full")
     run(tmp_path / "cut", stop_at=12)  # stopped after step 12; roll back to its step-10 checkpoint
@@ -116,6 +122,8 @@ def test_resume_gives_the_same_final_loss(tmp_path):
     resumed = run(tmp_path / "cut")
     assert resumed.final_train_loss == pytest.approx(full.final_train_loss, rel=1e-4)
     assert [r["step"] for r in resumed.curve] == list(range(1, 21))
+    assert [(c["step"], c["tokens"]) for c in resumed.checkpoint_evals] == [(s, s * cfg.batch_size * 32) for s in (4, 10, 16)]
+    assert [c["loss"] for c in resumed.checkpoint_evals] == pytest.approx([c["loss"] for c in full.checkpoint_evals], rel=1e-4)
 
 
 def test_loss_decreases_on_real_text(tmp_path):
