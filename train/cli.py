@@ -17,6 +17,7 @@ Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it o
 Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
 CpuMatmul = Annotated[str, typer.Option(help="fp32 matrix products on CPU: auto (oneDNN on x86-64), onednn or aten.")]
 EvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at the end (a fixed md5(doc_id) subset).")]
+ProbeDocs = Annotated[int | None, typer.Option(min=1, help="Documents per eval set the probes score at the end (default: all scored).")]
 EvalAt = Annotated[str, typer.Option(help="Fractions of the run where the eval sets are scored in bits per byte, comma-separated; 'none': only at the end.")]
 CheckpointEvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at those checkpoints (the first of the final subset).")]
 
@@ -66,6 +67,7 @@ def run_command(
     eval_docs: EvalDocs = 100,
     eval_at: EvalAt = "0.25,0.5,0.75",
     checkpoint_eval_docs: CheckpointEvalDocs = 8,
+    probe_docs: ProbeDocs = None,
 ) -> None:
     """Train one model on one mixture (resumes from its checkpoint; skips if finished), then evaluate it."""
     from train.config import TrainConfig
@@ -74,7 +76,7 @@ def run_command(
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
                       batch_size=batch_size, device=device, compile=compile, num_threads=threads, cpu_matmul=cpu_matmul,
                       checkpoint_every=checkpoint_every, eval_docs=eval_docs, eval_at=_fractions(eval_at),
-                      checkpoint_eval_docs=checkpoint_eval_docs)
+                      checkpoint_eval_docs=checkpoint_eval_docs, probe_docs=probe_docs)
     print(run_training(run, cfg))
 
 
@@ -103,7 +105,9 @@ def sweep(
     eval_docs: EvalDocs = 100,
     eval_at: EvalAt = "0.25,0.5,0.75",
     checkpoint_eval_docs: CheckpointEvalDocs = 8,
+    probe_docs: ProbeDocs = None,
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
+    replicate: Annotated[int, typer.Option(min=0, help="Mixtures (spread along the sweep) that get one seed more: measures seed noise cheaply.")] = 0,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
     from curate.display import print_frame
@@ -111,8 +115,9 @@ def sweep(
     from train.sweep import ranking_agreement, run_sweep
 
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
-                       cpu_matmul=cpu_matmul, eval_docs=eval_docs, eval_at=_fractions(eval_at), checkpoint_eval_docs=checkpoint_eval_docs)
-    summary = run_sweep(run, sweep_id, presets, seeds, base, workers=workers)
+                       cpu_matmul=cpu_matmul, eval_docs=eval_docs, eval_at=_fractions(eval_at), checkpoint_eval_docs=checkpoint_eval_docs,
+                       probe_docs=probe_docs)
+    summary = run_sweep(run, sweep_id, presets, seeds, base, workers=workers, replicate=replicate)
     print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
     if len(presets) > 1:
         print_frame(ranking_agreement(summary), title="ranking agreement across sizes")

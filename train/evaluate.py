@@ -249,12 +249,14 @@ def _probe_rows(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, Ev
 
 
 def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalSet], seq_len: int,
-             device: str, batch_size: int = 16, probes: bool = True) -> Evaluation:
+             device: str, batch_size: int = 16, probes: bool = True, probe_docs: int | None = None) -> Evaluation:
     """Bits per byte (and, with ``probes``, the three probes) per set, then per kind; per-document losses.
 
     Checkpoint evaluations pass ``probes=False``: bits per byte is what a learning curve compares, and
-    the probes cost as much again.
+    the probes cost as much again. ``probe_docs`` caps the documents per set the probes score
+    (:func:`first_docs`), bits per byte still covers every document.
     """
+    probe_sets = first_docs(sets, probe_docs) if probe_docs else sets
     was_training = model.training
     model.eval()
     rows, docs = [], []
@@ -265,7 +267,7 @@ def evaluate(model: torch.nn.Module, tokenizer: Tokenizer, sets: dict[str, EvalS
         bpb = float(bits.sum() / n_bytes.sum()) if n_bytes.sum() else float("nan")
         found = [{"metric": "bpb", "value": bpb, "n": len(eval_set.texts), "chance": None}]
         if probes:
-            found += _probe_rows(model, tokenizer, sets, name, seq_len, device, batch_size)
+            found += _probe_rows(model, tokenizer, probe_sets, name, seq_len, device, batch_size)
         rows += [{"eval_set": name, "kind": eval_set.kind} | r for r in found]
     rows += kind_means(rows)
     model.train(was_training)

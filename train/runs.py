@@ -137,7 +137,7 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
     if result.steps < steps:
         return None
     learned = check(result.curve, steps, unigram_entropy(batches.tokens))
-    final = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size)
+    final = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size, probe_docs=cfg.probe_docs)
     run_row = {"train_id": plan.train_id, "mixture_id": cfg.mixture_id, "sweep_id": plan.sweep_id, "preset": cfg.preset,
                "seed": cfg.seed, "data_seed": data_seed_of(cfg), "tokens": result.tokens, "steps": result.steps,
                "tokenizer_hash": plan.tokenizer_hash, "n_params": n_params, "n_params_non_embedding": n_non_emb,
@@ -249,7 +249,7 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
         sets = eval_sets(cat, cfg.eval_docs)
         step = cat.execute("SELECT coalesce(any_value(r.steps), max(c.step)) FROM train_runs r LEFT JOIN train_curve c"
                            " USING (train_id) WHERE r.train_id = $t", {"t": train_id})[0][0]  # steps: NULL in old catalogs
-    found = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size)
+    found = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size, probe_docs=cfg.probe_docs)
     with Catalog(run_dir) as cat, cat.transaction():
         cat.delete_where("evals", train_id=train_id)
         cat.delete_where("eval_doc_losses", train_id=train_id, step=step)

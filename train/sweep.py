@@ -63,11 +63,26 @@ def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
     return name, int(count) if count else seeds
 
 
-def sweep_configs(mixtures: list[str], presets: list[str], seeds: int, base: TrainConfig) -> list[TrainConfig]:
-    """The runs of a sweep: presets x mixtures x seeds, identical except mixture, preset and seeds."""
+def spread(items: list[str], n: int) -> list[str]:
+    """``n`` of ``items`` evenly spaced along their order (all of them when n >= len(items))."""
+    if n >= len(items):
+        return list(items)
+    if n <= 1:
+        return items[len(items) // 2 : len(items) // 2 + n]
+    return [items[round(i * (len(items) - 1) / (n - 1))] for i in range(n)]
+
+
+def sweep_configs(mixtures: list[str], presets: list[str], seeds: int, base: TrainConfig, replicate: int = 0) -> list[TrainConfig]:
+    """The runs of a sweep: presets x mixtures x seeds, identical except mixture, preset and seeds.
+
+    ``replicate``: that many mixtures, spread along the sweep's order, get one seed more at every preset.
+    With the mixture as the unit, a budget buys more mixtures rather than more seeds; a few replicated
+    mixtures still measure the seed noise the analysis compares effects with.
+    """
     ladder = [parse_preset(p, seeds) for p in presets]
+    extra = set(spread(mixtures, replicate))
     return [base.model_copy(update={"mixture_id": m, "preset": p, "seed": s, "data_seed": DATA_SEED_OFFSET + s})
-            for p, n in ladder for m in mixtures for s in range(n)]
+            for p, n in ladder for m in mixtures for s in range(n + (m in extra))]
 
 
 def ranking_agreement(summary: pl.DataFrame) -> pl.DataFrame:
@@ -113,7 +128,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
 
 
 def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, base: TrainConfig | None = None,
-              progress: bool = True, workers: int = 1) -> pl.DataFrame:
+              progress: bool = True, workers: int = 1, replicate: int = 0) -> pl.DataFrame:
     """Train every run of the sweep (skipping finished ones); write and return the summary table.
 
     ``workers`` > 1 trains that many runs at once in separate processes, dividing the cores among them
@@ -129,7 +144,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
         if workers > 1 and base.num_threads is None:
             base = base.model_copy(update={"num_threads": threads_per_worker(workers)})
         sets = eval_sets(cat, base.eval_docs)  # read once: every run of a sweep is scored on the same sets
-        plans = [plan_run(run_dir, cfg, cat, sets) for cfg in sweep_configs(mixtures, presets, seeds, base)]
+        plans = [plan_run(run_dir, cfg, cat, sets) for cfg in sweep_configs(mixtures, presets, seeds, base, replicate)]
         done = {p.train_id for p in plans if is_done(cat, p.train_id)}
     for train_id in sorted(done):
         print(f"{train_id}: done already")

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from train.config import TrainConfig
-from train.sweep import DATA_SEED_OFFSET, ranking_agreement, sweep_configs
+from train.sweep import DATA_SEED_OFFSET, ranking_agreement, spread, sweep_configs
 
 
 def test_only_the_data_and_seeds_vary_within_a_preset():
@@ -19,6 +19,14 @@ def test_only_the_data_and_seeds_vary_within_a_preset():
     for preset in ("nano", "micro"):
         seeds = {m: sorted(c.seed for c in cfgs if c.preset == preset and c.mixture_id == m) for m in "ab"}
         assert seeds == {"a": [0, 1, 2], "b": [0, 1, 2]}  # every mixture sees the same seeds
+
+
+def test_replicated_mixtures_are_spread_and_get_one_seed_more():
+    mixtures = [f"m{i:02d}" for i in range(10)]
+    assert spread(mixtures, 4) == ["m00", "m03", "m06", "m09"] and spread(mixtures, 0) == [] and spread(mixtures, 20) == mixtures
+    cfgs = sweep_configs(mixtures, ["nano"], 1, TrainConfig(mixture_id="-"), replicate=4)
+    seeds = {m: sorted(c.seed for c in cfgs if c.mixture_id == m) for m in mixtures}
+    assert seeds["m00"] == seeds["m09"] == [0, 1] and seeds["m01"] == [0] and len(cfgs) == 14
 
 
 def test_ranking_agreement_across_sizes():
