@@ -233,7 +233,8 @@ def run_sweep(cat: Catalog, sweep: SweepSpec, workers: int | None = None, plan: 
     alignment = alignment_for(cat)
     rows = []
     for planned in plan.mixtures:
-        design = planned.design | {"kind": sweep.resolved_design.kind, "balance": plan.balance.get(planned.design["arm"])}
+        design = planned.design | {"kind": sweep.resolved_design.kind, "design": sweep.resolved_design.model_dump(mode="json"),
+                                   "balance": plan.balance.get(planned.design["arm"])}
         extras = Extras(user_covariates=sweep.covariates, alignment=alignment, design=design)
         manifest = emit(cat, planned.spec, pooled(cat, planned.spec, plan.pools), workers, sweep.diversity_sample or None,
                         sweep.n_boot, extras)

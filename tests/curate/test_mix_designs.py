@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -175,3 +176,9 @@ def test_cli_sweep_prints_the_plan_and_the_balance(study_run, tmp_path):
     assert done.exit_code == 0, done.output
     assert "pre-registered: factor log2_k, target unseen/bpb" in done.output and "measured" in done.output
     assert done.stdout.count("dom-c0") == 5
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].glob("curate/recipes/*mix*.yaml")), ids=lambda p: p.name)
+def test_example_recipes_validate(path):
+    data = yaml.safe_load(path.read_text())
+    (SweepSpec if "base" in data else MixtureSpec).model_validate(data)
