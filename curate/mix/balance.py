@@ -170,7 +170,7 @@ def realized_balance(cat: Catalog, sweep_id: str, arm: str = "study", names: lis
     """
     rows = cat.query(
         "SELECT d.mixture_id, d.factor_value, c.name, c.value, m.spec FROM mixture_design d JOIN mixture_covariates c USING (mixture_id)"
-        " JOIN mixtures m USING (mixture_id) WHERE d.sweep_id = $s AND d.arm = $a AND ($all OR c.name IN (SELECT unnest($names)))"
+        " JOIN mixtures m USING (mixture_id) WHERE d.sweep_id = $s AND d.arm = $a AND ($all OR list_contains(CAST($names AS VARCHAR[]), c.name))"
         " AND (NOT $all OR c.role = 'confound') ORDER BY d.mixture_id, c.name",
         {"s": sweep_id, "a": arm, "all": names is None, "names": names or []})
     if rows.height == 0:

@@ -223,7 +223,7 @@ def emit(cat: Catalog, spec: MixtureSpec, pool: Pool | None = None, workers: int
     aligned = align.score(cat, chosen) if isinstance(align, Alignment) else None
     manifest = _manifest(spec, pool, mid, chosen, shares, groups, rows.height, shards) | {
         "covariates": dict(covs.select("name", "value").iter_rows()), "covariates_omitted": omitted,
-        "alignment": align.summary(aligned) if isinstance(align, Alignment) and aligned is not None else {"skipped": align},
+        "alignment": align.summary(aligned) if isinstance(align, Alignment) else {"skipped": align},
         "design": extras.design and extras.design | {"groups": groups["group_key"].to_list()}, "source_run": cat.run_dir.name,
         "catalog": {"schema_version": schema_version(), "pool_digest": pool.digest}}
     (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
