@@ -1,7 +1,7 @@
 """``curate mix``: emit a mixture, a sweep, or reserve eval sets (thin wrappers over :mod:`curate.mix`).
 
     curate mix RUN spec.yaml [--eval-split N --ood GROUP]   # one mixture (same as `curate mix emit ...`)
-    curate mix sweep RUN sweep.yaml                         # a family for an ablation
+    curate mix sweep RUN sweep.yaml [--plan]                # a family for an ablation or a designed study
     curate mix eval-split RUN --per-group N --ood GROUP     # only reserve eval sets
 
 ``mix`` is a command group whose default command is ``emit``: when the first argument is not a
@@ -27,7 +27,8 @@ from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import reserve_eval
 from curate.mix.select import InfeasibleMixture
-from curate.mix.sweep import SweepSpec, run_sweep
+from curate.mix.balance import realized_balance
+from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
 from curate.pipeline.recipe import format_validation_error
 
 
@@ -74,7 +75,7 @@ def emit_command(
     spec: Annotated[Path, typer.Argument(help="Mixture spec YAML (see curate/recipes/mix_*.yaml).")],
     eval_split: Annotated[int | None, typer.Option(help="First reserve this many eval documents per group (of --eval-group-by).")] = None,
     ood: Ood = [],  # noqa: B006
-    eval_group_by: Annotated[str, typer.Option(help="Column defining eval groups.")] = "source",
+    eval_group_by: Annotated[str, typer.Option(help="Column defining eval groups (or quality_bucket, bucket:N).")] = "source",
     eval_seed: Annotated[int, typer.Option(help="Seed of the eval split.")] = 0,
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
     workers: Workers = None,
@@ -96,20 +97,42 @@ def emit_command(
                   f"({manifest['budget_error_pct']:+.3f}% of budget) in {cat.run_dir / 'mixtures' / manifest['mixture_id']}")
 
 
+def _print_balance(sweep: SweepSpec, plan: Plan, cat: Catalog | None) -> None:
+    """One line per arm: the predicted balance of the design and, once emitted, the measured one."""
+    for arm, report in plan.balance.items():
+        line = (f"balance ({arm}): max |ρ({sweep.factor}, covariate)| = {report['max_abs_rho']:.2f} predicted"
+                f" ({report['worst_covariate']}; best of {report['candidates']} candidate designs, one draw: {report['single_draw_max_abs_rho']:.2f})")
+        if cat is not None:
+            measured = realized_balance(cat, sweep.name, arm)
+            if measured["max_abs_rho"] is not None:
+                line += f", {measured['max_abs_rho']:.2f} measured ({measured['worst_covariate']})"
+        console.print(line)
+
+
 @mix_app.command("sweep")
-def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YAML (see curate/recipes/mix_sweep_*.yaml).")],
+def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YAML (see curate/recipes/mix_sweep_*.yaml, mix_study_*.yaml).")],
                   workers: Workers = None,
-                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table") -> None:
-    """Emit a family of mixtures and print their diversity profiles side by side."""
-    parsed = _load(sweep, SweepSpec)
-    with Catalog(resolve_run(run)) as cat:
+                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+                  plan_only: Annotated[bool, typer.Option("--plan", help="Only draw the design and print it with its predicted balance.")] = False) -> None:
+    """Emit a family of mixtures (an ablation or a designed study) and print their designs and profiles side by side."""
+    parsed: SweepSpec = _load(sweep, SweepSpec)  # type: ignore[assignment]
+    with Catalog(resolve_run(run), read_only=plan_only) as cat:
         try:
-            table = run_sweep(cat, parsed, workers)  # type: ignore[arg-type]
+            plan = plan_sweep(cat, parsed)
+            if plan_only:
+                table = pl.DataFrame([{"name": p.spec.name, **{k: v for k, v in p.design.items() if k != "sweep_id"}, **p.label,
+                                       "groups": ",".join(sorted(p.spec.weights)) if p.spec.weights else None} for p in plan.mixtures])
+            else:
+                table = run_sweep(cat, parsed, workers, plan)
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
             console.print(f"[red]cannot mix:[/] {err}")
             raise typer.Exit(2) from None
-    print_frame(table, fmt, title=f"sweep {parsed.name}")  # type: ignore[arg-type, attr-defined]
-    if "target_entropy" in table.columns and table.height > 2 and table["group_entropy_tokens"].n_unique() > 1:
+        print_frame(table, fmt, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
+        if parsed.is_study:
+            confounds = (parsed.study or StudySpec()).confounds
+            console.print(f"pre-registered: factor {parsed.factor}, target {parsed.target}, confounds {', '.join(confounds)}")
+        _print_balance(parsed, plan, None if plan_only else cat)
+    if not plan_only and "target_entropy" in table.columns and table.height > 2 and table["group_entropy_tokens"].n_unique() > 1:
         from scipy.stats import spearmanr  # here: scipy.stats costs every CLI start (and worker) 0.6 s
 
         rho = spearmanr(table["target_entropy"], table["group_entropy_tokens"]).statistic
@@ -121,7 +144,7 @@ def eval_split_command(
     run: Run,
     per_group: Annotated[int, typer.Option(help="In-distribution eval documents per group.")] = 5,
     ood: Ood = [],  # noqa: B006
-    group_by: Annotated[str, typer.Option(help="Column defining groups.")] = "source",
+    group_by: Annotated[str, typer.Option(help="Column defining groups (or quality_bucket, bucket:N).")] = "source",
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
 ) -> None:

@@ -2,8 +2,12 @@
 
 The pool is the run's kept documents matching ``where`` (SQL over ``doc_signals``, as in
 :func:`curate.diversity.scope.scope_relation`), minus every eval document and every document that
-duplicates one (:mod:`curate.mix.eval_split`). Groups (``group_by``: any column, or ``quality_bucket``) get
-token shares from the strategy (:mod:`curate.mix.select`); each share is filled in a seeded order.
+duplicates one (:mod:`curate.mix.eval_split`). Groups (``group_by``: any column, ``quality_bucket`` or
+``bucket:N``, :mod:`curate.mix.groups`) get token shares from the strategy (:mod:`curate.mix.select`);
+each share is filled in a seeded order, per stratum when ``match`` is set (:mod:`curate.mix.strata`),
+with every chosen document exactly ``epochs`` times when that is set. Each mixture's covariates
+(:mod:`curate.mix.covariates`) and, when the run has a tokenizer and eval sets, its n-gram alignment to
+every eval document (:mod:`curate.mix.alignment`) are recorded with it.
 
 Output ``mixtures/<mixture_id>/``: Parquet shards (doc_id, text, group_key; a document appears once per
 repeat; rows shuffled by the seed) and ``manifest.json``. ``mixture_id`` = name + hash(spec, pool
@@ -17,8 +21,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -27,13 +30,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate.catalog import Catalog, schema_version
 from curate.diversity.scope import scope_relation, score_scope
+from curate.mix import covariates
+from curate.mix.alignment import Alignment, alignment_for
 from curate.mix.eval_split import check_split_current
-from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, seeded_keys
-from curate.mix.tokens import count_tokens, token_counter_name
+from curate.mix.groups import group_sql
+from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, repeat_cap, seeded_keys
+from curate.mix.strata import Match, strata, stratify
+from curate.mix.tokens import count_tokens, resolve_mode, token_counter_name
 from curate.mix.write import write_shards
 from sql.quote import sql_ident, sql_string
 
-POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer")
+POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer", "match")
+DESIGN_COLUMNS = ("sweep_id", "arm", "factor", "factor_value", "draw", "grouping", "groups")
 ORDER_BY = {"quality_top": ("quality", True), "diversity_max": ("topic_distance", True), "diversity_min": ("topic_distance", False)}
 
 
@@ -44,7 +52,8 @@ class MixtureSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Human name; the id is <name>-<hash of spec and pool>.")
     where: str = Field("true", description="SQL over doc_signals columns (and text), e.g. lang = 'en' AND quality_score > 0.5.")
-    group_by: str = Field("source", description="Column whose values are the groups (source, lang, topic_id, any column) or quality_bucket.")
+    group_by: str = Field("source", description="Column whose values are the groups (source, lang, topic_id, any column),"
+                          " quality_bucket, or bucket:N (N pseudo-groups b00.. from a stable hash of doc_id: a negative control).")
     quality_buckets: int = Field(4, ge=2, description="group_by quality_bucket: this many equal-count buckets q1..qN of quality_column.")
     strategy: Literal[tuple(STRATEGIES)] = Field("proportional", description="How the budget is shared among groups.")  # type: ignore[valid-type]
     weights: dict[str, float] = Field(default_factory=dict, description="strategy weights: relative weight per group.")
@@ -52,8 +61,12 @@ class MixtureSpec(BaseModel):
     target_entropy: float = Field(0.0, ge=0, description="strategy target_entropy: token entropy of the groups, in nats.")
     quality_column: str = Field("quality_score", description="Column ranked by quality_top and bucketed by quality_bucket.")
     token_budget: int = Field(gt=0, description="Tokens in the mixture (counted with `tokenizer`).")
-    tokenizer: Literal["bytes4", "run"] = Field("bytes4", description="bytes4: ceil(UTF-8 bytes / 4); run: the run's train/tokenizer/tokenizer.json.")
+    tokenizer: Literal["auto", "bytes4", "run"] = Field(
+        "auto", description="auto: run when the run's train/tokenizer/tokenizer.json exists, else bytes4; bytes4: ceil(UTF-8 bytes / 4).")
     max_repeats: int = Field(4, ge=1, description="Repetition cap: most epochs of any document.")
+    epochs: int | None = Field(None, ge=1, description="Exact epochs: every chosen document appears exactly this many times"
+                               " (unique tokens = token_budget / epochs); overrides max_repeats.")
+    match: Match | None = Field(None, description="Hold this covariate's distribution at the pool's in every group (stratified sampling).")
     seed: int = Field(0, description="Selection and shuffle seed.")
     sweep_id: str | None = Field(None, description="Set by `curate mix sweep` for the mixtures of one ablation.")
     shard_docs: int = Field(10_000, ge=1, description="Rows per output shard.")
@@ -62,25 +75,35 @@ class MixtureSpec(BaseModel):
 
 @dataclass
 class Pool:
-    """The candidate documents of a spec: doc_id, group_key, n_tokens, topic_id, topic_distance, quality."""
+    """The candidate documents of a spec: doc_id, group_key, n_tokens, n_bytes, topic_id, topic_distance,
+    quality, lang, script, dup (in a duplicate cluster), and stratum when the spec matches a covariate."""
 
     frame: pl.DataFrame
     digest: str
     token_counter: str
+    tokenizer: str = "bytes4"  # the resolved counter: run or bytes4
 
 
 def _columns(cat: Catalog, relation: str) -> set[str]:
     return set(cat.query(f"SELECT * FROM ({relation}) LIMIT 0").columns)
 
 
-def _group_expr(spec: MixtureSpec, columns: set[str]) -> str:
-    if spec.group_by == "quality_bucket":
-        if spec.quality_column not in columns:
-            raise ValueError(f"group_by quality_bucket needs column {spec.quality_column!r} (run the quality stages)")
-        return f"'q' || ntile({int(spec.quality_buckets)}) OVER (ORDER BY {sql_ident(spec.quality_column)} NULLS FIRST, doc_id)"
-    if spec.group_by not in columns:
-        raise ValueError(f"group_by {spec.group_by!r} is not a column of the pool; columns: {sorted(columns)}")
-    return f"coalesce(CAST({sql_ident(spec.group_by)} AS VARCHAR), '<null>')"
+def _pool_frame(cat: Catalog, spec: MixtureSpec, relation: str, columns: set[str]) -> pl.DataFrame:
+    optional = lambda c, t: f"CAST({sql_ident(c)} AS {t})" if c in columns else f"NULL::{t}"  # noqa: E731
+    matched = ""
+    if spec.match:
+        if spec.match.column not in columns:
+            raise ValueError(f"match: column {spec.match.column!r} is not a column of the pool; columns: {sorted(columns)}")
+        matched = f", {sql_ident(spec.match.column)} AS _match"
+    group = group_sql(spec.group_by, columns, spec.quality_column, spec.quality_buckets)
+    return cat.query(
+        f"WITH p AS (SELECT * FROM ({relation}) WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)"
+        " AND doc_id NOT IN (SELECT doc_id FROM contamination))"
+        f" SELECT doc_id, {group} AS group_key, n_bytes,"
+        f" {optional('topic_id', 'VARCHAR')} AS topic_id, {optional('topic_distance', 'DOUBLE')} AS topic_distance,"
+        f" {optional(spec.quality_column, 'DOUBLE')} AS quality, {optional('lang', 'VARCHAR')} AS lang,"
+        f" {optional('script', 'VARCHAR')} AS script, doc_id IN (SELECT doc_id FROM dup_clusters) AS dup{matched}"
+        " FROM p ORDER BY doc_id")
 
 
 def load_pool(cat: Catalog, spec: MixtureSpec) -> Pool:
@@ -88,25 +111,34 @@ def load_pool(cat: Catalog, spec: MixtureSpec) -> Pool:
     check_split_current(cat)
     relation = scope_relation(spec.where, "kept_documents")
     columns = _columns(cat, relation)
-    optional = lambda c, t: f"CAST({sql_ident(c)} AS {t})" if c in columns else f"NULL::{t}"  # noqa: E731
     if spec.strategy == "quality_top" and spec.quality_column not in columns:
         raise ValueError(f"quality_top needs column {spec.quality_column!r} (run the quality stages)")
-    frame = cat.query(
-        f"WITH p AS (SELECT * FROM ({relation}) WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)"
-        " AND doc_id NOT IN (SELECT doc_id FROM contamination))"
-        f" SELECT doc_id, {_group_expr(spec, columns)} AS group_key, n_bytes,"
-        f" {optional('topic_id', 'VARCHAR')} AS topic_id, {optional('topic_distance', 'DOUBLE')} AS topic_distance,"
-        f" {optional(spec.quality_column, 'DOUBLE')} AS quality FROM p ORDER BY doc_id")
-    frame = frame.with_columns(count_tokens(cat, frame, spec.tokenizer)).drop("n_bytes")
-    lines = frame.select(pl.concat_str(["doc_id", "group_key", "n_tokens", "topic_id"], separator="\t", ignore_nulls=True))
+    frame = _pool_frame(cat, spec, relation, columns)
+    frame = frame.with_columns(count_tokens(cat, frame, spec.tokenizer))
+    keys = ["doc_id", "group_key", "n_tokens", "topic_id"]
+    if spec.match:
+        frame = frame.with_columns(strata(frame, "_match", spec.match.bins)).drop("_match")
+        keys.append("stratum")
+    lines = frame.select(pl.concat_str(keys, separator="\t", ignore_nulls=True))
     digest = hashlib.sha256("\n".join(lines.to_series().to_list()).encode())
     digest.update(json.dumps(cat.query("SELECT eval_set, doc_id FROM eval_sets ORDER BY ALL").rows()).encode())
-    return Pool(frame, digest.hexdigest()[:16], token_counter_name(cat.run_dir, spec.tokenizer))
+    return Pool(frame, digest.hexdigest()[:16], token_counter_name(cat.run_dir, spec.tokenizer), resolve_mode(cat.run_dir, spec.tokenizer))
 
 
 def mixture_id(spec: MixtureSpec, pool: Pool) -> str:
     body = json.dumps([spec.model_dump(mode="json"), pool.digest], sort_keys=True).encode()
     return f"{spec.name}-{hashlib.sha256(body).hexdigest()[:10]}"
+
+
+def _short(tokens: dict[str, int], shares: dict[str, float], spec: MixtureSpec) -> None:
+    cap = caps(tokens, spec)
+    short = sorted((g for g in shares if shares[g] > cap[g] * (1 + 1e-9)), key=lambda g: cap[g] - shares[g])
+    if short:
+        g, limit = short[0], f"epochs={spec.epochs}" if spec.epochs else f"max_repeats={spec.max_repeats}"
+        raise InfeasibleMixture(
+            f"group {g!r} ran short: its share {shares[g]:.4f} of {spec.token_budget:,} tokens needs "
+            f"{round(shares[g] * spec.token_budget):,}, it has {tokens[g]:,} tokens x {limit}"
+            f" = {tokens[g] * repeat_cap(spec):,}" + (f" (also short: {short[1:]})" if len(short) > 1 else ""))
 
 
 def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float]]:
@@ -116,14 +148,7 @@ def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float
         raise InfeasibleMixture(f"mixture {spec.name!r}: no documents in the pool (where={spec.where!r}, after eval sets)")
     tokens = dict(sorted(frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
     shares = STRATEGIES[spec.strategy](tokens, spec)
-    cap = caps(tokens, spec)
-    short = sorted((g for g in shares if shares[g] > cap[g] * (1 + 1e-9)), key=lambda g: cap[g] - shares[g])
-    if short:
-        g = short[0]
-        raise InfeasibleMixture(
-            f"group {g!r} ran short: its share {shares[g]:.4f} of {spec.token_budget:,} tokens needs "
-            f"{round(shares[g] * spec.token_budget):,}, it has {tokens[g]:,} tokens x max_repeats={spec.max_repeats}"
-            f" = {tokens[g] * spec.max_repeats:,}" + (f" (also short: {short[1:]})" if len(short) > 1 else ""))
+    _short(tokens, shares, spec)
     column, descending = ORDER_BY.get(spec.strategy, (None, False))
     if column and frame[column].null_count() == frame.height:
         raise ValueError(f"strategy {spec.strategy} orders documents by {column}; run the stage that produces it")
@@ -131,7 +156,11 @@ def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float
     by, desc = ([column, "_key"], [descending, False]) if column else (["_key"], [False])
     ordered = keyed.sort(by, descending=desc, nulls_last=True)
     groups = {g[0]: part for g, part in ordered.partition_by("group_key", as_dict=True, maintain_order=True).items()}
-    return allocate(groups, shares, spec), shares
+    if not spec.match:
+        return allocate(groups, shares, spec), shares
+    cells, cell_shares, owner = stratify(groups, shares, frame, spec)
+    chosen = allocate(cells, cell_shares, spec).with_columns(pl.col("group_key").replace_strict(owner))
+    return chosen.sort("doc_id"), shares
 
 
 def shuffled_rows(chosen: pl.DataFrame, seed: int) -> pl.DataFrame:
@@ -152,9 +181,33 @@ def _profile(chosen: pl.DataFrame, pool: Pool) -> dict:
     return out
 
 
+@dataclass
+class Extras:
+    """What a sweep adds to each mixture it emits; a plain ``curate mix`` uses the defaults."""
+
+    user_covariates: dict[str, str] = field(default_factory=dict)  # name -> SQL aggregate (the sweep's `covariates:`)
+    alignment: Alignment | str | None = None  # built once per sweep, or why there is none; None: emit decides
+    design: dict | None = None  # the mixture's mixture_design row (without mixture_id), also kept in the manifest
+
+
+def _manifest(spec: MixtureSpec, pool: Pool, mid: str, chosen: pl.DataFrame, shares: dict[str, float], groups: pl.DataFrame,
+              n_rows: int, shards: list[dict]) -> dict:
+    n_tokens = int(groups["n_tokens"].sum())
+    return {
+        "mixture_id": mid, "name": spec.name, "sweep_id": spec.sweep_id, "spec": spec.model_dump(mode="json"), "seed": spec.seed,
+        "token_budget": spec.token_budget, "n_tokens": n_tokens, "n_docs": chosen.height, "n_rows": n_rows,
+        "budget_error_pct": round(100 * (n_tokens - spec.token_budget) / spec.token_budget, 6),
+        "shards": shards, "token_counter": pool.token_counter, "tokenizer": pool.tokenizer, "measured": _profile(chosen, pool),
+        "groups": {g: {"n_docs": n, "n_tokens": t, "weight": round(shares[g], 10), "token_share": round(t / n_tokens, 10),
+                       "max_repeats": r} for g, n, t, r in groups.rows()},
+    }
+
+
 def emit(cat: Catalog, spec: MixtureSpec, pool: Pool | None = None, workers: int | None = None,
-         diversity_sample: int | None = 500, n_boot: int = 10) -> dict:
-    """Select, write shards and manifest, register in the catalog, score diversity; returns the manifest."""
+         diversity_sample: int | None = 500, n_boot: int = 10, extras: Extras | None = None) -> dict:
+    """Select, write shards and manifest, record covariates and alignment, register in the catalog, score
+    diversity; returns the manifest."""
+    extras = extras or Extras()
     pool = pool or load_pool(cat, spec)
     mid = mixture_id(spec, pool)
     chosen, shares = select(pool, spec)
@@ -165,31 +218,32 @@ def emit(cat: Catalog, spec: MixtureSpec, pool: Pool | None = None, workers: int
     shards = write_shards(cat, rows, tmp, spec.shard_docs, spec.jsonl, threads=workers)
     groups = chosen.group_by("group_key").agg(pl.len().alias("n_docs"), (pl.col("n_tokens") * pl.col("repeats")).sum().alias("n_tokens"),
                                               pl.col("repeats").max().alias("max_repeats")).sort("group_key")
-    n_tokens = int(groups["n_tokens"].sum())
-    manifest = {
-        "mixture_id": mid, "name": spec.name, "sweep_id": spec.sweep_id, "spec": spec.model_dump(mode="json"), "seed": spec.seed,
-        "token_budget": spec.token_budget, "n_tokens": n_tokens, "n_docs": chosen.height, "n_rows": rows.height,
-        "budget_error_pct": round(100 * (n_tokens - spec.token_budget) / spec.token_budget, 6),
-        "shards": shards, "token_counter": pool.token_counter, "measured": _profile(chosen, pool),
-        "groups": {g: {"n_docs": n, "n_tokens": t, "weight": round(shares[g], 10), "token_share": round(t / n_tokens, 10),
-                       "max_repeats": r} for g, n, t, r in groups.rows()},
-        "source_run": cat.run_dir.name, "catalog": {"schema_version": schema_version(), "pool_digest": pool.digest},
-    }
+    covs, omitted = covariates.measure(cat, chosen, pool.frame, extras.user_covariates)
+    align = extras.alignment if extras.alignment is not None else alignment_for(cat)
+    aligned = align.score(cat, chosen) if isinstance(align, Alignment) else None
+    manifest = _manifest(spec, pool, mid, chosen, shares, groups, rows.height, shards) | {
+        "covariates": dict(covs.select("name", "value").iter_rows()), "covariates_omitted": omitted,
+        "alignment": align.summary(aligned) if isinstance(align, Alignment) else {"skipped": align},
+        "design": extras.design and extras.design | {"groups": groups["group_key"].to_list()}, "source_run": cat.run_dir.name,
+        "catalog": {"schema_version": schema_version(), "pool_digest": pool.digest}}
     (tmp / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
     shutil.rmtree(final, ignore_errors=True)
     tmp.replace(final)
-    register(cat, manifest, chosen, groups)
+    register(cat, manifest, chosen, groups, covs, aligned)
     if diversity_sample:
         score_mixture(cat, manifest, diversity_sample, n_boot)
     return manifest
 
 
-def register(cat: Catalog, manifest: dict, chosen: pl.DataFrame, groups: pl.DataFrame) -> None:
-    """Replace the catalog rows of this mixture: mixtures, mixture_docs, mixture_composition."""
+def register(cat: Catalog, manifest: dict, chosen: pl.DataFrame, groups: pl.DataFrame, covs: pl.DataFrame | None = None,
+             aligned: pl.DataFrame | None = None) -> None:
+    """Replace the catalog rows of this mixture: mixtures, mixture_docs, mixture_composition, mixture_covariates,
+    mixture_alignment and (for a designed sweep) mixture_design."""
     mid = manifest["mixture_id"]
     weights = {g: v["weight"] for g, v in manifest["groups"].items()}
+    tagged = lambda f: f.select(pl.lit(mid).alias("mixture_id"), pl.all())  # noqa: E731
     with cat.transaction():
-        for table in ("mixtures", "mixture_docs", "mixture_composition"):
+        for table in ("mixtures", "mixture_docs", "mixture_composition", "mixture_covariates", "mixture_alignment", "mixture_design"):
             cat.delete_where(table, mixture_id=mid)
         cat.append("mixtures", pl.DataFrame([{
             "mixture_id": mid, "name": manifest["name"], "sweep_id": manifest["sweep_id"], "spec": json.dumps(manifest["spec"], sort_keys=True),
@@ -199,6 +253,12 @@ def register(cat: Catalog, manifest: dict, chosen: pl.DataFrame, groups: pl.Data
         cat.append("mixture_composition", groups.select(
             pl.lit(mid).alias("mixture_id"), "group_key", "n_docs", "n_tokens",
             pl.col("group_key").replace_strict(weights, return_dtype=pl.Float64).alias("weight"), "max_repeats"))
+        for table, frame in (("mixture_covariates", covs), ("mixture_alignment", aligned)):
+            if frame is not None and frame.height:
+                cat.append(table, tagged(frame))
+        if manifest.get("design"):
+            row = {"mixture_id": mid} | {k: manifest["design"][k] for k in DESIGN_COLUMNS}
+            cat.append("mixture_design", pl.DataFrame([row], schema_overrides={"groups": pl.List(pl.String)}))
 
 
 def score_mixture(cat: Catalog, manifest: dict, sample_size: int, n_boot: int = 10) -> pl.DataFrame:

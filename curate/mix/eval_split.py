@@ -28,9 +28,9 @@ from curate.catalog import Catalog
 from curate.dedup.lsh import band_hashes, optimal_bands
 from curate.dedup.minhash import signatures
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.mix.groups import group_sql
 from curate.mix.select import seeded_keys
 from curate.text import normalize_expr
-from sql.quote import sql_ident
 
 NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
 BATCH_DOCS = 20_000
@@ -63,8 +63,8 @@ def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ..
 def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
                  seed: int = 0, threshold: float = 0.8) -> pl.DataFrame:
     """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded)."""
-    docs = cat.query(f"SELECT s.doc_id, coalesce(CAST(s.{sql_ident(group_by)} AS VARCHAR), '<null>') AS group_key"
-                     " FROM doc_signals s WHERE s.dropped_by IS NULL ORDER BY s.doc_id")
+    columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
+    docs = cat.query(f"SELECT doc_id, {group_sql(group_by, columns)} AS group_key FROM doc_signals WHERE dropped_by IS NULL ORDER BY doc_id")
     evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
     eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
                            {"ids": evals["doc_id"].to_list()})

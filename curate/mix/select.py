@@ -2,7 +2,9 @@
 
 A strategy is a small pure function ``(group_tokens, spec) -> {group: share}`` (shares sum to 1) in the
 ``STRATEGIES`` dict. ``group_tokens`` holds each group's available tokens (one epoch); a share is
-feasible when ``share · budget <= tokens · max_repeats`` (the repetition cap). Documents of a group are
+feasible when ``share · budget <= tokens · max_repeats`` (the repetition cap; with exact epochs E,
+``tokens · E``: every chosen document appears exactly E times, so a share needs share · budget / E
+distinct tokens). Documents of a group are
 then taken in an order (seeded hash of doc_id, quality, or distance to the topic centroid) until the
 group's token target is met, repeating the group (whole epochs) up to ``max_repeats`` when it is short.
 
@@ -32,9 +34,14 @@ def entropy_of(shares: dict[str, float] | list[float]) -> float:
     return -sum(p / total * math.log(p / total) for p in values if p > 0) if total else 0.0
 
 
+def repeat_cap(spec: Any) -> int:
+    """Most copies of a document: ``epochs`` when the spec fixes them (exactly), else ``max_repeats``."""
+    return getattr(spec, "epochs", None) or spec.max_repeats
+
+
 def caps(tokens: dict[str, int], spec: Any) -> dict[str, float]:
-    """The largest feasible share of each group: its tokens times max_repeats, over the budget."""
-    return {g: t * spec.max_repeats / spec.token_budget for g, t in tokens.items()}
+    """The largest feasible share of each group: its tokens times the repeat cap, over the budget."""
+    return {g: t * repeat_cap(spec) / spec.token_budget for g, t in tokens.items()}
 
 
 def _proportional(tokens: dict[str, int], spec: Any) -> dict[str, float]:
@@ -162,16 +169,21 @@ def allocate(groups: dict[str, pl.DataFrame], shares: dict[str, float], spec: An
     Targets are cumulative: group i aims at round(budget · (p_1 + … + p_i)) minus what groups 1..i-1
     actually got, so each group's rounding is absorbed by the next and the total lands within half a
     document of the budget. A target above a group's cap (only possible by that carry) is clipped to it.
+    Groups with a zero share get nothing (not even a carry). With exact epochs E the targets are distinct tokens (budget / E), each chosen document taken once
+    and then repeated E times.
     """
+    epochs = getattr(spec, "epochs", None)
+    budget, cap = (spec.token_budget / epochs, 1) if epochs else (spec.token_budget, spec.max_repeats)
     chosen, cum_share, realized = [], 0.0, 0
-    for g in sorted(shares):
+    for g in sorted(g for g, share in shares.items() if share > 0):
         cum_share += shares[g]
         docs = groups[g]
-        target = round(spec.token_budget * cum_share) - realized
-        if shares[g] * spec.token_budget <= docs["n_tokens"].sum() * spec.max_repeats:
-            target = min(target, int(docs["n_tokens"].sum()) * spec.max_repeats)
-        picked = fill_group(docs, target, spec.max_repeats, g)
+        target = round(budget * cum_share) - realized
+        if shares[g] * budget <= docs["n_tokens"].sum() * cap:
+            target = min(target, int(docs["n_tokens"].sum()) * cap)
+        picked = fill_group(docs, target, cap, g)
         picked = picked.join(docs.select("doc_id", "n_tokens"), on="doc_id").with_columns(pl.lit(g).alias("group_key"))
         realized += int((picked["n_tokens"] * picked["repeats"]).sum())
         chosen.append(picked)
-    return pl.concat(chosen).select("doc_id", "group_key", "repeats", "n_tokens").sort("doc_id")
+    out = pl.concat(chosen).select("doc_id", "group_key", "repeats", "n_tokens").sort("doc_id")
+    return out.with_columns(pl.col("repeats") * epochs) if epochs else out

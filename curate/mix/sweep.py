@@ -1,29 +1,62 @@
-"""``curate mix sweep``: a family of mixtures for one ablation, at one token budget, differing in one field.
+"""``curate mix sweep``: a family of mixtures at one token budget — an ablation, or a designed study.
 
-    name: topic-entropy
-    base: {group_by: topic_id, token_budget: 200000, max_repeats: 8}
-    steps: 8                                    # entropy targets evenly spaced over the feasible range
-    # or: vary: {temperature: [0.5, 1, 2, 4]}   # a grid over any one MixtureSpec field
+    name: domains
+    base: {group_by: source, where: "lang = 'en'", token_budget: 1000000, epochs: 2, seed: 0}
+    design: {kind: subsets, k: [1, 2, 4, 6], draws: 4, balance: 2000}   # or line / dirichlet / vary
+    control: {group_by: "bucket:8"}                                     # the same design over pseudo-groups
+    study: {factor: log2_k, target: unseen/bpb, confounds: [tokens_per_byte, mean_doc_tokens]}
+    covariates: {short_doc_share: "sum(repeats * (n_bytes < 2000)::INT) / sum(repeats)"}
 
-With ``steps``, every mixture uses the ``target_entropy`` strategy; the targets run from the lowest to
-the highest group entropy the pool allows under the budget and repetition cap (the min- and max-entropy
-allocations of :mod:`curate.mix.select`), so measured entropy rises strictly along the sweep. Each
-mixture is emitted and scored (``diversity`` rows, scope_kind='mixture'); the profiles are returned
-side by side. The pool is read once per sweep when the varied field does not change it.
+``steps: N`` (a line design) and ``vary: {field: [values], ...}`` (a factorial design) remain shorthands
+for ``design: {kind: line, steps: N}`` and ``design: {kind: vary, fields: {...}}``. The designs are in
+:mod:`curate.mix.designs`, their balance in :mod:`curate.mix.balance`. A sweep with ``study``,
+``control`` or a random design (subsets, dirichlet) is a *designed study*: it is pre-registered in
+``studies`` before anything is emitted and must count its budgets in the run's BPE tokens. Every mixture
+of every sweep gets a ``mixture_design`` row (arm, factor value, draw, groups), its covariates and, when
+possible, its n-gram alignment; the pool is read, and its documents tokenized, once per sweep.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curate.catalog import Catalog
-from curate.mix.emit import POOL_FIELDS, MixtureSpec, Pool, emit, load_pool
-from curate.mix.select import entropy_range
+from curate.mix import covariates
+from curate.mix.alignment import alignment_for
+from curate.mix.balance import Curves, choose
+from curate.mix.designs import Design, Draw, LineDesign, VaryDesign, dirichlet, factor_value, factors, line, subsets, vary
+from curate.mix.emit import POOL_FIELDS, Extras, MixtureSpec, Pool, emit, load_pool, select
+from curate.mix.tokens import TOKENIZER_FILE, resolve_mode
 
 PROFILE_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio")
+DEFAULT_CONFOUNDS = ["tokens_per_byte", "mean_doc_tokens"]
+
+
+class ControlArm(BaseModel):
+    """The negative control: the study's design again, over pseudo-groups that mean nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_by: str = Field("bucket:8", description="Grouping of the control arm, normally bucket:N (hash buckets of doc_id).")
+
+
+class StudySpec(BaseModel):
+    """The pre-registered question: written to ``studies`` before any mixture is trained."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factor: str | None = Field(None, description="The design factor (subsets: log2_k or group_entropy; line, dirichlet: group_entropy;"
+                               " vary: a varied field). Default: the design's own.")
+    target: str | None = Field(None, description="eval_set/metric the study explains, e.g. unseen/bpb (default for subsets) or panel/bpb.")
+    confounds: list[str] = Field(default_factory=lambda: list(DEFAULT_CONFOUNDS),
+                                 description="Covariates the analysis adjusts for (names in mixture_covariates).")
 
 
 class SweepSpec(BaseModel):
@@ -33,54 +66,183 @@ class SweepSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Sweep id (also the prefix of its mixtures' names).")
     base: dict[str, Any] = Field(description="MixtureSpec fields shared by every mixture (name and sweep_id are set per mixture).")
-    vary: dict[str, list[Any]] = Field(default_factory=dict, description="One MixtureSpec field and its values, one mixture each.")
-    steps: int | None = Field(None, ge=2, description="target_entropy sweep: this many targets evenly spaced over the feasible entropy range.")
-    diversity_sample: int = Field(500, ge=10, description="Distinct documents sampled when scoring each mixture's diversity.")
+    design: Design | None = Field(None, description="line | subsets | dirichlet | vary (see curate.mix.designs).")
+    vary: dict[str, list[Any]] = Field(default_factory=dict, description="Shorthand for a vary design: MixtureSpec fields and their values.")
+    steps: int | None = Field(None, ge=2, description="Shorthand for a line design: this many entropy targets over the feasible range.")
+    control: ControlArm | None = Field(None, description="A negative-control arm with the same design over pseudo-groups.")
+    study: StudySpec | None = Field(None, description="Pre-registration: factor, target and confounds of the study.")
+    covariates: dict[str, str] = Field(default_factory=dict, description="User covariates: name -> SQL aggregate over a mixture's rows.")
+    diversity_sample: int = Field(500, ge=0, description="Distinct documents sampled when scoring each mixture's diversity (0: skip).")
     n_boot: int = Field(10, ge=0, description="Bootstrap resamples for the diversity intervals.")
 
+    @model_validator(mode="after")
+    def _check(self) -> SweepSpec:
+        given = [k for k, v in (("design", self.design), ("steps", self.steps), ("vary", self.vary)) if v]
+        if len(given) != 1:
+            raise ValueError(f"a sweep sets exactly one of `design`, `steps` (a line design) or `vary` (a factorial design); got {given or 'none'}")
+        for reserved in ("name", "sweep_id"):
+            if reserved in self.base or (isinstance(self.resolved_design, VaryDesign) and reserved in self.resolved_design.fields):
+                raise ValueError(f"{reserved!r}: the sweep sets it for each mixture")
+        if self.study and self.study.factor and self.study.factor not in factors(self.resolved_design):
+            raise ValueError(f"study.factor {self.study.factor!r} is not a factor of a {self.resolved_design.kind} design;"
+                             f" choose one of {list(factors(self.resolved_design))}")
+        if self.study:
+            unknown = [c for c in self.study.confounds if not covariates.known_name(c)
+                       or (c.startswith("user:") and c[5:] not in self.covariates)]
+            if unknown:
+                raise ValueError(f"study.confounds {unknown} are not recorded covariates ({', '.join(covariates.BUILT_IN)},"
+                                 f" lang_share:<lang>, script_share:<script>, user:<name of a `covariates:` entry>)")
+        return self
 
-def _spec(sweep: SweepSpec, i: int, **fields: Any) -> MixtureSpec:
-    return MixtureSpec(**{**sweep.base, **fields, "name": f"{sweep.name}-{i:02d}", "sweep_id": sweep.name})
+    @property
+    def resolved_design(self) -> LineDesign | VaryDesign | Design:
+        if self.steps:
+            return LineDesign(steps=self.steps)
+        return VaryDesign(fields=self.vary) if self.vary else self.design  # type: ignore[return-value]
+
+    @property
+    def is_study(self) -> bool:
+        """A designed study: pre-registered, budgets in the run's tokens."""
+        return self.study is not None or self.control is not None or self.resolved_design.kind in ("subsets", "dirichlet")
+
+    @property
+    def factor(self) -> str:
+        return (self.study and self.study.factor) or factors(self.resolved_design)[0]
+
+    @property
+    def target(self) -> str:
+        return (self.study and self.study.target) or ("unseen/bpb" if self.resolved_design.kind == "subsets" else "panel/bpb")
 
 
-def expand(cat: Catalog, sweep: SweepSpec, pools: dict[tuple, Pool] | None = None) -> list[MixtureSpec]:
-    """The mixture specs of a sweep, in order (entropy targets are computed from the pool)."""
-    if bool(sweep.vary) == bool(sweep.steps) or len(sweep.vary) > 1:
-        raise ValueError("a sweep sets either `steps` (entropy targets) or `vary` with exactly one field")
-    if sweep.vary:
-        field, values = next(iter(sweep.vary.items()))
-        if field in ("name", "sweep_id"):
-            raise ValueError(f"vary {field!r}: the sweep sets it")
-        return [_spec(sweep, i, **{field: v}) for i, v in enumerate(values)]
-    probe = _spec(sweep, 0, strategy="target_entropy")
-    pool = pooled(cat, probe, pools if pools is not None else {})
-    tokens = dict(sorted(pool.frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
-    low, high = entropy_range(tokens, probe)
-    n = sweep.steps or 2
-    return [_spec(sweep, i, strategy="target_entropy", target_entropy=round(low + (high - low) * i / (n - 1), 6)) for i in range(n)]
+@dataclass
+class Planned:
+    """One mixture of a planned sweep: its spec, its mixture_design row and the sweep table's columns for it."""
+
+    spec: MixtureSpec
+    design: dict[str, Any]
+    label: dict[str, Any]
 
 
-def pooled(cat: Catalog, spec: MixtureSpec, pools: dict[tuple, Pool]) -> Pool:
+@dataclass
+class Plan:
+    """Every mixture a sweep will emit (study arm first), the predicted balance per arm, the pools read."""
+
+    mixtures: list[Planned]
+    balance: dict[str, dict]
+    pools: dict[str, Pool] = field(default_factory=dict)
+
+
+def pooled(cat: Catalog, spec: MixtureSpec, pools: dict[str, Pool]) -> Pool:
     """The spec's pool, read once per distinct pool definition."""
-    key = tuple(getattr(spec, f) for f in POOL_FIELDS)
+    dumped = spec.model_dump(mode="json")
+    key = json.dumps({f: dumped[f] for f in POOL_FIELDS}, sort_keys=True)
     if key not in pools:
         pools[key] = load_pool(cat, spec)
     return pools[key]
 
 
-def run_sweep(cat: Catalog, sweep: SweepSpec, workers: int | None = None) -> pl.DataFrame:
-    """Emit and score every mixture of the sweep; one row per mixture with its diversity profile."""
-    pools: dict[tuple, Pool] = {}
-    varied = next(iter(sweep.vary), "target_entropy")
+def _require_run_tokenizer(cat: Catalog, sweep: SweepSpec) -> None:
+    mode = sweep.base.get("tokenizer", "auto")
+    if mode == "bytes4":
+        raise ValueError(f"sweep {sweep.name!r} is a designed study: its budgets count the run's BPE tokens; remove `tokenizer: bytes4` from base")
+    if resolve_mode(cat.run_dir, mode) != "run":
+        raise ValueError(f"sweep {sweep.name!r} is a designed study: its budgets count the run's BPE tokens, but {cat.run_dir / TOKENIZER_FILE}"
+                         f" does not exist; reserve eval sets (`curate mix eval-split`), then `train tokenizer {cat.run_dir}`")
+
+
+def _draws(cat: Catalog, sweep: SweepSpec, base: dict[str, Any], arm_index: int, pools: dict[str, Pool],
+           quality_ok: bool) -> tuple[list[Draw], dict | None]:
+    design = sweep.resolved_design
+    if isinstance(design, VaryDesign):
+        return vary(design), None
+    probe = MixtureSpec(**{**base, "name": f"{sweep.name}-probe", "sweep_id": sweep.name})
+    pool = pooled(cat, probe, pools)
+    tokens = dict(sorted(pool.frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
+    candidates: Iterator[list[Draw]]
+    if isinstance(design, LineDesign):
+        candidates, n = iter([line(design, tokens, probe)]), 1
+    else:
+        rng = np.random.default_rng([design.seed, arm_index])
+        candidates, n = (subsets if design.kind == "subsets" else dirichlet)(design, tokens, probe, rng), design.balance  # type: ignore[arg-type, operator]
+    factor = sweep.factor
+    return choose(candidates, n, lambda d: factor_value(factor, d), Curves(pool.frame, probe, quality_ok), _exact(pool, probe))
+
+
+def _exact(pool: Pool, probe: MixtureSpec) -> Callable[[Draw], dict[str, float | None]]:
+    """A draw's covariates from its actual selection (cached: candidate designs share many draws)."""
+    cache: dict[str, dict[str, float | None]] = {}
+
+    def covariates_of(draw: Draw) -> dict[str, float | None]:
+        key = json.dumps(draw.fields, sort_keys=True)
+        if key not in cache:
+            chosen, _ = select(pool, MixtureSpec(**{**probe.model_dump(), **draw.fields}))
+            cache[key] = covariates.values_of(covariates.with_pool_columns(chosen, pool.frame))
+        return cache[key]
+
+    return covariates_of
+
+
+def _conflicts(sweep: SweepSpec, draw: Draw) -> None:
+    if isinstance(sweep.resolved_design, VaryDesign):
+        return
+    clash = sorted(k for k, v in draw.fields.items() if k in sweep.base and sweep.base[k] != v)
+    if clash:
+        raise ValueError(f"the {sweep.resolved_design.kind} design sets {clash} for each mixture; remove them from base")
+
+
+def plan_sweep(cat: Catalog, sweep: SweepSpec) -> Plan:
+    """Draw the design of every arm (no mixture is emitted): specs, design rows and predicted balance."""
+    if sweep.is_study:
+        _require_run_tokenizer(cat, sweep)
+    covariates.check_user(cat, sweep.covariates)
+    quality_ok = covariates.quality_usable(cat)[0]
+    arms = [("study", sweep.base, "")]
+    if sweep.control:
+        arms.append(("control", {**sweep.base, "group_by": sweep.control.group_by}, "c"))
+    plan = Plan([], {})
+    for index, (arm, base, prefix) in enumerate(arms):
+        draws, report = _draws(cat, sweep, base, index, plan.pools, quality_ok)
+        if report:
+            plan.balance[arm] = report
+        for i, draw in enumerate(draws):
+            _conflicts(sweep, draw)
+            spec = MixtureSpec(**{**base, **draw.fields, "name": f"{sweep.name}-{prefix}{i:02d}", "sweep_id": sweep.name})
+            row = {"sweep_id": sweep.name, "arm": arm, "factor": sweep.factor, "factor_value": factor_value(sweep.factor, draw),
+                   "draw": draw.draw, "grouping": spec.group_by}
+            plan.mixtures.append(Planned(spec, row, {k: v for k, v in draw.label.items() if not k.startswith("_")}))
+    return plan
+
+
+def preregister(cat: Catalog, sweep: SweepSpec) -> None:
+    """Replace the sweep's ``studies`` row (designed studies only) and forget its old ``mixture_design`` rows."""
+    with cat.transaction():
+        cat.delete_where("studies", sweep_id=sweep.name)
+        cat.delete_where("mixture_design", sweep_id=sweep.name)
+        if sweep.is_study:
+            cat.append("studies", pl.DataFrame([{
+                "sweep_id": sweep.name, "design": sweep.resolved_design.kind, "factor": sweep.factor, "target": sweep.target,
+                "grouping": sweep.base.get("group_by", "source"), "control_grouping": sweep.control.group_by if sweep.control else None,
+                "confounds": (sweep.study or StudySpec()).confounds, "spec": json.dumps(sweep.model_dump(mode="json"), sort_keys=True)}],
+                schema_overrides={"control_grouping": pl.String}))
+
+
+def run_sweep(cat: Catalog, sweep: SweepSpec, workers: int | None = None, plan: Plan | None = None) -> pl.DataFrame:
+    """Emit and score every mixture of the sweep; one row per mixture with its design and diversity profile."""
+    plan = plan or plan_sweep(cat, sweep)
+    preregister(cat, sweep)
+    alignment = alignment_for(cat)
     rows = []
-    for spec in expand(cat, sweep, pools):
-        manifest = emit(cat, spec, pooled(cat, spec, pools), workers, sweep.diversity_sample, sweep.n_boot)
-        scores = cat.query("SELECT metric, value FROM diversity WHERE scope_kind = 'mixture' AND scope_id = $m",
-                           {"m": manifest["mixture_id"]})
-        profile = dict(scores.iter_rows())
-        rows.append({"mixture_id": manifest["mixture_id"], varied: getattr(spec, varied), "n_docs": manifest["n_docs"],
-                     "n_tokens": manifest["n_tokens"], "budget_error_pct": manifest["budget_error_pct"],
+    for planned in plan.mixtures:
+        design = planned.design | {"kind": sweep.resolved_design.kind, "design": sweep.resolved_design.model_dump(mode="json"),
+                                   "balance": plan.balance.get(planned.design["arm"])}
+        extras = Extras(user_covariates=sweep.covariates, alignment=alignment, design=design)
+        manifest = emit(cat, planned.spec, pooled(cat, planned.spec, plan.pools), workers, sweep.diversity_sample or None,
+                        sweep.n_boot, extras)
+        profile = dict(cat.query("SELECT metric, value FROM diversity WHERE scope_kind = 'mixture' AND scope_id = $m",
+                                 {"m": manifest["mixture_id"]}).iter_rows())
+        rows.append({"mixture_id": manifest["mixture_id"], "arm": design["arm"], "draw": design["draw"], sweep.factor: design["factor_value"],
+                     **{k: v for k, v in planned.label.items() if k != sweep.factor}, "groups": ",".join(sorted(manifest["groups"])),
+                     "n_docs": manifest["n_docs"], "n_tokens": manifest["n_tokens"], "budget_error_pct": manifest["budget_error_pct"],
                      "group_entropy_tokens": manifest["measured"]["group_entropy"],
-                     "topic_entropy_tokens": manifest["measured"].get("topic_entropy"),
-                     **{k: profile.get(k) for k in PROFILE_METRICS}})
+                     "topic_entropy_tokens": manifest["measured"].get("topic_entropy"), **{k: profile.get(k) for k in PROFILE_METRICS}})
     return pl.DataFrame(rows)
