@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from curate.catalog import Catalog
-from curate.mix.emit import group_key_sql
+from curate.mix.groups import group_sql
 from curate.mix.eval_split import fit_problems
 from reports.effects import Effect, StudyData, estimate_effect, max_abs_rho
 from reports.verdict import judge
@@ -63,8 +63,9 @@ def question(cat: Catalog, sweep_id: str | None = None) -> Question:
 
 def panel(cat: Catalog, grouping: str) -> pl.DataFrame:
     """(doc_id, eval_set, kind, group_key) of every eval document, its group computed as the arm's mixtures do."""
-    return cat.query(f"SELECT e.doc_id, e.eval_set, e.kind, {group_key_sql(grouping, 's')} AS group_key"
-                     " FROM eval_sets e JOIN doc_signals s USING (doc_id)")
+    columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
+    return cat.query(f"SELECT e.doc_id, e.eval_set, e.kind, {group_sql(grouping, columns)} AS group_key"
+                     " FROM eval_sets e JOIN doc_signals USING (doc_id)")
 
 
 def _losses(cat: Catalog, sweep_id: str, preset: str) -> pl.DataFrame:

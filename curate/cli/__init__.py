@@ -91,14 +91,20 @@ def sql_command(
 
 @app.command()
 def demo(
-    quick: Annotated[bool, typer.Option(help="A smaller corpus and sweep (about 5 minutes).")] = False,
+    quick: Annotated[bool, typer.Option(help="A smoke run of the whole loop (a few minutes): not an answer.")] = False,
     out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    seed: Annotated[int, typer.Option(help="Pipeline seed: corpus sample, curation, eval split, design draws (use a new --out per seed).")] = 0,
 ) -> None:
-    """Build a corpus from real text on this machine and run the whole loop on it."""
+    """Run a controlled data-ablation study on real English text found on this machine, end to end."""
     from curate.demo.loop import run_demo
+    from curate.demo.plan import StudyTooSmall
 
-    run_demo(out, quick=quick, workers=workers)
+    try:
+        run_demo(out, quick=quick, workers=workers, seed=seed)
+    except StudyTooSmall as err:
+        console.print(f"[red]cannot run the study:[/] {err}")
+        raise typer.Exit(2) from None
 
 
 app.command()(diversity)

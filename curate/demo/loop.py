@@ -1,18 +1,24 @@
-"""``curate demo``: the whole ablation loop on real text found on this machine.
+"""``curate demo``: a controlled data-ablation study on real English text found on this machine.
 
-Steps (each re-used when run again): build a fixed-size corpus; curate it with ``recipes/demo.yaml``;
-train the shared tokenizer; reserve eval sets (one source held out entirely for out-of-distribution
-eval); emit a sweep of mixtures from low to high topic entropy at one token budget
-(``recipes/demo_sweep.yaml``); train ``nano`` on each mixture x 3 seeds and ``micro`` on each mixture
-once (the scale check), two runs at a time; correlate diversity with generalization; print the
-answer in one sentence and write report.html. ``train`` and ``reports`` run as subprocesses: curate
-never imports them (they meet in the catalog).
+The question, pre-registered before anything is trained: *does a mixture that spans more domains
+generalize better to domains it has not seen?* Steps (each re-used when run again):
 
-The study design (why these numbers): with a 1,024-token BPE, 1M training tokens put nano and micro
-runs 1.56-2.6 nats below the unigram entropy of their data with a flat tail (the learned check), the
-most diverse mixture closest to the 1.5-nat bar; the full demo trains 1.5M tokens per run for margin
-(about 50 s for nano and 150 s for micro on one core each). 8 mixtures x 3 seeds make a
-Holm-corrected p < 0.05 reachable (the best exact p with 8 mixtures is 2/8! = 5e-5).
+1. build a corpus of English technical writing, one source per domain (man pages by section,
+   changelogs, licences, package docs, Python's doc topics), size-capped and seeded;
+2. curate it with ``recipes/demo.yaml``; its ``eval_split`` reserves a panel of held-out documents per
+   domain *before* anything is fitted (the quality classifier and topic model never see eval text);
+3. train the shared BPE tokenizer (eval documents excluded);
+4. size the study to the text found (:mod:`curate.demo.plan`) and emit it (``recipes/mix_study_subsets.yaml``):
+   k-of-K subsets of domains at equal shares and one budget, every document exactly E times, the draws
+   rerandomized for covariate balance, and a negative control arm with the same design over random hash
+   buckets of doc_id, whose "effect" must come out null;
+5. train ``nano`` once per mixture (a spread few twice, for the seed noise), bits per byte on the panel
+   at checkpoints and per document;
+6. ``reports study``: the effect of log2 k on bits per byte of the domains each mixture lacks, with the
+   confounds adjusted for, cluster-bootstrap CI, Freedman–Lane p, the control and an n-gram baseline
+   beside it, and a verdict that may be "inconclusive"; then the HTML report and the answer.
+
+``train`` and ``reports`` run as subprocesses: curate never imports them (they meet in the catalog).
 """
 
 from __future__ import annotations
@@ -25,32 +31,47 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel
 from rich.console import Console
 
 from curate.catalog import Catalog
 from curate.demo.corpus import build_demo_corpus
+from curate.demo.plan import plan_study
 from curate.display import print_frame
-from curate.mix.eval_split import reserve_eval
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner
 
-SETTINGS = {
-    "quick": {"docs_per_domain": 100, "max_docs": 1500, "mixtures": 6, "budget": 600_000, "presets": ["nano"], "seeds": 1,
-              "train_tokens": 1_000_000, "vocab": 1024, "eval_per_group": 5},
-    "full": {"docs_per_domain": 250, "max_docs": 6000, "mixtures": 8, "budget": 1_500_000, "presets": ["nano", "micro:1"],
-             "seeds": 3, "train_tokens": 1_500_000, "vocab": 1024, "eval_per_group": 5},
-    "tiny": {"docs_per_domain": 40, "max_docs": 400, "mixtures": 3, "budget": 12_000, "presets": ["pico"], "seeds": 1,
-             "train_tokens": 4_096, "vocab": 600, "eval_per_group": 2},
+
+class DemoSize(BaseModel):
+    """One size of the demo: corpus, study and training budgets."""
+
+    max_bytes: int  # per domain
+    per_group: int  # panel documents per domain
+    draws: int  # subsets per k level
+    budget: int  # training tokens per run
+    preset: str
+    replicate: int  # mixtures trained with a second seed
+    vocab: int
+    probe_docs: int
+    max_domains: int
+
+
+SIZES = {
+    "quick": DemoSize(max_bytes=600_000, per_group=16, draws=2, budget=300_000, preset="nano", replicate=2, vocab=1024, probe_docs=4,
+                      max_domains=6),
+    "full": DemoSize(max_bytes=2_600_000, per_group=24, draws=4, budget=1_000_000, preset="nano", replicate=6, vocab=1024, probe_docs=8,
+                     max_domains=8),
+    "tiny": DemoSize(max_bytes=400_000, per_group=4, draws=1, budget=6_000, preset="pico", replicate=1, vocab=600, probe_docs=2,
+                     max_domains=5),
 }
-# Seconds per step, measured on 2 cores (full 26 min 7 s; see README), with headroom for a first run's JIT.
-ETA_S = {"quick": [5, 35, 3, 1, 5, 170, 10], "full": [5, 40, 5, 2, 8, 1530, 15], "tiny": [1, 30, 3, 2, 5, 20, 10]}
-OOD_SOURCE = "python_docs"
+# Seconds per step measured on 2 cores, with headroom for a first run's JIT.
+ETA_S = {"quick": [5, 60, 10, 40, 200, 30], "full": [5, 150, 30, 120, 1400, 60], "tiny": [1, 30, 3, 20, 20, 15]}
 QUERIES = (
-    "SELECT source, count(*) AS docs, sum(n_bytes) AS bytes FROM kept_documents GROUP BY ALL ORDER BY docs DESC",
-    "SELECT reason, count(*) FROM decisions GROUP BY ALL ORDER BY 2 DESC",
-    "SELECT r.mixture_id, avg(e.value) AS ood_bpb FROM train_runs r JOIN evals e USING (train_id) WHERE e.eval_set = 'ood' AND e.metric = 'bpb' GROUP BY 1",
+    "SELECT analysis, arm, estimate, ci_low, ci_high, p_value, verdict FROM study_effects WHERE step_frac = 1 ORDER BY arm DESC, analysis",
+    "SELECT mixture_id, arm, factor_value, groups FROM mixture_design ORDER BY arm DESC, factor_value",
+    "SELECT fit, count(*) AS docs, count(*) FILTER (WHERE doc_id IN (SELECT doc_id FROM eval_sets)) AS eval_docs FROM fit_docs GROUP BY 1",
 )
 
 
@@ -80,77 +101,84 @@ def _module(*args: str, check: bool = True) -> int:
     return subprocess.run([sys.executable, "-m", *args], check=check).returncode
 
 
-def _correlate(run_dir: Path, console: Console) -> None:
-    """``reports correlate``; when it refuses undertrained runs, say so and store the numbers anyway (the
-    headline then says they are not evidence)."""
-    if _module("reports", "correlate", str(run_dir), check=False) == 2:
-        console.print("[yellow]the correlation was refused (see above); it is stored with --allow-undertrained so the "
-                      "report can show it, and the answer below says it is not evidence[/]")
-        _module("reports", "correlate", str(run_dir), "--allow-undertrained")
+def _recipe(out: Path, size: DemoSize, seed: int) -> Path:
+    """The demo recipe next to the corpus, with this size's panel and the pipeline seed written in."""
+    path = _copy_recipe("demo.yaml", out / "demo.yaml")
+    recipe = yaml.safe_load(path.read_text())
+    recipe["seed"], recipe["eval_split"]["per_group"], recipe["eval_split"]["seed"] = seed, size.per_group, seed
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
 
 
-def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = True, mode: str | None = None) -> Path:
+def _study_spec(cat: Catalog, out: Path, size: DemoSize, seed: int, console: Console) -> SweepSpec:
+    """The study sweep sized to this corpus (domains, epochs, k levels), written next to the corpus."""
+    plan = plan_study(cat, size.budget, size.max_domains)
+    console.print(f"  {len(plan.domains)} domains hold {plan.unique_tokens:,} tokens each: {', '.join(plan.domains)}; "
+                  f"{plan.epochs} epochs of {plan.unique_tokens:,} unique tokens per mixture; k in {list(plan.k_levels)}")
+    left_out = [f"{d} ({n:,})" for d, n in sorted(plan.tokens.items()) if d not in plan.domains]
+    if left_out:
+        console.print(f"  left out (too few tokens, or beyond {size.max_domains} domains): {', '.join(left_out)}")
+    spec = yaml.safe_load(_copy_recipe("mix_study_subsets.yaml", out / "demo_study.yaml").read_text())
+    spec["base"].update({"where": plan.where, "token_budget": size.budget, "epochs": plan.epochs, "seed": seed})
+    spec["design"].update({"k": list(plan.k_levels), "draws": size.draws, "seed": seed})
+    spec["control"]["group_by"] = f"bucket:{len(plan.domains)}"
+    return SweepSpec(**spec)
+
+
+def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = True, mode: str | None = None,
+             seed: int = 0) -> Path:
     """Run the demo into ``out``; returns the run folder (``out/run``).
 
     ``mode`` overrides quick/full ("tiny" is the test suite's size). A corpus already in ``out/raw``
-    (one ``<source>.jsonl.gz`` per source) is used as is.
+    (one ``<source>.jsonl.gz`` per source) is used as is. ``seed`` is the pipeline seed: corpus sample,
+    curation, eval split, design draws and mixture selection (training seeds stay 0, 1, ...).
     """
     mode = mode or ("quick" if quick else "full")
-    cfg = SETTINGS[mode]
+    size = SIZES[mode]
     console = Console(stderr=True)
     steps = DemoSteps(mode, console)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
-
-    recipe = load_recipe(_copy_recipe("demo.yaml", out / "demo.yaml"))
+    recipe = load_recipe(_recipe(out, size, seed))
     warmup = start_for(recipe)  # numba compiles (first run) while the corpus is built
 
-    steps.start("build a corpus from text on this machine")
+    steps.start("build an English corpus from text on this machine")
     if not any((out / "raw").glob("*.jsonl.gz")):
-        counts = build_demo_corpus(out / "raw", cfg["docs_per_domain"], cfg["max_docs"])
-        console.print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+        counts = build_demo_corpus(out / "raw", size.max_bytes, seed=seed)
+        console.print("  " + ", ".join(f"{k}: {n} docs, {b / 1e6:.1f} MB" for k, (n, b) in counts.items()))
     steps.done(f"corpus in {out / 'raw'}")
 
-    steps.start("curate: ingest, dedup, langid, quality, topics, diversity")
+    steps.start("curate: ingest, dedup, langid, quality, eval split, quality model, topics, diversity")
     summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress, warmup=warmup).run()
     steps.done(f"{summary.n_docs:,} documents, {summary.n_kept:,} kept")
 
-    steps.start("train the shared byte-level BPE tokenizer")
+    steps.start("train the shared byte-level BPE tokenizer (eval documents excluded)")
     if not (run_dir / "train" / "tokenizer" / "tokenizer.json").exists():
-        _module("train", "tokenizer", str(run_dir), "--vocab-size", str(cfg["vocab"]))
+        _module("train", "tokenizer", str(run_dir), "--vocab-size", str(size.vocab), "--seed", str(seed))
     steps.done("tokenizer ready")
 
-    steps.start(f"reserve eval sets (hold out {OOD_SOURCE} for OOD)")
+    steps.start("design the study: k-of-K domain subsets + a negative control over hash buckets")
     with Catalog(run_dir) as cat:
-        if cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0] == 0:
-            found = reserve_eval(cat, "source", cfg["eval_per_group"], (OOD_SOURCE,), seed=0)
-            console.print(f"  {found.height} pool documents duplicated an eval document and are excluded")
-    steps.done("eval sets reserved")
+        sweep = _study_spec(cat, out, size, seed, console)
+        mixtures = run_sweep(cat, sweep)
+    print_frame(mixtures, title="mixtures", keys=["mixture_id", "arm", "log2_k", "groups", "n_tokens"], csv=out / "mixtures.csv")
+    steps.done(f"{mixtures.height} mixtures ({(mixtures['arm'] == 'study').sum()} study, {(mixtures['arm'] == 'control').sum()} control)")
 
-    steps.start("emit a sweep of mixtures from low to high topic entropy")
-    spec = yaml.safe_load(_copy_recipe("demo_sweep.yaml", out / "demo_sweep.yaml").read_text())
-    spec["steps"], spec["base"]["token_budget"] = cfg["mixtures"], cfg["budget"]
-    with Catalog(run_dir) as cat:
-        profiles = run_sweep(cat, SweepSpec(**spec))
-    print_frame(profiles, title="mixtures", keys=["mixture_id", "n_docs", "n_tokens", "topic_entropy", "effective_topics", "vendi"],
-                csv=out / "mixtures.csv")
-    steps.done(f"{profiles.height} mixtures")
-
-    ladder = " + ".join(p if ":" in p else f"{p}:{cfg['seeds']}" for p in cfg["presets"]).replace(":", " x ")
-    steps.start(f"train {profiles.height} mixtures x ({ladder} seeds), {cfg['train_tokens']:,} tokens each")
-    presets = [arg for p in cfg["presets"] for arg in ("--preset", p)]
-    _module("train", "sweep", str(run_dir), "--sweep", spec["name"], *presets, "--seeds", str(cfg["seeds"]),
-            "--tokens", str(cfg["train_tokens"]), "--workers", str(workers))
+    steps.start(f"train {size.preset} on every mixture ({size.budget:,} tokens each; {size.replicate} mixtures twice)")
+    _module("train", "sweep", str(run_dir), "--sweep", sweep.name, "--preset", size.preset, "--seeds", "1", "--replicate",
+            str(size.replicate), "--tokens", str(size.budget), "--workers", str(workers), "--probe-docs", str(size.probe_docs))
     steps.done("training done")
 
-    steps.start("correlate diversity with generalization; write the HTML report")
-    _correlate(run_dir, console)
+    steps.start("answer the pre-registered question; write the HTML report")
+    _module("reports", "study", str(run_dir), "--sweep", sweep.name, "--numbers-anyway")
     _module("reports", "html", str(run_dir), "-o", str(out / "report.html"))
     steps.done(f"report: {(out / 'report.html').resolve()}")
     catalog = (run_dir / "catalog.duckdb").resolve()
     console.print(f"\ncatalog: {catalog}\nTry:")
     for q in QUERIES:
         console.print(f'  duckdb {catalog} -c "{q}"', soft_wrap=True)
+    if mode == "quick":
+        console.print("[yellow]--quick is a smoke run of the whole loop (few mixtures, short training): not an answer[/]")
     console.rule("[bold]the answer")
     _module("reports", "headline", str(run_dir))
     return run_dir
