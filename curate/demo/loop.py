@@ -45,7 +45,7 @@ SETTINGS = {
              "train_tokens": 4_096, "vocab": 600, "eval_per_group": 2},
 }
 # Seconds per step, measured on 2 cores (full 26 min 7 s; see README), with headroom for a first run's JIT.
-ETA_S = {"quick": [5, 35, 3, 1, 5, 170, 10], "full": [5, 40, 5, 2, 8, 1530, 15], "tiny": [1, 30, 3, 2, 5, 20, 10]}
+ETA_S = {"quick": [5, 35, 1, 3, 5, 170, 10], "full": [5, 40, 2, 5, 8, 1530, 15], "tiny": [1, 30, 2, 3, 5, 20, 10]}
 OOD_SOURCE = "python_docs"
 QUERIES = (
     "SELECT source, count(*) AS docs, sum(n_bytes) AS bytes FROM kept_documents GROUP BY ALL ORDER BY docs DESC",
@@ -115,17 +115,17 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress, warmup=warmup).run()
     steps.done(f"{summary.n_docs:,} documents, {summary.n_kept:,} kept")
 
-    steps.start("train the shared byte-level BPE tokenizer")
-    if not (run_dir / "train" / "tokenizer" / "tokenizer.json").exists():
-        _module("train", "tokenizer", str(run_dir), "--vocab-size", str(cfg["vocab"]))
-    steps.done("tokenizer ready")
-
     steps.start(f"reserve eval sets (hold out {OOD_SOURCE} for OOD)")
     with Catalog(run_dir) as cat:
         if cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0] == 0:
             found = reserve_eval(cat, "source", cfg["eval_per_group"], (OOD_SOURCE,), seed=0)
             console.print(f"  {found.height} pool documents duplicated an eval document and are excluded")
     steps.done("eval sets reserved")
+
+    steps.start("train the shared byte-level BPE tokenizer")
+    if not (run_dir / "train" / "tokenizer" / "tokenizer.json").exists():
+        _module("train", "tokenizer", str(run_dir), "--vocab-size", str(cfg["vocab"]))
+    steps.done("tokenizer ready")
 
     steps.start("emit a sweep of mixtures from low to high topic entropy")
     spec = yaml.safe_load(_copy_recipe("demo_sweep.yaml", out / "demo_sweep.yaml").read_text())
