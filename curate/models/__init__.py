@@ -4,4 +4,5 @@
 - :mod:`curate.models.quality`: train a fastText quality classifier (DCLM-style).
 - :mod:`curate.models.topics`: hashed TF-IDF -> SVD -> k-means topic model.
 - :mod:`curate.models.embeddings`: optional MiniLM sentence embeddings.
+- :mod:`curate.models.fits`: what every fitted model leaves out (the eval split) and records (``fit_docs``).
 """
