@@ -9,6 +9,10 @@ A stage is a class with these class attributes:
   ``optional_needs``: columns used when an earlier stage provides them (absent from the batch otherwise).
 - ``schema``: the columns it adds, name -> polars dtype; names are unique across stages.
 - ``reasons``: the drop reasons it may emit, each ``<name>.<why>``.
+- ``fits``: True when the stage may fit a model on the documents (topics; quality_model with ``train``);
+  :meth:`Stage.fits_model` says whether it does with its params. A fitting stage leaves out the eval
+  split's documents and records the documents it fitted on (:mod:`curate.models.fits`); a recipe's
+  ``eval_split:`` is reserved right before the first stage that fits.
 
 A **map stage** implements ``apply(batch) -> DataFrame``: pure, deterministic, vectorized. It returns
 one row per input document: ``doc_id``, every column of ``schema``, and a nullable ``drop_reason``.
@@ -24,6 +28,7 @@ stage's numba kernels once per run (and machine: they are cached), before the wo
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,10 +61,16 @@ class Stage(ABC):
     schema: ClassVar[dict[str, pl.DataType | type[pl.DataType]]] = {}
     reasons: ClassVar[tuple[str, ...]] = ()
     detail_column: ClassVar[str | None] = None  # copied into decisions.detail (e.g. the kept duplicate)
+    fits: ClassVar[bool] = False  # may fit a model on the documents (see fits_model)
     kind: ClassVar[str]
 
     def __init__(self, params: StageParams) -> None:
         self.params = params
+
+    def fits_model(self) -> bool:
+        """Whether this stage, with its params, fits a model on the documents (it must then leave the eval
+        split out); the class's ``fits`` unless a stage's params decide (quality_model trains or loads)."""
+        return self.fits
 
     def setup(self) -> None:
         """Load models or resources; called once per worker before the first batch."""
@@ -113,6 +124,11 @@ class GlobalStage(Stage):
         """Per-document columns and drop_reason for every surviving document."""
 
 
+def warn_stderr(message: str) -> None:
+    """Print a warning on standard error (what a stage's ``ctx.warn`` does outside a run's display)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def run_inline(step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:
     """``map_tasks`` without a pool: each task in turn, in the calling process."""
     return [fn(*task) for task in tasks]
@@ -129,6 +145,7 @@ class StageContext:
     ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
     ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
     write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
+    ``warn(message)`` shows a warning in the run's output (e.g. a quality classifier that separates nothing).
     """
 
     stage_name: str
@@ -141,6 +158,7 @@ class StageContext:
     pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Location], list[Location]]
     scratch_dir: Path
     task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
+    warn: Callable[[str], None] = field(default=warn_stderr)
 
     def documents(self, columns: tuple[str, ...] = ("doc_id", "text")) -> Iterator[pl.DataFrame]:
         """Surviving documents, one frame per shard, in shard order (deterministic)."""

@@ -145,7 +145,7 @@ CREATE TABLE IF NOT EXISTS eval_sets (
 CREATE TABLE IF NOT EXISTS contamination (
     eval_doc_id VARCHAR NOT NULL,
     doc_id      VARCHAR NOT NULL,
-    method      VARCHAR NOT NULL,           -- exact | minhash
+    method      VARCHAR NOT NULL,           -- exact | minhash | containment
     similarity  DOUBLE
 );
 

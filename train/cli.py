@@ -42,11 +42,19 @@ def tokenizer(
     vocab_size: Annotated[int, typer.Option(help="BPE vocabulary size, EOS included.")] = 8192,
     sample_docs: Annotated[int, typer.Option(help="Kept documents sampled to train it.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    no_eval_split: Annotated[bool, typer.Option("--no-eval-split", help="Train although no eval split is reserved (not for studies:"
+                                                " a split reserved later would hold documents the tokenizer was fitted on).")] = False,
 ) -> None:
-    """Train the byte-level BPE shared by every mixture of the run."""
-    from train.tokenizer import load_tokenizer, train_tokenizer
+    """Train the byte-level BPE shared by every mixture of the run, leaving the eval split's documents out."""
+    import sys
 
-    path = train_tokenizer(run, vocab_size, sample_docs, seed)
+    from train.tokenizer import NoEvalSplit, load_tokenizer, train_tokenizer
+
+    try:
+        path = train_tokenizer(run, vocab_size, sample_docs, seed, require_split=not no_eval_split)
+    except NoEvalSplit as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from None
     print(f"tokenizer: {path} (sha256 {load_tokenizer(run)[1][:12]})")
 
 

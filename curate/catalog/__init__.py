@@ -38,6 +38,9 @@ WRITER_WAIT_S = 10.0
 PLACEHOLDER_ARTIFACTS = {
     "dup_clusters": {"doc_id": "VARCHAR", "cluster_id": "VARCHAR", "method": "VARCHAR", "is_kept": "BOOLEAN", "cluster_size": "BIGINT"},
     "topic_labels": {"topic_id": "INTEGER", "size": "BIGINT", "sample_size": "BIGINT", "terms": "VARCHAR", "examples": "VARCHAR[]"},
+    "fit_docs": {"fit": "VARCHAR", "doc_id": "VARCHAR", "split_id": "VARCHAR"},
+    "quality_model_fit": {"auc": "DOUBLE", "precision": "DOUBLE", "recall": "DOUBLE", "score_p05": "DOUBLE", "score_p95": "DOUBLE",
+                          "useful": "BOOLEAN", "reason": "VARCHAR"},
 }
 
 
@@ -272,6 +275,8 @@ class Catalog:
         """Remove every record of a stage (its outputs are being recomputed or removed)."""
         for (table,) in self.execute("SELECT table_name FROM artifacts WHERE stage = $s", {"s": stage}):
             self.execute(f"DROP VIEW IF EXISTS {sql_ident(table)}")
+            if "__" in table:  # the union view is rebuilt from the remaining parts (or a placeholder) by refresh_views
+                self.execute(f"DROP VIEW IF EXISTS {sql_ident(table.split('__', 1)[0])}")
         self.execute(f"DROP VIEW IF EXISTS {sql_ident(self.stage_view_name(stage))}")
         with self.transaction():
             for table in ("stages", "shards", "decisions"):

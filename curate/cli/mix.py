@@ -25,7 +25,7 @@ from curate.catalog import Catalog
 from curate.cli.common import console, resolve_run
 from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
-from curate.mix.eval_split import reserve_eval
+from curate.mix.eval_split import fit_problems, reserve_eval
 from curate.mix.select import InfeasibleMixture
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
@@ -60,8 +60,15 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
         raise typer.Exit(2) from None
 
 
-def _reserve(cat: Catalog, group_by: str, per_group: int, ood: list[str], seed: int, threshold: float) -> None:
-    found = reserve_eval(cat, group_by, per_group, tuple(ood), seed, threshold)
+def _warn_fits(cat: Catalog) -> None:
+    """Print every fitted model that saw eval documents or was fitted against another split (fit_problems)."""
+    for problem in fit_problems(cat):
+        console.print(f"[bold red]warning:[/] {problem}", highlight=False)
+
+
+def _reserve(cat: Catalog, group_by: str, per_group: int, ood: list[str], seed: int, threshold: float,
+             containment: float | None = 0.5) -> None:
+    found = reserve_eval(cat, group_by, per_group, tuple(ood), seed, threshold, containment)
     sets = cat.query("SELECT kind, count(DISTINCT eval_set) AS sets, count(*) AS docs FROM eval_sets GROUP BY kind ORDER BY kind")
     print_frame(sets, title="eval sets", console=console)
     if found.height:
@@ -91,6 +98,7 @@ def emit_command(
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
             console.print(f"[red]cannot mix:[/] {err}")
             raise typer.Exit(2) from None
+        _warn_fits(cat)
         print_frame(cat.report("mixtures", sweep_id=None).filter(pl.col("mixture_id") == manifest["mixture_id"]),
                     title="mixture", console=console)
     console.print(f"mixture {manifest['mixture_id']}: {manifest['n_docs']:,} docs, {manifest['n_tokens']:,} tokens "
@@ -127,6 +135,7 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
             console.print(f"[red]cannot mix:[/] {err}")
             raise typer.Exit(2) from None
+        _warn_fits(cat)
         print_frame(table, fmt, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
         if parsed.is_study:
             confounds = (parsed.study or StudySpec()).confounds
@@ -147,11 +156,14 @@ def eval_split_command(
     group_by: Annotated[str, typer.Option(help="Column defining groups (or quality_bucket, bucket:N).")] = "source",
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
+    containment: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of an eval document's word 8-grams inside one document that makes"
+                                               " it contamination (an eval passage in a longer document); 0: off.")] = 0.5,
 ) -> None:
-    """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture."""
+    """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture and fit."""
     with Catalog(resolve_run(run)) as cat:
         try:
-            _reserve(cat, group_by, per_group, ood, seed, threshold)
+            _reserve(cat, group_by, per_group, ood, seed, threshold, containment or None)
         except (ValueError, duckdb.Error) as err:
             console.print(f"[red]cannot split:[/] {err}")
             raise typer.Exit(2) from None
+        _warn_fits(cat)

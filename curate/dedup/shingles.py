@@ -234,12 +234,19 @@ def _shingle_ids(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: int, 
     return values, counts
 
 
+def shingle_ids(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normalization | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every shingle's 64-bit id, text after text in order (repeats kept), and how many each text has."""
+    if texts.len() == 0:
+        return np.empty(0, np.uint64), np.zeros(0, np.int64)
+    buf, starts, ends = prepare(texts, norm)
+    return _shingle_ids(buf, starts, ends, n, unit == "char")
+
+
 def shingle_sets(texts: pl.Series, n: int = 5, unit: Unit = "word", norm: Normalization | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each text's set of shingles as sorted distinct 64-bit ids (CSR: values, offsets), for exact Jaccard."""
     if texts.len() == 0:
         return np.empty(0, np.uint64), np.zeros(1, np.int64)
-    buf, starts, ends = prepare(texts, norm)
-    values, counts = _shingle_ids(buf, starts, ends, n, unit == "char")
+    values, counts = shingle_ids(texts, n, unit, norm)
     doc = np.repeat(np.arange(len(counts)), counts)
     order = np.lexsort((values, doc))  # sorted by (document, id) in numpy: numba's np.unique cost 3-5 s of compile
     values, doc = values[order], doc[order]

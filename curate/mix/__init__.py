@@ -6,7 +6,9 @@
 - :mod:`curate.mix.strata`: matching, i.e. every group filled per stratum of a covariate in the pool's proportions.
 - :mod:`curate.mix.tokens`: token counts (and ids) of pool documents (bytes/4 or the run's tokenizer).
 - :mod:`curate.mix.write`: stream the chosen rows to Parquet shards with bounded memory.
-- :mod:`curate.mix.eval_split`: held-out eval sets and decontamination (``--eval-split``).
+- :mod:`curate.mix.eval_split`: held-out eval sets and decontamination (``--eval-split``, a recipe's
+  ``eval_split:``), and :func:`curate.mix.eval_split.fit_problems` (fits that saw eval documents).
+- :mod:`curate.mix.containment`: an eval passage inside a longer document (word n-gram containment).
 - :mod:`curate.mix.designs`: designs as data (line, k-of-K subsets, Dirichlet, factorial vary).
 - :mod:`curate.mix.balance`: covariate balance of a design, rerandomization, measured balance.
 - :mod:`curate.mix.covariates`: per-mixture covariates (``mixture_covariates``).

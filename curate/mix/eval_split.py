@@ -1,36 +1,49 @@
-"""Held-out evaluation sets and decontamination, before any mixture is drawn.
+"""Held-out evaluation sets and decontamination, before any model is fitted or mixture drawn.
 
 ``reserve_eval`` picks, per group, a seeded set of in-distribution eval documents (``id/<group>``) and
 holds out whole groups for out-of-distribution evaluation (``ood/<group>``). Then every ingested
 document (kept or not, so any later pool is covered) that duplicates an eval document is recorded in
-``contamination`` and excluded from every mixture:
+``contamination`` and excluded from every mixture and every fit:
 
 - exact: equal normalized text (:func:`curate.text.normalize_expr`, the dedup normalization);
 - near: MinHash signatures as the ``minhash_dedup`` stage computes them (:func:`curate.dedup.minhash.signatures`,
   word 5-grams, 128 permutations), LSH band-matched against the eval documents' bands with a candidate
   threshold 0.1 below ``threshold`` (recall first), then verified with the exact Jaccard of the shingle
-  sets (:func:`curate.dedup.shingles.jaccard_pairs`) ≥ ``threshold``.
+  sets (:func:`curate.dedup.shingles.jaccard_pairs`) ≥ ``threshold``;
+- containment: at least ``containment`` of an eval document's word 8-grams occur in one pool document,
+  i.e. an eval passage inside a longer document (:mod:`curate.mix.containment`).
 
-Documents stream through in batches (bounded memory). ``eval_splits`` records the split's parameters
-and a digest of the documents it checked; :func:`check_split_current` refuses to mix from a catalog
-whose documents changed since (a new document was never checked).
+Documents stream through in batches (bounded memory). ``eval_splits`` records the split's parameters,
+its ``split_id`` (a digest of the eval_set/doc_id rows, which every fitted model records: view
+``fit_docs``) and a digest of the documents it checked; :func:`check_split_current` refuses to mix from a
+catalog whose documents changed since (a new document was never checked), and :func:`fit_problems` lists
+fitted models that saw eval documents or were fitted against another split.
+
+A recipe reserves its split with an ``eval_split:`` section (:class:`EvalSplitParams`): ``curate run``
+reserves it right before the first stage that fits a model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
 
 from curate.catalog import Catalog
 from curate.dedup.lsh import band_hashes, optimal_bands
 from curate.dedup.minhash import signatures
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
+from curate.mix.containment import ContainmentIndex
 from curate.mix.groups import group_sql
 from curate.mix.select import seeded_keys
-from curate.text import normalize_expr
+from curate.mix.tokens import TOKENIZER_FILE
+from curate.models.fits import current_split_id, exact_keys
 
 NUM_PERM, NGRAM, MINHASH_SEED = 128, 5, 1
 BATCH_DOCS = 20_000
@@ -60,18 +73,19 @@ def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ..
     return (pl.concat(rows).sort("eval_set", "doc_id") if rows else pl.DataFrame(schema=schema)), skipped
 
 
-def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
-                 seed: int = 0, threshold: float = 0.8) -> pl.DataFrame:
-    """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded)."""
-    columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
-    docs = cat.query(f"SELECT doc_id, {group_sql(group_by, columns)} AS group_key FROM doc_signals WHERE dropped_by IS NULL ORDER BY doc_id")
-    evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
-    eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
-                           {"ids": evals["doc_id"].to_list()})
-    contamination = find_contamination(cat, eval_texts, threshold)
+def split_digest(evals: pl.DataFrame) -> str:
+    """``split_id``: a digest of the split's sorted (eval_set, doc_id) rows; equal ids, equal splits."""
+    rows = evals.select("eval_set", "doc_id").sort("eval_set", "doc_id")
+    blob = "\n".join(f"{a}\t{b}" for a, b in rows.iter_rows())
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def record_split(cat: Catalog, evals: pl.DataFrame, contamination: pl.DataFrame, params: dict[str, Any]) -> str:
+    """Replace ``eval_sets``, ``contamination`` and ``eval_splits`` with this split; returns its split_id.
+
+    ``evals``: (eval_set, doc_id, group_key, kind) rows; ``contamination``: rows of :data:`SCHEMA`."""
+    split_id = split_digest(evals)
     n_docs, digest = cat.execute(DOCS_DIGEST_SQL)[0]
-    params = {"group_by": group_by, "per_group": per_group, "ood_groups": sorted(ood_groups), "seed": seed,
-              "threshold": threshold, "skipped_groups": skipped}
     with cat.transaction():
         for table in ("eval_sets", "contamination", "eval_splits"):
             cat.delete_where(table)
@@ -79,8 +93,55 @@ def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood
         cat.append("contamination", contamination)
         cat.append("eval_splits", pl.DataFrame([{"params": json.dumps(params, sort_keys=True), "n_docs_checked": n_docs,
                                                  "docs_digest": digest, "n_eval_docs": evals.height,
-                                                 "n_contaminated": contamination.height}]))
+                                                 "n_contaminated": contamination.height, "split_id": split_id}]))
+    return split_id
+
+
+def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
+                 seed: int = 0, threshold: float = 0.8, containment: float | None = 0.5, containment_ngram: int = 8,
+                 kept_after: Sequence[str] | None = None) -> pl.DataFrame:
+    """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded).
+
+    Eval documents are drawn from the kept documents: those no stage dropped, or with ``kept_after``, no
+    stage of that list (the stages run before the split, when ``curate run`` reserves it mid-recipe).
+    ``containment``: flag pool documents holding this share of an eval document's word
+    ``containment_ngram``-grams (None: off)."""
+    kept = "s.dropped_by IS NULL" if kept_after is None else \
+        "(s.dropped_by IS NULL OR s.dropped_by NOT IN (SELECT unnest($after::VARCHAR[])))"
+    columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
+    docs = cat.query(f"SELECT s.doc_id, {group_sql(group_by, columns, doc_id='s.doc_id')} AS group_key"
+                     f" FROM doc_signals s WHERE {kept} ORDER BY s.doc_id",
+                     {"after": list(kept_after)} if kept_after is not None else None)
+    evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
+    eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
+                           {"ids": evals["doc_id"].to_list()})
+    contamination = find_contamination(cat, eval_texts, threshold, containment, containment_ngram)
+    params = {"group_by": group_by, "per_group": per_group, "ood_groups": sorted(ood_groups), "seed": seed,
+              "threshold": threshold, "containment": containment, "containment_ngram": containment_ngram,
+              "skipped_groups": skipped}
+    record_split(cat, evals, contamination, params)
     return contamination
+
+
+class EvalSplitParams(BaseModel):
+    """A recipe's ``eval_split:`` section. ``curate run`` reserves the split right before the first stage
+    that fits a model (topics; quality_model with ``train``), or after the last stage when none does, over
+    the documents kept so far, so that no fit ever sees an eval document."""
+
+    model_config = ConfigDict(extra="forbid")
+    group_by: str = Field("source", description="Column defining eval groups (a documents column or an earlier stage's).")
+    per_group: int = Field(5, ge=0, description="In-distribution eval documents per group (groups under 2x this get none).")
+    ood_groups: list[str] = Field(default_factory=list, description="Groups held out entirely for out-of-distribution eval.")
+    seed: int = Field(0, description="Seed of the split.")
+    threshold: float = Field(0.8, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
+    containment: float | None = Field(0.5, gt=0, le=1, description="Share of an eval document's word n-grams inside one"
+                                      " pool document that makes it contamination (null: off).")
+    containment_ngram: int = Field(8, ge=2, le=50, description="Word n-gram length of the containment check.")
+
+    def reserve(self, cat: Catalog, kept_after: Sequence[str] | None = None) -> pl.DataFrame:
+        """Reserve this split in ``cat`` (see :func:`reserve_eval`); returns the contamination rows."""
+        return reserve_eval(cat, self.group_by, self.per_group, tuple(self.ood_groups), self.seed, self.threshold,
+                            self.containment, self.containment_ngram, kept_after)
 
 
 @dataclass(frozen=True)
@@ -116,10 +177,6 @@ def check_split_current(cat: Catalog) -> None:
                          " for contamination; rerun `curate mix eval-split`")
 
 
-def _exact_keys(texts: pl.Series) -> pl.Series:
-    return texts.to_frame("t").select(normalize_expr(pl.col("t")).hash(seed=0)).to_series()
-
-
 def _csr_concat(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1][1:] + a[1][-1]])
 
@@ -127,10 +184,10 @@ def _csr_concat(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
 class _EvalIndex:
     """The eval documents' exact keys, LSH bands and shingle sets, matched against batches of documents."""
 
-    def __init__(self, evals: pl.DataFrame, threshold: float) -> None:
-        self.ids, self.threshold = evals["doc_id"], threshold
+    def __init__(self, evals: pl.DataFrame, threshold: float, containment: ContainmentIndex | None) -> None:
+        self.ids, self.threshold, self.containment = evals["doc_id"], threshold, containment
         self.bands, self.rows = optimal_bands(max(threshold - 0.1, 0.05), NUM_PERM, 0.1, 0.9)
-        self.exact = pl.DataFrame({"e": np.arange(evals.height), "key": _exact_keys(evals["text"])})
+        self.exact = pl.DataFrame({"e": np.arange(evals.height), "key": exact_keys(evals["text"])})
         keys = band_hashes(signatures(evals["text"], NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
         self.band_rows = self._band_frame(keys, "e")
         self.sets = shingle_sets(evals["text"], NGRAM)
@@ -142,7 +199,7 @@ class _EvalIndex:
 
     def match(self, doc_ids: pl.Series, texts: pl.Series) -> pl.DataFrame:
         """Contamination rows for one batch of documents."""
-        exact = pl.DataFrame({"d": np.arange(texts.len()), "key": _exact_keys(texts)}).join(self.exact, on="key")
+        exact = pl.DataFrame({"d": np.arange(texts.len()), "key": exact_keys(texts)}).join(self.exact, on="key")
         keys = band_hashes(signatures(texts, NUM_PERM, MINHASH_SEED, NGRAM), self.bands, self.rows)
         cand = self._band_frame(keys, "d").join(self.band_rows, on=["band", "h"]).select("e", "d").unique().sort("d", "e")
         cand = cand.join(exact.select("d", "e"), on=["d", "e"], how="anti")
@@ -157,16 +214,23 @@ class _EvalIndex:
             near = cand.with_columns(pl.Series("similarity", sims)).filter(pl.col("similarity") >= self.threshold)
         rows = pl.concat([exact.select("e", "d", pl.lit("exact").alias("method"), pl.lit(1.0).alias("similarity")),
                           near.select("e", "d", pl.lit("minhash").alias("method"), "similarity")], how="vertical_relaxed")
+        if self.containment is not None:  # a passage inside a longer document: pairs not already found above
+            inside = self.containment.match(texts).join(rows.select("e", "d"), on=["e", "d"], how="anti")
+            rows = pl.concat([rows, inside.select("e", "d", pl.lit("containment").alias("method"), "similarity")], how="vertical_relaxed")
         return rows.select(self.ids.gather(rows["e"]).alias("eval_doc_id"), doc_ids.gather(rows["d"]).alias("doc_id"),
                            "method", "similarity").cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8) -> pl.DataFrame:
-    """Documents (not eval documents themselves) whose normalized text equals an eval document's, or whose
-    word 5-gram Jaccard with one is ≥ ``threshold``: (eval_doc_id, doc_id, method, similarity), sorted."""
+def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8, containment: float | None = 0.5,
+                       containment_ngram: int = 8) -> pl.DataFrame:
+    """Documents (not eval documents themselves) whose normalized text equals an eval document's, whose
+    word 5-gram Jaccard with one is ≥ ``threshold``, or that hold ≥ ``containment`` of one's word
+    ``containment_ngram``-grams: (eval_doc_id, doc_id, method, similarity), sorted. One method per pair
+    (exact, else minhash, else containment)."""
     if evals.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    index = _EvalIndex(evals, threshold)
+    inside = ContainmentIndex(evals["text"], containment, containment_ngram) if containment is not None else None
+    index = _EvalIndex(evals, threshold, inside)
     cat.con.register("_mix_eval_ids", evals.select("doc_id").to_arrow())
     try:
         reader = cat.con.sql("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM _mix_eval_ids)"
@@ -175,3 +239,35 @@ def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8
     finally:
         cat.con.unregister("_mix_eval_ids")
     return pl.concat([pl.DataFrame(schema=SCHEMA), *found]).sort("doc_id", "eval_doc_id")
+
+
+REFIT = {"tokenizer": "`train tokenizer RUN`",
+         "topics": "`curate run RECIPE` (a stage that fits a model refits when the split changes)",
+         "quality_model": "`curate run RECIPE` (a stage that fits a model refits when the split changes)"}
+
+
+def fit_problems(cat: Catalog) -> list[str]:
+    """Why a fitted model cannot be trusted against the current eval split: one sentence each (empty: none).
+
+    A fit is *leaky* when eval documents of the current split are among the documents it was fitted on
+    (view ``fit_docs``), *stale* when it was fitted against another split than the current one (or none),
+    and, with a split reserved, *unrecorded* when a topics stage, a trained quality_model stage or the
+    tokenizer exists but never recorded its documents (fitted before fits were recorded). ``curate mix``
+    prints these as warnings; a study analysis refuses on them. The ``fits`` report shows the counts.
+    """
+    problems, current = [], current_split_id(cat)
+    for row in cat.report("fits").iter_rows(named=True):
+        fit, how = row["fit"], REFIT.get(row["fit"], "refit it")
+        if row["n_eval_docs_in_fit"]:
+            problems.append(f"{fit} was fitted on {row['n_eval_docs_in_fit']} eval document(s) of the current split: refit it with {how}")
+        elif not row["current"]:
+            problems.append(f"{fit} was fitted against eval split {row['split_id'] or '(none)'}, not the current"
+                            f" {current or '(none)'}: refit it with {how}")
+    if current is None:
+        return problems
+    recorded = {t.removeprefix("fit_docs__") for (t,) in cat.execute("SELECT table_name FROM artifacts WHERE starts_with(table_name, 'fit_docs__')")}
+    fitted = {s for (s,) in cat.execute("SELECT stage FROM stages WHERE stage = 'topics'"
+                                        " OR (stage = 'quality_model' AND json_type(params->'train') = 'OBJECT')")}
+    fitted |= {"tokenizer"} if (cat.run_dir / TOKENIZER_FILE).exists() else set()
+    return problems + [f"{fit} recorded no fit documents (fitted before fits were recorded): refit it with {REFIT[fit]}"
+                       for fit in sorted(fitted - recorded)]

@@ -5,4 +5,5 @@
 - :mod:`curate.models.topics`: hashed TF-IDF -> SVD -> k-means topic model.
 - :mod:`curate.models.embeddings`: optional MiniLM sentence embeddings.
 - :mod:`curate.models.ngram`: interpolated Kneser–Ney token n-gram LM (per-mixture alignment and baseline).
+- :mod:`curate.models.fits`: what every fitted model leaves out (the eval split) and records (``fit_docs``).
 """

@@ -6,6 +6,15 @@ files or from SQL over a run's catalog. Both are cleaned the same way as at scor
 supervised fastText model with word n-grams is trained single-threaded with that seed, so training is
 reproducible byte for byte. The held-out precision, recall (at score 0.5) and ROC AUC are reported and
 saved with the model in ``manifest.json`` (sources, sizes, hyper-parameters, metrics, model SHA-256).
+
+Leak-free (:mod:`curate.models.fits`): with a run's catalog, SQL sources run with the eval split's
+documents (and their duplicates) hidden from ``documents``, ``kept_documents`` and ``doc_signals``, and
+file sources lose every text whose normalized form equals one of theirs; the manifest records the split
+(``eval_split``) and ``fit_docs.parquet`` beside the model the catalog documents whose text was read.
+
+A classifier is *useless* (:func:`usefulness`) when its held-out AUC is below ``MIN_AUC`` (0.6) or the
+scores it gives a pool span less than ``MIN_SCORE_SPAN`` (0.01 between the 5th and 95th percentiles):
+it separates nothing, so its score must not be used as a filter, a signal or a confound.
 """
 
 from __future__ import annotations
@@ -20,8 +29,12 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.models.fits import eval_docs_hidden, eval_exclusion, fit_doc_ids, without_eval_texts
+
 MODEL_FILE = "model.bin"
 MANIFEST_FILE = "manifest.json"
+FIT_DOCS_FILE = "fit_docs.parquet"
+MIN_AUC, MIN_SCORE_SPAN = 0.6, 0.01
 POSITIVE, NEGATIVE = "__label__hq", "__label__lq"
 
 
@@ -63,22 +76,33 @@ def clean_for_model(texts: pl.Series, max_chars: int) -> list[str]:
 
 
 def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
-    """Documents of one source (non-empty), in a seeded order that ignores the row order, at most ``limit``."""
+    """Documents of one source (non-empty), in a seeded order that ignores the row order, at most ``limit``;
+    with a catalog, never an eval document or a duplicate of one (see module docstring)."""
+    return _read(source, catalog, seed)[0]
+
+
+def _read(source: TextSource, catalog: Any | None, seed: int) -> tuple[list[str], int]:
+    """:func:`read_texts`, and how many file texts were dropped for equalling an eval text."""
+    n_dropped = 0
     if source.sql is not None:
         if catalog is None:
             raise ValueError("an SQL source needs a run's catalog")
-        frame = catalog.query(source.sql)
+        with eval_docs_hidden(catalog):
+            frame = catalog.query(source.sql)
         where = "the SQL"
     else:
         frame, where = _read_file(Path(source.path)), source.path  # type: ignore[arg-type]
     if "text" not in frame.columns:
         raise ValueError(f"{where}: no `text` column (found {frame.columns})")
     texts = frame["text"].cast(pl.String).drop_nulls()
+    if source.path is not None and catalog is not None:
+        kept = without_eval_texts(catalog, texts)
+        texts, n_dropped = kept, texts.len() - kept.len()
     texts = texts.filter(texts.str.strip_chars() != "").sort()  # SQL row order may vary with worker counts
     texts = texts.sample(min(texts.len(), source.limit or texts.len()), seed=seed, shuffle=True)
     if texts.len() == 0:
         raise ValueError(f"{where}: no documents")
-    return texts.to_list()
+    return texts.to_list(), n_dropped
 
 
 def _read_file(path: Path) -> pl.DataFrame:
@@ -122,14 +146,26 @@ def evaluate(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
+def _write_fit_docs(catalog: Any | None, texts: list[str], n_dropped: int, out_dir: Path) -> dict[str, Any] | None:
+    """``fit_docs.parquet`` (the catalog documents whose text was read) and the manifest's ``eval_split``."""
+    if catalog is None:
+        return None
+    exclusion = eval_exclusion(catalog)
+    exclusion.fit_rows("quality_model", fit_doc_ids(catalog, pl.Series(texts, dtype=pl.String))).write_parquet(out_dir / FIT_DOCS_FILE)
+    return exclusion.manifest(n_dropped)
+
+
 def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = None) -> dict[str, Any]:
-    """Train, evaluate on the held-out split, and save ``model.bin`` + ``manifest.json`` in ``out_dir``."""
+    """Train, evaluate on the held-out split, and save ``model.bin`` + ``manifest.json`` in ``out_dir``
+    (with a catalog, also ``fit_docs.parquet``: see the module docstring)."""
     import fasttext
 
     rng = np.random.default_rng(spec.seed)
-    classes = []
+    classes, read, n_dropped = [], [], 0
     for label, source in ((POSITIVE, spec.positives), (NEGATIVE, spec.negatives)):
-        texts = clean_for_model(pl.Series(read_texts(source, catalog, spec.seed), dtype=pl.String), spec.max_chars)
+        raw, dropped = _read(source, catalog, spec.seed)
+        read, n_dropped = read + raw, n_dropped + dropped
+        texts = clean_for_model(pl.Series(raw, dtype=pl.String), spec.max_chars)
         train_idx, test_idx = _split(len(texts), spec.holdout, rng)
         classes.append((label, [texts[i] for i in train_idx], [texts[i] for i in test_idx]))
     train_rows = [f"{label} {t}" for label, train, _ in classes for t in train]
@@ -150,6 +186,7 @@ def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = No
     metrics = evaluate(positive_scores(model, test), truth) if len(test) else {}
     manifest = {
         "spec": spec.model_dump(mode="json"),
+        "eval_split": _write_fit_docs(catalog, read, n_dropped, out_dir),
         "n_train": {label: len(train) for label, train, _ in classes},
         "n_heldout": {label: len(held) for label, _, held in classes},
         "metrics": metrics,
@@ -160,6 +197,21 @@ def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = No
     tmp_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     tmp_manifest.replace(out_dir / MANIFEST_FILE)
     return manifest
+
+
+def usefulness(metrics: dict[str, Any], scores: np.ndarray) -> dict[str, Any]:
+    """The ``quality_model_fit`` row: held-out metrics, the 5th/95th percentiles of ``scores`` (a pool's
+    scores), and whether the classifier is useful (AUC ≥ ``MIN_AUC`` when known, and p95 − p05 ≥
+    ``MIN_SCORE_SPAN``), with the reason in words."""
+    auc = float(metrics.get("auc", float("nan")))
+    p05, p95 = (float(q) for q in np.quantile(scores, [0.05, 0.95])) if len(scores) else (float("nan"), float("nan"))
+    span = p95 - p05
+    problems = ([f"held-out AUC {auc:.3f} < {MIN_AUC}"] if auc < MIN_AUC else []) + \
+               ([f"scores span {span:.4f} (p05 {p05:.4f}, p95 {p95:.4f}) < {MIN_SCORE_SPAN}"] if not span >= MIN_SCORE_SPAN else [])
+    auc_text = "held-out AUC unknown (no manifest)" if np.isnan(auc) else f"held-out AUC {auc:.3f}"
+    reason = "; ".join(problems) if problems else f"{auc_text}, scores span {span:.4f} (p05 {p05:.4f}, p95 {p95:.4f})"
+    return {"auc": auc, "precision": float(metrics.get("precision", float("nan"))), "recall": float(metrics.get("recall", float("nan"))),
+            "score_p05": p05, "score_p95": p95, "useful": not problems, "reason": reason}
 
 
 def resolve_model_file(path: str | Path) -> Path:

@@ -231,6 +231,7 @@ class StageRunner:
             shard_reader=partial(self._read, upstream),
             pool_map=partial(self._pool_map, f"stage {stage.name} (map)", upstream, shards),
             task_map=self._task_map,
+            warn=self.progress.warn,
         )
         # one thread: k-means, SVD and eigenvalues then give the same bits whatever the number of workers
         # or cores (and on busy cores one thread was fastest); the pool still fans work out

@@ -32,11 +32,15 @@ class Step:
 
 
 class StepProgress:
-    """Factory of steps sharing one console; ``enabled=False`` prints nothing at all."""
+    """Factory of steps sharing one console; ``enabled=False`` prints nothing but warnings."""
 
     def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
         self.enabled = enabled
         self.console = console or Console(stderr=True)
+
+    def warn(self, message: str) -> None:
+        """A warning the user must see, shown even without progress display (on standard error)."""
+        self.console.print(f"[bold red]warning:[/] {message}", highlight=False)
 
     @contextmanager
     def step(self, name: str, total: int | None, done: int = 0) -> Iterator[Step]:

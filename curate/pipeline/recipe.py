@@ -12,6 +12,10 @@ A recipe::
       - stage: length_filter
         min_chars: 200
       - stage: exact_dedup
+      - stage: topics
+    eval_split:              # optional: reserved right before the first stage that fits a model (here topics)
+      per_group: 32
+      ood_groups: [law]
 
 Stage params are a discriminated union on ``stage`` built from the explicit ``STAGES`` registry.
 """
@@ -25,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from curate.ingest.tasks import IngestParams, InputSpec
+from curate.mix.eval_split import EvalSplitParams
 from curate.stages import STAGES
 
 
@@ -49,6 +54,7 @@ class Recipe(BaseModel):
     ingest: IngestParams = Field(default_factory=IngestParams, description="Ingest settings.")
     stages: list[StageParamsUnion] = Field(default_factory=list, description="Ordered stages (map or global).")  # type: ignore[valid-type]
     seed: int = Field(0, description="Seed handed to every stage that samples (determinism by seed).")
+    eval_split: EvalSplitParams | None = Field(None, description="Eval sets reserved before the first stage that fits a model.")
 
     @field_validator("stages")
     @classmethod
@@ -83,7 +89,7 @@ def format_validation_error(source: str, err: ValidationError) -> str:
 def parse_recipe(data: Any, source: str = "<recipe>") -> Recipe:
     """Validate an already-loaded mapping as a recipe."""
     if not isinstance(data, dict):
-        raise RecipeError(f"{source}: a recipe is a YAML mapping with keys name, inputs, ingest, stages, seed")
+        raise RecipeError(f"{source}: a recipe is a YAML mapping with keys name, inputs, ingest, stages, seed, eval_split")
     try:
         return Recipe.model_validate(data)
     except ValidationError as err:

@@ -1,9 +1,15 @@
 """``curate run``: ingest, then each stage of a recipe, recording everything in the catalog.
 
-Resume: every stage has a fingerprint (hash of its name, version, params and the upstream fingerprint).
-A stage whose recorded fingerprint matches is skipped; a stage whose folder carries another fingerprint
-is wiped and recomputed (so are the stages after it, whose fingerprints chain); within a stage, finished
-shards are skipped. Stages removed from the recipe are forgotten and their folders deleted.
+Resume: every stage has a fingerprint (hash of its name, version, params and the upstream fingerprint;
+for a stage that fits a model, also the current eval split's id). A stage whose recorded fingerprint
+matches is skipped; a stage whose folder carries another fingerprint is wiped and recomputed (so are the
+stages after it, whose fingerprints chain); within a stage, finished shards are skipped. Stages removed
+from the recipe are forgotten and their folders deleted.
+
+A recipe's ``eval_split:`` is a step of the chain too, placed right before the first stage that fits a
+model (after the last stage when none does): reserved over the documents kept so far, recorded in
+``stages`` (kind ``eval_split``, nothing dropped) with the split_id it wrote, and skipped on resume when its
+fingerprint matches and the catalog still holds that split.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import polars as pl
 from curate import storage
 from curate.catalog import Catalog
 from curate.ingest.tasks import IngestError, IngestJob, pack_tasks, plan_tasks, run_job
+from curate.mix.eval_split import EvalSplitParams
+from curate.models.fits import current_split_id
 from curate.pipeline.executor import Pool, StageRunner
 from curate.pipeline.kernels import KernelWarmup, has_kernels, start_for
 from curate.pipeline.progress import StepProgress
@@ -31,6 +39,7 @@ from curate.storage import Location
 from sql.quote import sql_string
 
 FINGERPRINT_FILE = "_fingerprint"
+EVAL_SPLIT, EVAL_SPLIT_VERSION = "eval_split", "1"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -137,7 +146,11 @@ class RecipeRunner:
                 (ran if fp[1] else skipped).append("ingest")
                 upstream, prev_fp = Upstream(), fp[0]
                 shards = docs_shards(self.data)
-                for position, params in enumerate(self.recipe.stages, start=1):
+                for position, params in enumerate(self._plan(), start=1):
+                    if isinstance(params, EvalSplitParams):
+                        prev_fp, did = self._eval_split(catalog, params, position, upstream, prev_fp)
+                        (ran if did else skipped).append(EVAL_SPLIT)
+                        continue
                     prev_fp, did = self._stage(catalog, pool, params, position, upstream, prev_fp, shards)
                     (ran if did else skipped).append(params.stage)
                     upstream = upstream.then(params.stage, tuple(BY_NAME[params.stage].schema))
@@ -209,6 +222,41 @@ class RecipeRunner:
 
     # -- stages -----------------------------------------------------------------------------------
 
+    def _plan(self) -> list[Any]:
+        """The recipe's stages, with its eval split (if any) right before the first stage that fits a model."""
+        stages, split = list(self.recipe.stages), self.recipe.eval_split
+        if split is None:
+            return stages
+        at = next((i for i, p in enumerate(stages) if BY_NAME[p.stage](p).fits_model()), len(stages))
+        return [*stages[:at], split, *stages[at:]]
+
+    def _eval_split(self, catalog: Catalog, split: EvalSplitParams, position: int, upstream: Upstream, prev_fp: str) -> tuple[str, bool]:
+        """Reserve the recipe's eval split over the documents the stages so far kept (see module docstring)."""
+        if split.group_by not in upstream.available():
+            raise ValueError(f"eval_split.group_by: column {split.group_by!r} is not available before the first stage that fits"
+                             f" a model (the split is reserved there); available: {upstream.available()}")
+        fp = fingerprint(prev_fp, EVAL_SPLIT, EVAL_SPLIT_VERSION, split.model_dump(mode="json"))
+        recorded = catalog.execute("SELECT fingerprint, params->>'split_id' FROM stages WHERE stage = $s", {"s": EVAL_SPLIT})
+        if recorded and recorded[0] == (fp, current_split_id(catalog)):
+            return fp, False
+        started = time.perf_counter()
+        with self.progress.step("eval split", total=1) as step:
+            try:
+                found = split.reserve(catalog, kept_after=upstream.stages)
+            except ValueError as err:  # e.g. an ood group with no documents
+                raise ValueError(f"eval_split: {err}") from None
+            step.advance(catalog.execute("SELECT n_docs_checked FROM eval_splits")[0][0])
+        n_kept = catalog.execute("SELECT n_kept FROM stages WHERE stage = $s", {"s": upstream.stages[-1] if upstream.stages else "ingest"})[0][0]
+        n_eval = catalog.execute("SELECT count(*) FROM eval_sets")[0][0]
+        row = {
+            "stage": EVAL_SPLIT, "kind": EVAL_SPLIT, "position": position, "version": EVAL_SPLIT_VERSION, "fingerprint": fp,
+            "params": {**split.model_dump(mode="json"), "split_id": current_split_id(catalog), "n_eval_docs": n_eval,
+                       "n_contaminated": found.height},
+            "n_in": n_kept, "n_kept": n_kept, "n_dropped": 0, "wall_s": time.perf_counter() - started,
+        }
+        catalog.record_stage(row, [])
+        return fp, True
+
     def _stage(
         self, catalog: Catalog, pool: Pool, params: Any, position: int, upstream: Upstream, prev_fp: str, shards: list[str]
     ) -> tuple[str, bool]:
@@ -216,16 +264,20 @@ class RecipeRunner:
         missing = [c for c in cls.needs if c not in upstream.available()]
         if missing:
             raise ValueError(f"stage {cls.name!r} needs columns {missing}; put a stage providing them earlier in the recipe")
-        fp = fingerprint(prev_fp, cls.name, cls.version, params.model_dump(mode="json"), self.recipe.seed)
+        stage = cls(params)
+        split = [current_split_id(catalog)] if stage.fits_model() else []  # a new eval split refits the model
+        fp = fingerprint(prev_fp, cls.name, cls.version, params.model_dump(mode="json"), self.recipe.seed, *split)
         folder = self.data / "stages" / cls.name
-        recorded = catalog.stage_fingerprint(cls.name) == fp
+        recorded = catalog.stage_fingerprint(cls.name)
         reset = _reset_dir(folder, fp)
-        if not reset and recorded:
+        if not reset and recorded == fp:
             return fp, False
+        if recorded is not None and recorded != fp:  # its record describes outputs being replaced: views must not read them
+            catalog.forget_stage(cls.name)
+            catalog.refresh_views()
         if reset:
             shutil.rmtree(self.run_dir / "scratch" / cls.name, ignore_errors=True)
         started = time.perf_counter()
-        stage = cls(params)
         if has_kernels(stage):  # counted in the stage's time: on a first run, what compiling still costs after ingest
             self._warmup.wait()
         scratch = self.data / "stages" if not storage.is_remote(self.data) else self.run_dir / "scratch"
@@ -247,7 +299,7 @@ class RecipeRunner:
         shutil.rmtree(self.run_dir / "scratch", ignore_errors=True)
 
     def _forget_removed(self, catalog: Catalog) -> None:
-        keep = {p.stage for p in self.recipe.stages} | {"ingest"}
+        keep = {p.stage for p in self.recipe.stages} | {"ingest"} | ({EVAL_SPLIT} if self.recipe.eval_split else set())
         for (stage,) in catalog.execute("SELECT stage FROM stages"):
             if stage not in keep:
                 catalog.forget_stage(stage)

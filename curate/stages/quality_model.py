@@ -9,10 +9,17 @@ in the worker pool, one model load per worker; ``quality_score`` = P(high qualit
 Filters: ``min_score`` (absolute) and ``keep_top_fraction`` (relative: keep the best-scoring fraction of
 the surviving documents, ties broken by doc_id). The relative filter needs every score, which is why
 this is a global stage.
+
+A trained model leaves out the eval split (the stage fits when ``train`` is given, so a recipe's
+``eval_split:`` is reserved before it) and its documents become ``fit_docs__quality_model``. After scoring,
+``quality_model_fit(auc, precision, recall, score_p05, score_p95, useful, reason)`` says whether the
+classifier separates anything (:func:`curate.models.quality.usefulness`); a useless one filters nothing and
+the run warns: its ``quality_score`` stays for inspection, and is not to be used as a signal or a confound.
 """
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any, Literal
 
@@ -21,7 +28,9 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from curate import storage
-from curate.models.quality import MODEL_FILE, TrainSpec, clean_for_model, positive_scores, resolve_model_file, train_quality_model
+from curate.models.fits import fit_table
+from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, TrainSpec, clean_for_model, positive_scores,
+                                   resolve_model_file, train_quality_model, usefulness)
 from curate.settings import cache_dir
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
@@ -72,10 +81,15 @@ def decide(scores: pl.DataFrame, min_score: float | None, keep_top_fraction: flo
 
 class QualityModel(GlobalStage):
     name = "quality_model"
-    version = "2"
+    version = "3"
     Params = QualityModelParams
     schema = {"quality_score": pl.Float64}
     reasons = ("quality_model.low_score", "quality_model.below_top_fraction")
+    fits = True
+
+    def fits_model(self) -> bool:
+        """It fits when it trains its model (``train``); a given ``model_path`` was fitted elsewhere."""
+        return self.params.train is not None  # type: ignore[attr-defined]
 
     def model_file(self, ctx: StageContext) -> str:
         """The model to score with, training it first when the params say so (reused on resume).
@@ -94,7 +108,18 @@ class QualityModel(GlobalStage):
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: QualityModelParams = self.params  # type: ignore[assignment]
-        fn = partial(score_part, model_file=self.model_file(ctx), max_chars=p.max_chars)
+        model_file = self.model_file(ctx)
+        fn = partial(score_part, model_file=model_file, max_chars=p.max_chars)
         parts = [storage.read_parquet(path) for path in ctx.map_shards(fn, ("text",), "scores")]
         scores = pl.concat(parts) if parts else pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
+        folder = storage.location(model_file).parent
+        if (folder / FIT_DOCS_FILE).exists():  # what the model was fitted on (a model trained with a catalog)
+            ctx.write_table(fit_table(self.name), storage.read_parquet(folder / FIT_DOCS_FILE))
+        manifest = json.loads((folder / MANIFEST_FILE).read_text()) if (folder / MANIFEST_FILE).exists() else {}
+        fit = usefulness(manifest.get("metrics", {}), scores["quality_score"].to_numpy())
+        ctx.write_table("quality_model_fit", pl.DataFrame([fit]))
+        if not fit["useful"]:
+            ctx.warn(f"quality_model: the classifier is useless ({fit['reason']}); its quality_score is kept for inspection"
+                     " but filters nothing, and must not be used as a signal or a confound (quality_model_fit.useful = false)")
+            return decide(scores, None, None)
         return decide(scores, p.min_score, p.keep_top_fraction)

@@ -5,6 +5,10 @@ the view ``topics`` holds them, ``topic_labels(topic_id, size, sample_size, term
 each topic, and the fitted model is saved as ``stages/topics/model/topic_model.joblib`` (with a JSON
 manifest beside it) so a mixture or an eval set can be assigned to the same topics
 (``curate.models.topics.assign(load_topic_model(path), texts)``).
+
+The fit sample leaves out the eval split's documents and their duplicates (:mod:`curate.models.fits`):
+the manifest records the split (``params.eval_split``) and ``fit_docs__topics`` the sampled doc_ids. Every
+surviving document, eval documents included, is still assigned a topic.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import polars as pl
 from pydantic import Field
 
 from curate import storage
+from curate.models.fits import EvalExclusion, eval_exclusion, fit_table
 from curate.models.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
@@ -47,13 +52,14 @@ def assign_part(batch: pl.DataFrame, model_path: str) -> pl.DataFrame:
                                                pl.Series("topic_distance", dist, dtype=pl.Float64))
 
 
-def seeded_sample(ctx: StageContext, size: int, seed: int) -> pl.DataFrame:
-    """A uniform sample without replacement of the surviving documents (doc_id, text), sorted by doc_id.
+def seeded_sample(ctx: StageContext, size: int, seed: int, exclude: EvalExclusion | None = None) -> pl.DataFrame:
+    """A uniform sample without replacement of the surviving documents (doc_id, text), sorted by doc_id,
+    leaving out the documents ``exclude`` names (the eval split's).
 
     Chosen from the sorted doc_ids, so it depends on the documents and the seed only, not on sharding;
     texts are read shard by shard, keeping only the chosen ones (memory: the sample).
     """
-    frames = list(ctx.documents(("doc_id",)))
+    frames = [exclude.keep(f) if exclude is not None else f for f in ctx.documents(("doc_id",))]
     ids = pl.concat(frames)["doc_id"].sort() if frames else pl.Series("doc_id", [], pl.String)
     chosen = ids.to_numpy()[np.sort(np.random.default_rng(seed).permutation(len(ids))[:size])] if len(ids) > size else ids.to_numpy()
     wanted = pl.DataFrame({"doc_id": pl.Series(chosen, dtype=pl.String)})
@@ -64,15 +70,19 @@ def seeded_sample(ctx: StageContext, size: int, seed: int) -> pl.DataFrame:
 
 class Topics(GlobalStage):
     name = "topics"
-    version = "3"
+    version = "4"
     Params = TopicsParams
     schema = {"topic_id": pl.Int32, "topic_distance": pl.Float64}
     reasons = ()
+    fits = True
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: TopicsParams = self.params  # type: ignore[assignment]
-        sample = seeded_sample(ctx, p.sample_size, p.seed)
-        if sample.height < 2:
+        exclusion = eval_exclusion(ctx.catalog)
+        sample = seeded_sample(ctx, p.sample_size, p.seed, exclusion)
+        fitted_on = sample["doc_id"] if sample.height >= 2 else pl.Series("doc_id", [], pl.String)
+        ctx.write_table(fit_table(self.name), exclusion.fit_rows(self.name, fitted_on))
+        if fitted_on.len() == 0:  # nothing to fit: one topic
             frames = [f.select("doc_id") for f in ctx.documents(("doc_id",))]
             ids = pl.concat([pl.DataFrame(schema={"doc_id": pl.String}), *frames])
             ctx.write_table("topic_labels", pl.DataFrame(schema={"topic_id": pl.Int32, "size": pl.Int64, "sample_size": pl.Int64,
@@ -81,6 +91,8 @@ class Topics(GlobalStage):
                                     pl.lit(None, pl.String).alias(DROP_REASON))
         model = fit_topics(sample["text"].to_list(), sample["doc_id"].to_list(), p.k, p.k_range, p.n_components, p.seed,
                            p.features, p.n_features)
+        n_removed = sum(f.height - exclusion.keep(f).height for f in ctx.documents(("doc_id",)))
+        model.params["eval_split"] = exclusion.manifest(n_removed)
         model_path = ctx.stage_dir / MODEL_FILE
         model.save(model_path)
         paths = ctx.map_shards(partial(assign_part, model_path=str(model_path)), ("doc_id", "text"), "assign")

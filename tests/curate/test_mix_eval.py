@@ -8,6 +8,7 @@ Jaccard scan, and no mixture may hold a document that brute force finds too clos
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -105,3 +106,26 @@ def test_contamination_report_shows_each_kind_of_leak(planted_run):
     assert (eval_doc, "eval document in mixture") in problems
     assert (near, "duplicate of eval document") in problems
     assert (same, "same text as eval document") in problems and (same, "duplicate of eval document") in problems
+
+
+def test_an_eval_document_inside_a_longer_document_is_contamination(tmp_path, run_recipe):
+    """Containment: an eval passage pasted into a long document is caught (whole-document Jaccard cannot see
+    it); a document holding only its first few sentences, and unrelated documents, are not."""
+    docs = to_records(make_corpus(60, seed=31, exact_dup_rate=0.0, near_dup_rate=0.0, sentences=(10, 20)))
+    filler = [d["text"] for d in to_records(make_corpus(20, seed=32, exact_dup_rate=0.0, near_dup_rate=0.0, sentences=(30, 40)))]
+    law = [d for d in docs if d["domain"] == "law"][:3]  # law is held out whole: each of its documents is an eval document
+    pasted = [{"id": f"pasted-{d['id']}", "text": f"{filler[2 * i]}\n\n{d['text']}\n\n{filler[2 * i + 1]}"} for i, d in enumerate(law)]
+    partial = [{"id": f"partial-{d['id']}", "text": f"{filler[10 + i]} {' '.join(d['text'].split('. ')[:3])}"} for i, d in enumerate(law)]
+    for domain in sorted({d["domain"] for d in docs}):
+        write_jsonl(tmp_path / "data" / f"{domain}.jsonl", [d for d in docs if d["domain"] == domain])
+    write_jsonl(tmp_path / "data" / "long.jsonl", pasted + partial)  # 6 documents: too few for an eval set of 4
+    run = run_recipe({"inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
+    with Catalog(run.run_dir) as cat:
+        found = reserve_eval(cat, "source", per_group=4, ood_groups=("law",), seed=0, threshold=THRESHOLD)
+        given_id = dict(cat.query("SELECT doc_id, source_id FROM documents").iter_rows())
+        params = json.loads(cat.execute("SELECT params FROM eval_splits")[0][0])
+    inside = found.filter(pl.col("method") == "containment")
+    pairs = {(given_id[e], given_id[d]) for e, d in inside.select("eval_doc_id", "doc_id").iter_rows()}
+    assert pairs == {(d["id"], f"pasted-{d['id']}") for d in law}  # exactly the pasted ones, each with its own eval doc
+    assert inside["similarity"].min() == 1.0 and params["containment"] == 0.5 and params["containment_ngram"] == 8
+    assert not {given_id[d] for d in found["doc_id"]} - {f"pasted-{d['id']}" for d in law}  # nothing else, partial copies included

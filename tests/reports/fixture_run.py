@@ -1,7 +1,7 @@
 """A complete run for report tests, built from generated data only (no third-party text).
 
-Real curation (ingest, exact and MinHash dedup, langid, quality rules, topics, diversity), real eval
-split and a real mixture sweep from low to high topic entropy; the training results are generated:
+Real curation (ingest, exact and MinHash dedup, langid, quality rules, the recipe's eval split reserved
+before topics are fitted, topics, diversity) and a real mixture sweep from low to high topic entropy; the training results are generated:
 per mixture and seed a curve and eval rows whose out-of-distribution bits per byte fall with the
 mixture's topic entropy plus seed noise. The planted string lets HTML tests check escaping.
 """
@@ -16,7 +16,6 @@ from pathlib import Path
 import polars as pl
 
 from curate.catalog import Catalog
-from curate.mix.eval_split import reserve_eval
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
@@ -73,10 +72,10 @@ def build_run(root: Path, n_docs: int = 150, n_mixtures: int = 6, n_seeds: int =
     """Create ``root/run`` with every catalog table filled; returns the run folder."""
     write_corpus(root / "data", n_docs, seed)
     recipe = parse_recipe({"name": "reports-fixture", "seed": seed, "stages": STAGES,
+                           "eval_split": {"group_by": "source", "per_group": 3, "ood_groups": ["law"], "seed": seed},
                            "inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
     run_dir = RecipeRunner(recipe, root, root / "run", workers=1, progress=False).run().run_dir
     with Catalog(run_dir) as cat:
-        reserve_eval(cat, group_by="source", per_group=3, ood_groups=("law",), seed=seed)
         sweep = SweepSpec(name="entropy", steps=n_mixtures, diversity_sample=40,
                           base={"group_by": "topic_id", "strategy": "target_entropy", "token_budget": 8_000, "max_repeats": 8})
         mixtures = run_sweep(cat, sweep)

@@ -1,7 +1,8 @@
 """A small run folder built by hand to the mixtures contract: docs parquet, catalog, mixtures, eval sets.
 
 The trainer only reads what the contract promises (``mixtures`` rows, ``manifest.json`` + shards, and
-``eval_sets`` joined to ``documents``), so the fixture writes exactly that from generated text.
+``eval_sets`` joined to ``documents``), so the fixture writes exactly that from generated text. The eval split
+is recorded (``eval_splits`` with its split_id) before anything is fitted, as ``train tokenizer`` requires.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import polars as pl
 import pytest
 
 from curate.catalog import Catalog
+from curate.mix.eval_split import SCHEMA as CONTAMINATION_SCHEMA
+from curate.mix.eval_split import record_split
 from tests.corpus import make_corpus
 
 OOD_DOMAIN = "gardening"
@@ -61,7 +64,7 @@ def build_run(root: Path, docs_per_domain: int = 40, eval_per_group: int = 3, se
     mixtures = [_write_mixture(run_dir, "one", "s", pool.filter(pl.col("source") == "software"), seed),
                 _write_mixture(run_dir, "all", "s", pool, seed)]
     with Catalog(run_dir) as cat:
-        cat.append("eval_sets", evals)
+        record_split(cat, evals, pl.DataFrame(schema=CONTAMINATION_SCHEMA), {"fixture": True})  # reserved before any fit
         cat.append("mixtures", pl.DataFrame(mixtures))
     return run_dir
 

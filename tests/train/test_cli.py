@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from curate.catalog import Catalog
 from train.cli import app
-from train.tokenizer import count_tokens_in_run, load_tokenizer
+from train.tokenizer import MANIFEST_PATH, TOKENIZER_PATH, count_tokens_in_run, load_tokenizer
 
 TOKENS = 4096  # two optimizer steps of pico (16 x 128): enough to exercise every path
 CPU = ("--device", "cpu", "--threads", "1")
@@ -65,3 +65,17 @@ def test_sweep_trains_every_mixture_once(run_dir):
         joined = cat.query("SELECT count(*) AS n FROM train_runs r JOIN mixtures m USING (mixture_id)")["n"][0]
     assert runs["train_id"].to_list() == [f"all.pico.s0.d1000.t{TOKENS}", f"one.pico.s0.d1000.t{TOKENS}"]
     assert joined == 2
+
+
+def test_tokenizer_refuses_to_fit_before_an_eval_split(run_dir):
+    with Catalog(run_dir) as cat:
+        for table in ("eval_sets", "contamination", "eval_splits"):
+            cat.delete_where(table)
+    refused = CliRunner().invoke(app, ["tokenizer", str(run_dir), "--vocab-size", "300"])
+    assert refused.exit_code == 2 and "curate mix eval-split" in refused.output and "--no-eval-split" in refused.output
+    assert not (run_dir / TOKENIZER_PATH).exists()
+    _invoke("tokenizer", str(run_dir), "--vocab-size", "300", "--no-eval-split")  # the explicit opt-out, for non-study use
+    manifest = json.loads((run_dir / MANIFEST_PATH).read_text())
+    with Catalog(run_dir, read_only=True) as cat:
+        fitted = cat.query("SELECT count(*) AS n, count(split_id) AS with_split FROM fit_docs WHERE fit = 'tokenizer'").row(0, named=True)
+    assert manifest["eval_split"]["split_id"] is None and fitted["n"] > 0 and fitted["with_split"] == 0

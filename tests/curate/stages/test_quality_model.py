@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import polars as pl
 import pytest
 import yaml
 
 from curate.catalog import Catalog
-from curate.models.quality import TextSource, TrainSpec, read_texts, train_quality_model
+from curate.models.quality import TextSource, TrainSpec, read_texts, train_quality_model, usefulness
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner
 from curate.stages.quality_model import QualityModelParams, decide
@@ -104,6 +105,7 @@ def test_recipe_end_to_end_with_sql_training_and_reports(tmp_path, texts):
             {"stage": "langid", "keep_langs": ["en"]},
             {"stage": "quality_rules", "rule_sets": ["c4"]},
             {"stage": "quality_model", "keep_top_fraction": 0.5, "train": {
+                "epoch": 25, "lr": 0.5,  # fastText's lr 0.1 underfits 200 documents: every score 0.5000 ± 0.0002, useless
                 "positives": {"sql": "SELECT text FROM documents WHERE source = 'clean'"},
                 "negatives": {"sql": "SELECT text FROM documents WHERE source = 'garbled' ORDER BY doc_id"}}},
         ],
@@ -126,3 +128,34 @@ def test_recipe_end_to_end_with_sql_training_and_reports(tmp_path, texts):
         curly = quality.filter(pl.col("rule") == "c4_curly_bracket").row(0, named=True)
         assert curly["n_failed"] == signals.filter(pl.col("c4_curly_bracket") > 0).height
     assert (tmp_path / "run" / "stages" / "quality_model" / "model" / "manifest.json").exists()
+
+
+def test_usefulness_needs_auc_and_spread():
+    spread = np.linspace(0.1, 0.9, 101)
+    assert usefulness({"auc": 0.97, "precision": 0.9, "recall": 0.8}, spread)["useful"]
+    weak = usefulness({"auc": 0.55}, spread)
+    flat = usefulness({"auc": 0.99}, np.linspace(0.4998, 0.5004, 101))  # the demo's classifier: AUC fine, scores all ~0.5
+    unknown = usefulness({}, spread)  # a bare model.bin: no held-out metrics, judged on its spread
+    assert not weak["useful"] and "held-out AUC 0.550 < 0.6" in weak["reason"]
+    assert not flat["useful"] and "scores span 0.0005" in flat["reason"] and flat["score_p05"] > 0.4998
+    assert unknown["useful"] and "AUC unknown" in unknown["reason"]
+
+
+def test_a_classifier_of_indistinguishable_classes_is_useless_and_filters_nothing(tmp_path, capfd):
+    """Positives and negatives are random halves of one corpus: nothing to learn, so nothing may be filtered."""
+    docs = make_corpus(300, seed=12, exact_dup_rate=0, near_dup_rate=0)
+    write_jsonl(tmp_path / "data" / "pool.jsonl", [{"id": f"d{i}", "text": d.text} for i, d in enumerate(docs)])
+    recipe = {"name": "useless", "inputs": [{"path": "data/pool.jsonl", "id_field": "id"}], "stages": [
+        {"stage": "quality_model", "keep_top_fraction": 0.5, "train": {
+            "epoch": 25, "lr": 0.5, "dim": 8, "holdout": 0.4,
+            "positives": {"sql": "SELECT text FROM documents WHERE hash(doc_id) % 2 = 0"},
+            "negatives": {"sql": "SELECT text FROM documents WHERE hash(doc_id) % 2 = 1"}}}]}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    RecipeRunner(load_recipe(tmp_path / "r.yaml"), tmp_path, tmp_path / "run", workers=1, progress=False).run()
+    with Catalog(tmp_path / "run", read_only=True) as cat:
+        fit = cat.query("SELECT * FROM quality_model_fit").row(0, named=True)
+        dropped = cat.query("SELECT count(*) AS n FROM decisions WHERE stage = 'quality_model'")["n"][0]
+        scored = cat.query("SELECT count(quality_score) AS n FROM doc_signals")["n"][0]
+    assert fit["auc"] < 0.6 and not fit["useful"] and "held-out AUC" in fit["reason"]
+    assert dropped == 0 and scored == 300  # scores kept for inspection, no filter applied
+    assert "the classifier is useless" in capfd.readouterr().err
