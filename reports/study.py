@@ -94,6 +94,7 @@ def group_values(losses: pl.DataFrame, docs: pl.DataFrame, design: pl.DataFrame,
         docs = docs.filter(pl.col("eval_set") == name).with_columns(pl.col("eval_set").alias("group_key"))
         if docs.height == 0:
             raise StudyError(f"target {target!r}: no eval set {name!r}")
+    losses = losses.join(design.select("mixture_id"), on="mixture_id", how="semi")  # this arm's runs only
     rows = (losses.join(docs.select("doc_id", "eval_set", "group_key"), on=["doc_id", "eval_set"])
             .group_by("train_id", "mixture_id", "step_frac", "group_key")
             .agg((pl.col("nll_bits").sum() / pl.col("n_bytes").sum()).alias("value")))

@@ -5,43 +5,44 @@ from __future__ import annotations
 import gzip
 
 import orjson
+import pytest
 
 from curate.catalog import Catalog
-from curate.demo.loop import OOD_SOURCE, run_demo
+from curate.demo.loop import run_demo
 from tests.corpus import make_corpus
 
 
 def test_demo_end_to_end(tmp_path, capfd):
     raw = tmp_path / "raw"
     raw.mkdir()
-    docs = make_corpus(360, seed=21, sentences=(16, 40))
-    names = {"cooking": OOD_SOURCE, "astronomy": "astro", "software": "software", "law": "law", "gardening": "garden"}
-    for domain, source in names.items():
+    docs = make_corpus(400, seed=21, sentences=(16, 40))
+    for domain in sorted({d.domain for d in docs}):
         lines = b"".join(orjson.dumps({"id": d.id, "text": d.text}) + b"\n" for d in docs if d.domain == domain)
-        (raw / f"{source}.jsonl.gz").write_bytes(gzip.compress(lines))
+        (raw / f"{domain}.jsonl.gz").write_bytes(gzip.compress(lines))
     run_dir = run_demo(tmp_path, workers=2, progress=False, mode="tiny")
     with Catalog(run_dir, read_only=True) as cat:
         count = lambda table: cat.query(f"SELECT count(*) AS n FROM {table}")["n"][0]  # noqa: E731
         for table in ("documents", "decisions", "exact_dedup", "minhash_dedup", "langid", "quality_rules", "topics",
-                      "topic_labels", "diversity", "eval_sets", "mixtures", "mixture_docs", "train_runs", "train_curve",
-                      "evals", "checkpoint_evals", "eval_doc_losses", "correlations"):
+                      "topic_labels", "diversity", "eval_sets", "mixtures", "mixture_docs", "mixture_design", "mixture_covariates",
+                      "mixture_alignment", "studies", "train_runs", "train_curve", "evals", "checkpoint_evals", "eval_doc_losses",
+                      "fit_docs", "study_effects", "study_outcomes"):
             assert count(table) > 0, table
         assert count("kept_documents") < count("documents")
-        langs = cat.query("SELECT DISTINCT lang FROM langid")["lang"].to_list()
-        assert "en" in langs
-        entropies = cat.query("SELECT value FROM diversity WHERE scope_kind = 'mixture' AND metric = 'topic_entropy'"
-                              " ORDER BY scope_id")["value"].to_list()
-        assert entropies == sorted(entropies) and entropies[-1] > entropies[0]
-        ood = cat.query("SELECT value FROM evals WHERE eval_set = 'ood' AND metric = 'bpb'")["value"].to_list()
-        assert all(0 < v < 20 for v in ood)
-        corr = cat.query("SELECT * FROM correlations WHERE target = 'ood/bpb'")
-        assert corr.height > 0 and (corr["n_mixtures"] == 3).all()
-        learned = cat.query("SELECT learned, converged, loss_below_unigram FROM train_runs")
-        assert learned["learned"].to_list() == [False] * 3  # pico on 4k tokens: refused, then stored as "not evidence"
-        assert learned["converged"].null_count() == 0  # the second check is stored beside the first
-        assert cat.report("contamination").height == 0
+        assert cat.query("SELECT count(*) AS n FROM fit_docs JOIN eval_sets USING (doc_id)")["n"][0] == 0
+        assert set(cat.query("SELECT DISTINCT fit FROM fit_docs")["fit"]) == {"tokenizer", "topics", "quality_model"}
+        design = cat.query("SELECT arm, count(*) AS n, list(DISTINCT factor_value ORDER BY factor_value) AS levels"
+                           " FROM mixture_design GROUP BY arm ORDER BY arm")
+        assert design["arm"].to_list() == ["control", "study"] and design["n"][0] == design["n"][1]
+        assert design["levels"][1].to_list() == pytest.approx([0.0, 1.0, 1.5849625, 2.0])  # log2 k, k in {1, 2, 3, 4}: 5 domains
+        epochs = cat.query("SELECT DISTINCT value FROM mixture_covariates WHERE name = 'epochs'")["value"].to_list()
+        assert len(epochs) == 1  # exact epochs: repetition is held fixed across mixtures
+        effects = cat.query("SELECT analysis, arm, verdict FROM study_effects WHERE step_frac = 1")
+        assert {"primary", "control", "ngram", "control_ngram"} <= set(effects["analysis"])
+        runs = cat.query("SELECT learned FROM train_runs")
+        assert runs.height == 2 * design["n"][0] + 1  # one seed per mixture, one mixture replicated
     out = capfd.readouterr().out
-    assert "refused: 3 of 3 training runs did not pass the learned check" in out
-    assert "Not evidence: 3 of 3 runs did not pass the learned check. With 3 mixtures x 1 seeds (pico" in out
+    assert "Study domains, pre-registered: does log2 of the number of groups" in out
+    primary = effects.filter(effects["analysis"] == "primary").row(0, named=True)
+    assert primary["verdict"] in ("refused", "not identifiable", "inconclusive", "effect")
     page = (tmp_path / "report.html").read_text()
-    assert "Diversity vs generalization" in page and "<svg" in page
+    assert "Study: domains" in page and "<svg" in page

@@ -69,13 +69,13 @@ def test_covariates_on_a_hand_built_mixture(hand_run):
 
 def test_mean_quality_is_left_out_with_the_reason(hand_run):
     with Catalog(hand_run) as cat:
-        cat.execute("CREATE OR REPLACE TABLE quality_model_fit AS SELECT 0.5 AS auc, 0.5 AS precision, 0.5 AS recall,"
+        cat.execute("CREATE OR REPLACE VIEW quality_model_fit AS SELECT 0.5 AS auc, 0.5 AS precision, 0.5 AS recall,"
                     " 0.4998 AS score_p05, 0.5004 AS score_p95, false AS useful, 'AUC 0.50: separates nothing' AS reason")
         try:
             usable, why = covariates.quality_usable(cat)
             manifest = emit(cat, MixtureSpec(name="q", token_budget=40), diversity_sample=None)
         finally:
-            cat.execute("DROP TABLE quality_model_fit")
+            cat.execute("DROP VIEW quality_model_fit")
     assert not usable and manifest["covariates_omitted"]["mean_quality"] == "quality model not useful: AUC 0.50: separates nothing"
 
 
