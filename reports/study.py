@@ -235,7 +235,7 @@ def analyse_study(run_dir: str | Path, sweep_id: str | None = None, preset: str 
             analyses, balance = analyse_arm(q, arm, losses, ngram, preset, q.confounds, seed, n_boot, n_perm)
             for analysis, step, effect, mixtures in analyses:
                 effects[(analysis, step)] = effect
-                model = NGRAM if NGRAM in analysis else preset
+                model = NGRAM if analysis in (NGRAM, f"control_{NGRAM}") else preset
                 rows.append(_rows(q, analysis, arm.name, model, step, effect, balance))
                 factor = dict(arm.design.select("mixture_id", "factor_value").iter_rows())
                 outcomes += [{"sweep_id": q.sweep_id, "analysis": analysis, "step_frac": step, "mixture_id": m, "arm": arm.name,

@@ -17,6 +17,7 @@ Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it o
 Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
 CpuMatmul = Annotated[str, typer.Option(help="fp32 matrix products on CPU: auto (oneDNN on x86-64), onednn or aten.")]
 EvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at the end (a fixed md5(doc_id) subset).")]
+EvalOnly = Annotated[list[str] | None, typer.Option("--eval-set", help="Score only this eval set (repeatable; default: every set).")]
 ProbeDocs = Annotated[int | None, typer.Option(min=1, help="Documents per eval set the probes score at the end (default: all scored).")]
 EvalAt = Annotated[str, typer.Option(help="Fractions of the run where the eval sets are scored in bits per byte, comma-separated; 'none': only at the end.")]
 CheckpointEvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at those checkpoints (the first of the final subset).")]
@@ -76,6 +77,7 @@ def run_command(
     eval_at: EvalAt = "0.25,0.5,0.75",
     checkpoint_eval_docs: CheckpointEvalDocs = 8,
     probe_docs: ProbeDocs = None,
+    eval_only: EvalOnly = None,
 ) -> None:
     """Train one model on one mixture (resumes from its checkpoint; skips if finished), then evaluate it."""
     from train.config import TrainConfig
@@ -84,7 +86,7 @@ def run_command(
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
                       batch_size=batch_size, device=device, compile=compile, num_threads=threads, cpu_matmul=cpu_matmul,
                       checkpoint_every=checkpoint_every, eval_docs=eval_docs, eval_at=_fractions(eval_at),
-                      checkpoint_eval_docs=checkpoint_eval_docs, probe_docs=probe_docs)
+                      checkpoint_eval_docs=checkpoint_eval_docs, probe_docs=probe_docs, eval_only=eval_only or None)
     print(run_training(run, cfg))
 
 
@@ -114,6 +116,7 @@ def sweep(
     eval_at: EvalAt = "0.25,0.5,0.75",
     checkpoint_eval_docs: CheckpointEvalDocs = 8,
     probe_docs: ProbeDocs = None,
+    eval_only: EvalOnly = None,
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
     replicate: Annotated[int, typer.Option(min=0, help="Mixtures (spread along the sweep) that get one seed more: measures seed noise cheaply.")] = 0,
 ) -> None:
@@ -124,7 +127,7 @@ def sweep(
 
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
                        cpu_matmul=cpu_matmul, eval_docs=eval_docs, eval_at=_fractions(eval_at), checkpoint_eval_docs=checkpoint_eval_docs,
-                       probe_docs=probe_docs)
+                       probe_docs=probe_docs, eval_only=eval_only or None)
     summary = run_sweep(run, sweep_id, presets, seeds, base, workers=workers, replicate=replicate)
     print_frame(summary, title=f"sweep {sweep_id} (also in {run}/train/sweep-{sweep_id}.csv)")
     if len(presets) > 1:

@@ -54,6 +54,7 @@ class TrainConfig(BaseModel):
     num_threads: int | None = Field(None, ge=1, description="CPU threads for torch; default: the cores this process may use (torch's own default can oversubscribe containers).")
     eval_batch_size: int = Field(16, ge=1, description="Windows per forward pass in evaluation; batching amortizes per-call overhead.")
     eval_at: list[float] = Field([0.25, 0.5, 0.75], description="Fractions of the run after which every eval set is scored in bits per byte (checkpoint_evals, eval_doc_losses), so rank changes during training show; empty: none.")
+    eval_only: list[str] | None = Field(None, description="Score only these eval sets (eval_sets.eval_set names); default: every set. A study that answers on some groups need not pay for the others.")
     probe_docs: int | None = Field(None, ge=1, description="Documents per eval set the three probes score at the end (the first by md5(doc_id)); None: every scored document. The probes cost about 1.7x the bits-per-byte pass, so large sweeps that answer with bits per byte can cap them.")
     checkpoint_eval_docs: int = Field(8, ge=1, description="Documents per eval set scored at those checkpoints: the first by md5(doc_id), inside the final evaluation's set; 8 of 32 keeps three checkpoints near 10% of a nano run's training time.")
 

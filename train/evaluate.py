@@ -197,9 +197,16 @@ def cloze_accuracy(model: torch.nn.Module, tokenizer: Tokenizer, texts: list[str
     return _choice_accuracy(model, items, device, batch_size), len(items), chance
 
 
-def eval_sets(cat: Catalog, max_docs: int | None = None) -> dict[str, EvalSet]:
-    """The run's eval sets as every run of it scores them (:func:`curate.mix.eval_split.eval_texts`)."""
-    return eval_texts(cat, max_docs, MAX_EVAL_CHARS)
+def eval_sets(cat: Catalog, max_docs: int | None = None, only: list[str] | None = None) -> dict[str, EvalSet]:
+    """The run's eval sets as every run of it scores them (:func:`curate.mix.eval_split.eval_texts`), or only
+    the ones named in ``only`` (an unknown name is an error that lists the sets)."""
+    sets = eval_texts(cat, max_docs, MAX_EVAL_CHARS)
+    if only is None:
+        return sets
+    unknown = sorted(set(only) - set(sets))
+    if unknown:
+        raise ValueError(f"no eval sets named {unknown}; the run has {sorted(sets)}")
+    return {name: s for name, s in sets.items() if name in only}
 
 
 def first_docs(sets: dict[str, EvalSet], max_docs: int) -> dict[str, EvalSet]:

@@ -88,7 +88,7 @@ def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, Eval
     cache = run_dir / "train" / "cache"
     packed_tokens(folder, tokenizer, tok_hash, cache)
     return RunPlan(Path(run_dir), cfg, train_id_of(cfg, tokens), sweep_id, packed_tokens_paths(folder, tok_hash, cache), tok_hash,
-                   sets if sets is not None else eval_sets(cat, cfg.eval_docs), tokens)
+                   sets if sets is not None else eval_sets(cat, cfg.eval_docs, cfg.eval_only), tokens)
 
 
 def is_done(cat: Catalog, train_id: str) -> bool:
@@ -246,7 +246,7 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
         set_cpu_threads(cfg)
         use_cpu_matmul(model, cfg.cpu_matmul)
     with Catalog(run_dir, read_only=True) as cat:
-        sets = eval_sets(cat, cfg.eval_docs)
+        sets = eval_sets(cat, cfg.eval_docs, cfg.eval_only)
         step = cat.execute("SELECT coalesce(any_value(r.steps), max(c.step)) FROM train_runs r LEFT JOIN train_curve c"
                            " USING (train_id) WHERE r.train_id = $t", {"t": train_id})[0][0]  # steps: NULL in old catalogs
     found = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size, probe_docs=cfg.probe_docs)

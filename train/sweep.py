@@ -143,7 +143,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
         base = base or TrainConfig(mixture_id=mixtures[0])
         if workers > 1 and base.num_threads is None:
             base = base.model_copy(update={"num_threads": threads_per_worker(workers)})
-        sets = eval_sets(cat, base.eval_docs)  # read once: every run of a sweep is scored on the same sets
+        sets = eval_sets(cat, base.eval_docs, base.eval_only)  # read once: every run of a sweep is scored on the same sets
         plans = [plan_run(run_dir, cfg, cat, sets) for cfg in sweep_configs(mixtures, presets, seeds, base, replicate)]
         done = {p.train_id for p in plans if is_done(cat, p.train_id)}
     for train_id in sorted(done):

@@ -50,6 +50,7 @@ class DemoSize(BaseModel):
     max_bytes: int  # per domain
     per_group: int  # panel documents per domain
     draws: int  # subsets per k level
+    control_draws: int  # the negative control's draws per k level
     budget: int  # training tokens per run
     preset: str
     replicate: int  # mixtures trained with a second seed
@@ -59,11 +60,11 @@ class DemoSize(BaseModel):
 
 
 SIZES = {
-    "quick": DemoSize(max_bytes=600_000, per_group=16, draws=2, budget=300_000, preset="nano", replicate=2, vocab=1024, probe_docs=4,
+    "quick": DemoSize(max_bytes=600_000, per_group=16, draws=2, control_draws=2, budget=300_000, preset="nano", replicate=2, vocab=1024, probe_docs=4,
                       max_domains=6),
-    "full": DemoSize(max_bytes=2_600_000, per_group=24, draws=4, budget=1_000_000, preset="nano", replicate=6, vocab=1024, probe_docs=8,
+    "full": DemoSize(max_bytes=2_600_000, per_group=24, draws=4, control_draws=3, budget=1_000_000, preset="nano", replicate=6, vocab=1024, probe_docs=8,
                      max_domains=8),
-    "tiny": DemoSize(max_bytes=400_000, per_group=4, draws=1, budget=6_000, preset="pico", replicate=1, vocab=600, probe_docs=2,
+    "tiny": DemoSize(max_bytes=400_000, per_group=4, draws=1, control_draws=1, budget=6_000, preset="pico", replicate=1, vocab=600, probe_docs=2,
                      max_domains=5),
 }
 # Seconds per step measured on 2 cores, with headroom for a first run's JIT.
@@ -121,7 +122,7 @@ def _study_spec(cat: Catalog, out: Path, size: DemoSize, seed: int, console: Con
     spec = yaml.safe_load(_copy_recipe("mix_study_subsets.yaml", out / "demo_study.yaml").read_text())
     spec["base"].update({"where": plan.where, "token_budget": size.budget, "epochs": plan.epochs, "seed": seed})
     spec["design"].update({"k": list(plan.k_levels), "draws": size.draws, "seed": seed})
-    spec["control"]["group_by"] = f"bucket:{len(plan.domains)}"
+    spec["control"].update({"group_by": f"bucket:{len(plan.domains)}", "draws": size.control_draws})
     return SweepSpec(**spec)
 
 
@@ -161,12 +162,15 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     with Catalog(run_dir) as cat:
         sweep = _study_spec(cat, out, size, seed, console)
         mixtures = run_sweep(cat, sweep)
+        sweep_groups = sorted(cat.query("SELECT DISTINCT unnest(groups) AS g FROM mixture_design WHERE sweep_id = $s AND arm = 'study'",
+                                        {"s": sweep.name})["g"])
     print_frame(mixtures, title="mixtures", keys=["mixture_id", "arm", "log2_k", "groups", "n_tokens"], csv=out / "mixtures.csv")
     steps.done(f"{mixtures.height} mixtures ({(mixtures['arm'] == 'study').sum()} study, {(mixtures['arm'] == 'control').sum()} control)")
 
     steps.start(f"train {size.preset} on every mixture ({size.budget:,} tokens each; {size.replicate} mixtures twice)")
+    panel = [arg for group in sweep_groups for arg in ("--eval-set", f"id/{group}")]  # the study's domains: no cost for the rest
     _module("train", "sweep", str(run_dir), "--sweep", sweep.name, "--preset", size.preset, "--seeds", "1", "--replicate",
-            str(size.replicate), "--tokens", str(size.budget), "--workers", str(workers), "--probe-docs", str(size.probe_docs))
+            str(size.replicate), "--tokens", str(size.budget), "--workers", str(workers), "--probe-docs", str(size.probe_docs), *panel)
     steps.done("training done")
 
     steps.start("answer the pre-registered question; write the HTML report")

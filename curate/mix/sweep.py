@@ -45,6 +45,8 @@ class ControlArm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_by: str = Field("bucket:8", description="Grouping of the control arm, normally bucket:N (hash buckets of doc_id).")
+    draws: int | None = Field(None, ge=1, description="Draws per factor level in the control arm (default: the study's); fewer"
+                              " saves training, but a control with much less power than the study is a weak check.")
 
 
 class StudySpec(BaseModel):
@@ -150,9 +152,16 @@ def _require_run_tokenizer(cat: Catalog, sweep: SweepSpec) -> None:
                          f" does not exist; reserve eval sets (`curate mix eval-split`), then `train tokenizer {cat.run_dir}`")
 
 
-def _draws(cat: Catalog, sweep: SweepSpec, base: dict[str, Any], arm_index: int, pools: dict[str, Pool],
-           quality_ok: bool) -> tuple[list[Draw], dict | None]:
+def _arm_design(sweep: SweepSpec, arm: str) -> Any:
+    """The design an arm draws from: the sweep's, with the control's own number of draws when it sets one."""
     design = sweep.resolved_design
+    if arm == "control" and sweep.control and sweep.control.draws and hasattr(design, "draws"):
+        return design.model_copy(update={"draws": sweep.control.draws})
+    return design
+
+
+def _draws(cat: Catalog, sweep: SweepSpec, base: dict[str, Any], arm_index: int, pools: dict[str, Pool],
+           quality_ok: bool, design: Any) -> tuple[list[Draw], dict | None]:
     if isinstance(design, VaryDesign):
         return vary(design), None
     probe = MixtureSpec(**{**base, "name": f"{sweep.name}-probe", "sweep_id": sweep.name})
@@ -201,7 +210,7 @@ def plan_sweep(cat: Catalog, sweep: SweepSpec) -> Plan:
         arms.append(("control", {**sweep.base, "group_by": sweep.control.group_by}, "c"))
     plan = Plan([], {})
     for index, (arm, base, prefix) in enumerate(arms):
-        draws, report = _draws(cat, sweep, base, index, plan.pools, quality_ok)
+        draws, report = _draws(cat, sweep, base, index, plan.pools, quality_ok, _arm_design(sweep, arm))
         if report:
             plan.balance[arm] = report
         for i, draw in enumerate(draws):
