@@ -16,8 +16,8 @@ target group h (e.g. each source the mixture lacks) the run's target value b_{r,
    factor): 93-96% coverage in `tests/reports/test_effects.py`'s simulations.
 4. **p.** Freedman–Lane permutation test of β given the confounds (Freedman & Lane 1983; Winkler et al.
    2014, "Permutation inference for the general linear model"): residuals of the reduced model y ~ 1 + z
-   are permuted across mixtures, added back to its fit, the full model refitted; the statistic is β's t,
-   p = (1 + #{|t*| ≥ |t|}) / (1 + n_perm).
+   are permuted across mixtures, added back to its fit, the full model refitted; the statistic is β's t
+   with an HC3 (heteroscedasticity-robust) standard error, p = (1 + #{|t*| ≥ |t|}) / (1 + n_perm).
 5. **Mixed model.** A second opinion at the run level: y_r = a + β x + γ'z + u_mixture + ε (statsmodels
    MixedLM, random intercept per mixture, REML), Wald 95% interval; needs some mixture with two seeds.
 6. **What the design can identify.** Confounds constant across mixtures are *held fixed* and dropped; the
@@ -104,15 +104,17 @@ def ols_beta(design: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def ols_t(design: np.ndarray, y: np.ndarray, column: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(coefficient, its t statistic) of one column, for stacked outcomes y (..., n) on one design (n, k)."""
-    n, k = design.shape
+    """(coefficient, its heteroscedasticity-robust t) of one column, for stacked outcomes y (..., n) on one
+    design (n, k). The standard error is HC3 (MacKinnon & White 1985): mixtures scored on fewer groups (the
+    many-group ones, on the groups they lack) have noisier outcomes, and a permutation test of a t that
+    assumes equal variances is anti-conservative then (Winkler et al. 2014 studentize for this reason)."""
     pinv = np.linalg.pinv(design)
     beta = y @ pinv.T
     resid = y - beta @ design.T
-    sigma2 = (resid**2).sum(axis=-1) / max(n - k, 1)
-    xtx_inv = pinv @ pinv.T
+    leverage = np.einsum("ij,ji->i", design, pinv)
+    weights = pinv[column] ** 2 / np.maximum(1.0 - leverage, 1e-8) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        return beta[..., column], beta[..., column] / np.sqrt(sigma2 * xtx_inv[column, column])
+        return beta[..., column], beta[..., column] / np.sqrt((resid**2) @ weights)
 
 
 def freedman_lane_p(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0, n_perm: int = 9999) -> float:

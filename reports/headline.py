@@ -41,14 +41,33 @@ def _fixed(cat: Catalog, preset: str, sweep_id: str | None = None) -> str:
     return f"{preset}, {_count(runs['params'])} parameters, {tokens}; tokenizer, model, schedule and token budget held fixed"
 
 
-def _design(cat: Catalog, sweep_id: str, preset: str) -> str:
+def _design(cat: Catalog, sweep_id: str, preset: str, factor: str) -> str:
     d = cat.query("SELECT count(DISTINCT d.mixture_id) AS n, min(r.seeds) AS lo, max(r.seeds) AS hi, list(DISTINCT d.factor_value"
                   " ORDER BY d.factor_value) AS levels FROM mixture_design d JOIN (SELECT mixture_id, count(*) AS seeds FROM train_runs"
                   " WHERE status = 'done' AND preset = $p GROUP BY 1) r USING (mixture_id) WHERE d.sweep_id = $s AND d.arm = 'study'",
                   {"s": sweep_id, "p": preset}).row(0, named=True)
     seeds = f"{d['lo']}" if d["lo"] == d["hi"] else f"{d['lo']}-{d['hi']}"
-    levels = ", ".join(f"{v:g}" for v in d["levels"] or [])
-    return f"{d['n']} mixtures x {seeds} seeds at factor levels {levels}"
+    if factor == "log2_k":
+        levels = "k = " + ", ".join(f"{2 ** v:.0f}" for v in d["levels"] or [])
+    else:
+        levels = f"{factor} = " + ", ".join(f"{v:.3g}" for v in d["levels"] or [])
+    return f"{d['n']} mixtures x {seeds} seeds at {levels}"
+
+
+def _covers_zero(row: dict) -> bool:
+    return row["ci_low"] is None or row["ci_low"] <= 0 <= row["ci_high"]
+
+
+def _ngram_reading(primary: dict, ngram: dict, beyond: dict) -> str:
+    """What the n-gram rows say about the primary effect, when they say something clear."""
+    if primary["verdict"] != "effect" or primary["estimate"] is None or ngram["estimate"] is None:
+        return ""
+    same_sign = ngram["estimate"] * primary["estimate"] > 0 and not _covers_zero(ngram)
+    if same_sign and _covers_zero(beyond):
+        return ": at this scale the effect is what the mixtures' n-gram coverage of the target predicts"
+    if not _covers_zero(beyond) and beyond["estimate"] * primary["estimate"] > 0:
+        return ": the Transformer gains from the factor beyond what n-gram coverage explains"
+    return ""
 
 
 def _checkpoint_signs(effects: pl.DataFrame) -> str:
@@ -59,9 +78,12 @@ def _checkpoint_signs(effects: pl.DataFrame) -> str:
 
 
 def _caveats(cat: Catalog, sweep_id: str, preset: str) -> str:
-    r = cat.query("SELECT count(*) FILTER (WHERE converged IS DISTINCT FROM true) AS still, count(*) AS n FROM train_runs"
-                  " WHERE status = 'done' AND sweep_id = $s AND preset = $p", {"s": sweep_id, "p": preset}).row(0, named=True)
+    r = cat.query("SELECT count(*) FILTER (WHERE converged IS DISTINCT FROM true) AS still, count(*) FILTER (WHERE learned IS"
+                  " DISTINCT FROM true) AS unlearned, count(*) AS n FROM train_runs WHERE status = 'done' AND sweep_id = $s AND preset = $p",
+                  {"s": sweep_id, "p": preset}).row(0, named=True)
     notes = []
+    if r["unlearned"]:
+        notes.append(f"{r['unlearned']} of {r['n']} runs did not pass the learned check and were analysed anyway (not evidence)")
     if r["still"]:
         notes.append(f"{r['still']} of {r['n']} runs were still improving at the end (the answer is at this budget; ranks may change)")
     return (" Caveats: " + "; ".join(notes) + ".") if notes else ""
@@ -83,10 +105,14 @@ def study_headline(cat: Catalog, sweep_id: str | None = None) -> str | None:
     adjusted = f"adjusted for {', '.join(p['adjusted_for'])}" if p["adjusted_for"] else "no confound adjusted for"
     fixed = f"; held fixed by the design: {', '.join(p['held_fixed'])}" if p["held_fixed"] else ""
     balance = f"; max |ρ(factor, any recorded confound)| = {p['max_abs_rho_confound']:.2f}" if p["max_abs_rho_confound"] is not None else ""
-    design = f" {_design(cat, sweep, preset)} ({_fixed(cat, preset, sweep)}; {adjusted}{fixed}{balance})."
+    epochs = cat.query("SELECT min(c.value) AS lo, max(c.value) AS hi FROM mixture_covariates c JOIN mixture_design d USING (mixture_id)"
+                       " WHERE d.sweep_id = $s AND d.arm = 'study' AND c.name = 'epochs'", {"s": sweep}).row(0, named=True)
+    repeats = f", every document seen exactly {epochs['lo']:g} times" if epochs["lo"] is not None and epochs["lo"] == epochs["hi"] else ""
+    design = f" {_design(cat, sweep, preset, p['factor'])} ({_fixed(cat, preset, sweep)}{repeats}; {adjusted}{fixed}{balance})."
     if p["verdict"] in ("refused", "not identifiable"):
         return f"{question}{design} Answer: {p['verdict']} — {p['reason']}."
-    answer = (f" Answer: {p['verdict']}. Per unit of the factor the target changes by {_ci(p)} (95% CI, cluster bootstrap over"
+    unit = "Per doubling of k" if p["factor"] == "log2_k" else "Per unit of the factor"
+    answer = (f" Answer: {p['verdict']}. {unit} the target changes by {_ci(p)} (95% CI, cluster bootstrap over"
               f" mixtures; Freedman–Lane p = {p['p_value']:.3g}; mixed model {_ci(p, 'mixed_estimate', 'mixed_ci_low', 'mixed_ci_high')};"
               f" seed sd {p['seed_sd'] or float('nan'):.3g}, minimum detectable effect ±{p['mde']:.3g}).")
     if p["verdict"] != "effect":
@@ -99,8 +125,8 @@ def study_headline(cat: Catalog, sweep_id: str | None = None) -> str | None:
     if "ngram" in by:
         parts.append(f" The per-mixture n-gram LM on the same tokens: {_ci(by['ngram'])}")
         beyond = by.get("beyond_ngram")
-        parts.append(f"; the Transformer's effect with the n-gram alignment as a covariate: {_ci(beyond)} ({beyond['verdict']})."
-                     if beyond else ".")
+        parts.append(f"; the Transformer's effect with the n-gram alignment as a covariate: {_ci(beyond)} ({beyond['verdict']})"
+                     + _ngram_reading(p, by["ngram"], beyond) + "." if beyond else ".")
     return "".join(parts) + _checkpoint_signs(effects) + _caveats(cat, sweep, preset)
 
 

@@ -165,8 +165,8 @@ def refusal(cat: Catalog, q: Question, preset: str, allow_undertrained: bool) ->
     if bad["n"] == 0:
         return f"no finished {preset} runs of sweep {q.sweep_id}: run `train sweep RUN --sweep {q.sweep_id}`"
     if bad["bad"] and not allow_undertrained:
-        return (f"{bad['bad']} of {bad['n']} runs did not get far enough below the unigram entropy of their data (the learned check):"
-                " they compare how fast token frequencies are learned; train longer")
+        return (f"{bad['bad']} of {bad['n']} runs did not make half of the gain a bigram model of their data makes over the unigram"
+                " entropy (the learned check): they compare how fast token frequencies are learned; train longer")
     split = cat.query("SELECT params FROM eval_splits")
     split_group = json.loads(split["params"][0]).get("group_by") if split.height else None
     if q.target.split("/")[0] in ("unseen", "seen", "panel") and split_group != q.grouping:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 DOMAINS: dict[str, dict[str, list[str]]] = {
     "cooking": {
@@ -118,3 +119,16 @@ def make_corpus(
 def to_records(docs: list[Doc]) -> list[dict[str, str | None]]:
     """JSON-ready records (id, text, domain) for writing JSONL fixtures."""
     return [{"id": d.id, "text": d.text, "domain": d.domain} for d in docs]
+
+
+def write_sources(folder: Path, n_docs: int = 400, seed: int = 21) -> None:
+    """One ``<domain>.jsonl.gz`` per domain (fields id, text), as `curate demo` writes its corpus."""
+    import gzip
+
+    import orjson
+
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = make_corpus(n_docs, seed=seed, sentences=(16, 40))
+    for domain in sorted({d.domain for d in docs}):
+        lines = b"".join(orjson.dumps({"id": d.id, "text": d.text}) + b"\n" for d in docs if d.domain == domain)
+        (folder / f"{domain}.jsonl.gz").write_bytes(gzip.compress(lines))

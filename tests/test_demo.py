@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
-
-import orjson
 import pytest
 
 from curate.catalog import Catalog
 from curate.demo.loop import run_demo
-from tests.corpus import make_corpus
+from tests.corpus import write_sources
 
 
 def test_demo_end_to_end(tmp_path, capfd):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    docs = make_corpus(400, seed=21, sentences=(16, 40))
-    for domain in sorted({d.domain for d in docs}):
-        lines = b"".join(orjson.dumps({"id": d.id, "text": d.text}) + b"\n" for d in docs if d.domain == domain)
-        (raw / f"{domain}.jsonl.gz").write_bytes(gzip.compress(lines))
+    write_sources(tmp_path / "raw")
     run_dir = run_demo(tmp_path, workers=2, progress=False, mode="tiny")
     with Catalog(run_dir, read_only=True) as cat:
         count = lambda table: cat.query(f"SELECT count(*) AS n FROM {table}")["n"][0]  # noqa: E731

@@ -58,7 +58,8 @@ def _save(path: Path, tokens: np.ndarray) -> None:
 def packed_tokens(folder: Path, tokenizer: Tokenizer, tok_hash: str, cache: Path) -> tuple[np.ndarray, np.ndarray]:
     """(training tokens, validation tokens) of a mixture, each document followed by EOS (cached).
 
-    Validation holds one copy of each held-out document; training holds every other document row.
+    Validation holds one copy of each held-out document; training holds every other document row. Each
+    distinct document is tokenized once, however often the mixture repeats it.
     """
     path, val_path = packed_tokens_paths(folder, tok_hash, cache)
     if path.exists() and val_path.exists():
@@ -66,9 +67,12 @@ def packed_tokens(folder: Path, tokenizer: Tokenizer, tok_hash: str, cache: Path
     manifest = json.loads((folder / "manifest.json").read_text())
     rows = pl.concat([pl.read_parquet(folder / shard["path"], columns=["doc_id", "text"]) for shard in manifest["shards"]])
     held = _held_out(rows["doc_id"].to_list())
+    distinct = rows.unique("doc_id", keep="first", maintain_order=True)
+    chunks = {d: np.asarray([*ids, EOS_ID], dtype=np.uint32)
+              for d, ids in zip(distinct["doc_id"].to_list(), encode(tokenizer, distinct["text"].to_list()), strict=True)}
     train, val, seen = [], [], set()
-    for doc_id, ids in zip(rows["doc_id"].to_list(), encode(tokenizer, rows["text"].to_list()), strict=True):
-        chunk = np.asarray(ids + [EOS_ID], dtype=np.uint32)
+    for doc_id in rows["doc_id"].to_list():
+        chunk = chunks[doc_id]
         if doc_id not in held:
             train.append(chunk)
         elif doc_id not in seen:

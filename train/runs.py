@@ -24,7 +24,7 @@ from train.config import PRESETS, TrainConfig
 from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths
 from train.evaluate import Evaluation, eval_sets, evaluate, first_docs, windows_nll
 from train.gemm import use_cpu_matmul
-from train.learned import LearnedCheck, check, unigram_entropy
+from train.learned import LearnedCheck, bigram_loss, check, unigram_entropy
 from train.loop import RunResult, set_cpu_threads, train
 from train.model import build_model, parameter_counts
 from train.tokenizer import load_tokenizer
@@ -136,7 +136,8 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
                    _checkpoint_eval_fn(plan, tokenizer, seq_len, device) if plan.sets else None)
     if result.steps < steps:
         return None
-    learned = check(result.curve, steps, unigram_entropy(batches.tokens))
+    learned = check(result.curve, steps, unigram_entropy(batches.tokens),
+                    bigram_loss(batches.tokens, batches.validation(), tokenizer.get_vocab_size()))
     final = evaluate(model, tokenizer, plan.sets, seq_len, device, cfg.eval_batch_size, probe_docs=cfg.probe_docs)
     run_row = {"train_id": plan.train_id, "mixture_id": cfg.mixture_id, "sweep_id": plan.sweep_id, "preset": cfg.preset,
                "seed": cfg.seed, "data_seed": data_seed_of(cfg), "tokens": result.tokens, "steps": result.steps,
@@ -144,7 +145,7 @@ def execute(plan: RunPlan, progress: bool = True, stop_at: int | None = None) ->
                "device": device, "wall_s": time.perf_counter() - started, "tokens_per_s": result.tokens_per_s,
                "final_train_loss": result.final_train_loss, "final_val_loss": result.final_val_loss,
                "unigram_entropy": learned.unigram_entropy, "loss_below_unigram": learned.loss_below_unigram,
-               "tail_gain": learned.tail_gain, "learned": learned.learned, "converged": learned.converged, "status": "done",
+               "tail_gain": learned.tail_gain, "bigram_loss": learned.bigram_loss, "learned": learned.learned, "converged": learned.converged, "status": "done",
                "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
     return RunOutcome(run_row, result, final, learned)
 

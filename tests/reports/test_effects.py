@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reports.effects import StudyData, estimate_effect, freedman_lane_p, mixture_outcomes, vif_of_factor
+from reports.effects import StudyData, estimate_effect, freedman_lane_p, mixture_outcomes, ols_t, vif_of_factor
 from reports.verdict import judge
 
 N_GROUPS = 8
@@ -91,11 +91,16 @@ def test_verdicts_follow_the_control_the_ci_and_the_seed_noise():
 
 
 def test_freedman_lane_without_confounds_is_the_exact_permutation_test():
+    """With no confounds the reduced model is the mean, so Freedman–Lane permutes y: compare with all 7! orders."""
     rng = np.random.default_rng(0)
     x, y = np.arange(7.0), rng.normal(size=7) + 0.3 * np.arange(7.0)
-    t = lambda yy: stats.linregress(x, yy).slope / stats.linregress(x, yy).stderr  # noqa: E731
-    exact = np.mean([abs(t(y[list(p)])) >= abs(t(y)) - 1e-12 for p in itertools.permutations(range(7))])
+    design = np.column_stack([np.ones(7), x])
+    orders = np.array(list(itertools.permutations(range(7))))
+    t_all = ols_t(design, y[orders])[1]
+    exact = float(np.mean(np.abs(t_all) >= abs(ols_t(design, y)[1]) - 1e-12))
     assert freedman_lane_p(x, np.zeros((7, 0)), y, seed=1, n_perm=20_000) == pytest.approx(exact, abs=0.01)
+    slope, t_robust = ols_t(design, y)
+    assert slope == pytest.approx(stats.linregress(x, y).slope)  # the HC3 t differs from the classical one, the slope does not
 
 
 def test_each_mixture_is_one_unit_whatever_its_seeds():

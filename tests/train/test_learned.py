@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import entropy
 
 from train.data import Batches
-from train.learned import MARGIN_NATS, TAIL_MAX_GAIN, check, tail_step, unigram_entropy
+from train.learned import LEARNED_SHARE, TAIL_MAX_GAIN, bigram_loss, check, tail_step, unigram_entropy
 from train.loop import validation_steps
 
 
@@ -26,26 +26,38 @@ def test_unigram_entropy_equals_scipy():
 def test_learned_and_converged_are_separate_checks_with_their_own_messages():
     start = tail_step(100)
     assert start == 80
-    good = check(_curve({10: 6.0, 80: 4.1, 100: 4.0}), 100, entropy=6.0)
+    good = check(_curve({10: 6.0, 80: 4.1, 100: 4.0}), 100, entropy=6.0, bigram=4.4)
     assert good.learned and good.converged and good.loss_below_unigram == pytest.approx(2.0)
-    assert good.tail_gain == pytest.approx(0.1 / 4.1)
-    assert good.learned_message().startswith("learned: val loss 4.00 is 2.00 nats below the unigram entropy 6.00")
+    assert good.tail_gain == pytest.approx(0.1 / 4.1) and good.learned_share == pytest.approx(2.0 / 1.6)
+    assert good.learned_message().startswith("learned: val loss 4.00 is 2.00 nats below the unigram entropy 6.00; a bigram of"
+                                             " its data reaches 4.40, so the run made 125% of the unigram-to-bigram gain")
     assert good.converged_message().startswith("converged: 2.4% in the last 20% of steps")
     # far below unigram but still falling: learned, not converged, and the message says so (not "unigram regime")
-    still_falling = check(_curve({10: 6.0, 80: 2.74, 100: 2.6}), 100, entropy=6.0)
+    still_falling = check(_curve({10: 6.0, 80: 2.74, 100: 2.6}), 100, entropy=6.0, bigram=4.4)
     assert still_falling.loss_below_unigram == pytest.approx(3.4) and still_falling.tail_gain >= TAIL_MAX_GAIN
     assert still_falling.learned and not still_falling.converged
     assert still_falling.converged_message().startswith("still improving at the end: 5.1% in the last 20% of steps")
     assert "unigram" not in still_falling.converged_message() and "NOT" not in still_falling.learned_message()
     # flat, but near the unigram entropy: converged, not learned
-    near_unigram = check(_curve({10: 6.0, 80: 5.0, 100: 4.9}), 100, entropy=6.0)
-    assert not near_unigram.learned and near_unigram.converged
-    assert near_unigram.learned_message().startswith("NOT learned (barely past the unigram regime): val loss 4.90 is 1.10 nats")
-    both = check(_curve({10: 6.0, 80: 5.6, 100: 5.0}), 100, entropy=6.0)
-    assert not both.learned and not both.converged and both.loss_below_unigram < MARGIN_NATS
-    never_measured = check(_curve({}), 100, entropy=6.0)
+    near_unigram = check(_curve({10: 6.0, 80: 5.0, 100: 4.9}), 100, entropy=6.0, bigram=3.0)
+    assert not near_unigram.learned and near_unigram.converged and near_unigram.learned_share == pytest.approx(1.1 / 3.0)
+    assert near_unigram.learned_message().startswith("NOT learned (too close to the unigram regime): val loss 4.90 is 1.10 nats")
+    # the same 1.1 nats on data whose bigram gain is smaller: half of it made, learned
+    assert check(_curve({10: 6.0, 80: 5.0, 100: 4.9}), 100, entropy=6.0, bigram=4.2).learned
+    both = check(_curve({10: 6.0, 80: 5.6, 100: 5.0}), 100, entropy=6.0, bigram=3.0)
+    assert not both.learned and not both.converged and both.learned_share < LEARNED_SHARE
+    never_measured = check(_curve({}), 100, entropy=6.0, bigram=3.0)
     assert not never_measured.learned and not never_measured.converged and math.isnan(never_measured.final_val_loss)
     assert "no validation loss" in never_measured.learned_message()
+
+
+def test_bigram_yardstick_is_what_token_pairs_teach():
+    rng = np.random.default_rng(1)
+    cycle = np.tile(np.arange(1, 9), 500)  # each token determines the next: a bigram predicts it almost surely
+    assert bigram_loss(cycle, [list(cycle[:50])], vocab_size=16) < 0.05
+    noise = rng.integers(1, 9, 4000)  # no pair structure: the bigram cannot beat the unigram entropy
+    assert bigram_loss(noise, [list(rng.integers(1, 9, 200))], vocab_size=16) == pytest.approx(math.log(8), abs=0.05)
+    assert math.isnan(bigram_loss(noise, [], vocab_size=16))
 
 
 def test_validation_is_measured_where_the_check_needs_it():
