@@ -38,6 +38,7 @@ from curate.catalog import Catalog
 from curate.demo.corpus import build_demo_corpus
 from curate.demo.plan import plan_study
 from curate.display import print_frame
+from curate.mix.balance import realized_balance
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import load_recipe
@@ -164,6 +165,10 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
         mixtures = run_sweep(cat, sweep)
         sweep_groups = sorted(cat.query("SELECT DISTINCT unnest(groups) AS g FROM mixture_design WHERE sweep_id = $s AND arm = 'study'",
                                         {"s": sweep.name})["g"])
+        for arm in ("study", "control"):
+            balance = realized_balance(cat, sweep.name, arm)
+            if balance["max_abs_rho"] is not None:
+                console.print(f"  balance ({arm}): max |ρ(log2 k, covariate)| = {balance['max_abs_rho']:.2f} ({balance['worst_covariate']})")
     print_frame(mixtures, title="mixtures", keys=["mixture_id", "arm", "log2_k", "groups", "n_tokens"], csv=out / "mixtures.csv")
     steps.done(f"{mixtures.height} mixtures ({(mixtures['arm'] == 'study').sum()} study, {(mixtures['arm'] == 'control').sum()} control)")
 

@@ -45,6 +45,7 @@ from curate.text import normalize_expr
 from scale_corpus import peak_rss, synthetic_jsonl
 
 THRESHOLD = 0.8
+DOC_BYTES = 6000  # build_demo_corpus caps bytes per domain: about this many per document
 VENV = Path(sys.executable).parent
 
 
@@ -102,7 +103,7 @@ def datasketch_peer(cat: Catalog) -> tuple[set[tuple[str, str]], float]:
 
 def sweep_part(work: Path, per_domain: int) -> dict:
     raw = work / "raw"
-    build_demo_corpus(raw, per_domain, seed=0)
+    build_demo_corpus(raw, per_domain * DOC_BYTES, seed=0)
     n_twins = plant_twins(raw, 0.33, seed=1)
     recipe = parse_recipe({"name": "bench-mix", "inputs": [{"path": "raw/*.jsonl.gz", "id_field": "id", "source": "{file}"}],
                            "stages": [{"stage": "topics", "k": 8, "sample_size": 4000}]})
@@ -140,7 +141,7 @@ def sweep_part(work: Path, per_domain: int) -> dict:
 
 
 def scale_part(work: Path, n_docs: int, mixture_bytes: int) -> dict:
-    build_demo_corpus(work / "para-src", 300, seed=2)
+    build_demo_corpus(work / "para-src", 300 * DOC_BYTES, seed=2)
     text_bytes = synthetic_jsonl(work / "big", work / "para-src", n_docs, seed=3)
     (work / "big.yaml").write_text(json.dumps({"name": "big", "inputs": [{"path": "big/*.jsonl", "id_field": "id", "source": "{file}"}]}))
     ingest_s, ingest_rss, _ = peak_rss([str(VENV / "curate"), "run", str(work / "big.yaml"), "--out", str(work / "bigrun"),

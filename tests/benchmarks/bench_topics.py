@@ -150,7 +150,7 @@ def peer_comparison(model, texts: list[str], n: int, tmp: Path) -> list[tuple]: 
 def scale_part(work: Path, n_docs: int) -> dict:
     """Ingest n_docs documents, then topics (fit on a 20k sample, assign in the pool) and diversity
     (corpus/source/topic scopes) through ``curate run`` with 2 workers; seconds and peak RSS (MB)."""
-    dc.build_demo_corpus(work / "para-src", 300, seed=2)
+    dc.build_demo_corpus(work / "para-src", 300 * 6000, seed=2)  # about 300 documents per domain
     synthetic_jsonl(work / "big", work / "para-src", n_docs, seed=3)
     ingest = {"name": "big", "inputs": [{"path": "big/*.jsonl", "id_field": "id", "source": "{file}"}]}
     stages = [{"stage": "topics", "k": 12, "sample_size": 20_000}, {"stage": "diversity", "sample_size": 1000, "n_boot": 20}]
