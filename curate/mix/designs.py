@@ -16,7 +16,9 @@ each mixture sets beyond the sweep's ``base``, and the value of the design's fac
   Vectors that a group cannot fill under the repeat cap are redrawn. Factor ``group_entropy``.
 - ``vary``: the cartesian product of the listed MixtureSpec fields (factor: the first field).
 
-``subsets`` and ``dirichlet`` take ``balance: N``: N seeded candidate designs, of which
+Each mixture of ``subsets`` and ``dirichlet`` selects its documents with its own seed (:func:`mixture_seed`),
+so mixtures are independent draws: the unit of analysis must be. ``subsets`` and ``dirichlet`` take
+``balance: N``: N seeded candidate designs, of which
 :mod:`curate.mix.balance` keeps the one whose factor is least correlated with the pool's covariates
 (rerandomization, Morgan & Rubin 2012).
 """
@@ -124,7 +126,16 @@ def vary(design: VaryDesign) -> list[Draw]:
     return out
 
 
-def _subsets_once(design: SubsetsDesign, eligible: dict[int, list[str]], rng: np.random.Generator) -> list[Draw]:
+def mixture_seed(base: int, position: int) -> int:
+    """The selection seed of a random design's ``position``-th mixture: its own, so that two mixtures holding
+    the same group draw independent documents from it. With one shared seed, mixtures of many groups take
+    nearly the same documents (the first few of each group's order) and their outcomes are not
+    independent units: in the demo three k=6 control mixtures over random buckets shared most documents
+    and their common deviation showed up as an "effect" of k where none can exist."""
+    return base * 10_007 + position + 1
+
+
+def _subsets_once(design: SubsetsDesign, eligible: dict[int, list[str]], rng: np.random.Generator, base_seed: int) -> list[Draw]:
     """One candidate: per k, distinct subsets of the least-used groups, ties broken at random (the random
     part grows with each retry that repeats a subset, so a new one is always found)."""
     used = {g: 0 for g in sorted({g for gs in eligible.values() for g in gs})}
@@ -141,7 +152,8 @@ def _subsets_once(design: SubsetsDesign, eligible: dict[int, list[str]], rng: np
             seen.add(pick)
             for g in pick:
                 used[g] += 1
-            out.append(Draw({"strategy": "weights", "weights": {g: 1.0 for g in pick}}, d, {g: 1 / k for g in pick}, {"k": k}))
+            out.append(Draw({"strategy": "weights", "weights": {g: 1.0 for g in pick}, "seed": mixture_seed(base_seed, len(out))}, d,
+                            {g: 1 / k for g in pick}, {"k": k}))
     return out
 
 
@@ -154,7 +166,7 @@ def subsets(design: SubsetsDesign, tokens: dict[str, int], probe: Any, rng: np.r
             raise ValueError(f"subsets k={k}: only {len(groups)} groups can fill a 1/{k} share of {probe.token_budget:,} tokens"
                              f" ({groups}); lower the token budget or k (groups: {sorted(tokens)})")
     while True:
-        yield _subsets_once(design, eligible, rng)
+        yield _subsets_once(design, eligible, rng, probe.seed)
 
 
 def _one_dirichlet(concentration: np.ndarray, groups: list[str], cap: np.ndarray, budget: int, rng: np.random.Generator) -> dict[str, float]:
@@ -183,5 +195,5 @@ def dirichlet(design: DirichletDesign, tokens: dict[str, int], probe: Any, rng: 
         for d in range(design.draws):
             a = alphas[d % len(alphas)]
             shares = _one_dirichlet(a * prior, groups, cap, probe.token_budget, rng)
-            out.append(Draw({"strategy": "weights", "weights": shares}, d, shares, {"alpha": a}))
+            out.append(Draw({"strategy": "weights", "weights": shares, "seed": mixture_seed(probe.seed, d)}, d, shares, {"alpha": a}))
         yield out

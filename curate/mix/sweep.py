@@ -194,7 +194,7 @@ def _exact(pool: Pool, probe: MixtureSpec) -> Callable[[Draw], dict[str, float |
 def _conflicts(sweep: SweepSpec, draw: Draw) -> None:
     if isinstance(sweep.resolved_design, VaryDesign):
         return
-    clash = sorted(k for k, v in draw.fields.items() if k in sweep.base and sweep.base[k] != v)
+    clash = sorted(k for k, v in draw.fields.items() if k in sweep.base and sweep.base[k] != v and k != "seed")  # base seed: the root of each mixture's
     if clash:
         raise ValueError(f"the {sweep.resolved_design.kind} design sets {clash} for each mixture; remove them from base")
 
