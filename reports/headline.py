@@ -71,10 +71,11 @@ def _ngram_reading(primary: dict, ngram: dict, beyond: dict) -> str:
 
 
 def _checkpoint_signs(effects: pl.DataFrame) -> str:
-    rows = effects.filter(pl.col("analysis").is_in(["checkpoint", "primary"])).sort("step_frac")
+    rows = effects.filter(pl.col("analysis") == "checkpoint").sort("step_frac")
     signs = [f"{r['step_frac']:.0%}: {'–' if r['estimate'] is None else ('+' if r['estimate'] > 0 else '−')}"
              + ("" if r["ci_low"] is None or r["ci_low"] <= 0 <= r["ci_high"] else "*") for r in rows.iter_rows(named=True)]
-    return f" Sign of the estimate over training ({', '.join(signs)}; * = CI excludes 0)." if len(signs) > 1 else ""
+    return (f" Sign of the estimate over training, on the documents scored at every checkpoint ({', '.join(signs)};"
+            " * = CI excludes 0)." if len(signs) > 1 else "")
 
 
 def _caveats(cat: Catalog, sweep_id: str, preset: str) -> str:

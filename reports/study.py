@@ -8,6 +8,9 @@ the panel (the in-distribution eval sets), grouped as the arm groups its mixture
 - ``unseen/bpb``: bits per byte on the groups the mixture lacks (leave-groups-out generalization);
 - ``seen/bpb``: on the groups it holds; ``panel/bpb``: on every group; ``<eval_set>/bpb``: one eval set.
 
+The ``checkpoint`` analyses use the documents scored at every checkpoint (a subset of the panel), the
+final step included, so a sign change over training is not a change of documents.
+
 Each arm (study; negative control over pseudo-groups) is analysed with :mod:`reports.effects`, the
 Transformer's losses and the per-mixture n-gram LM's (``mixture_alignment``) side by side, and at every
 evaluated checkpoint; :mod:`reports.verdict` judges the pre-registered row. Rows go to ``study_effects``
@@ -183,22 +186,32 @@ def _effect(values: pl.DataFrame, arm: Arm, confounds: tuple[str, ...], seed: in
     return estimate_effect(data, seed, n_boot, n_perm), mixtures
 
 
-def analyse_arm(q: Question, arm: Arm, losses: pl.DataFrame, ngram: pl.DataFrame, model: str, confounds: tuple[str, ...],
+def _checkpoint_losses(losses: pl.DataFrame) -> pl.DataFrame:
+    """The losses of the documents scored at every checkpoint (a subset of the final panel), final step included,
+    so the estimate over training compares like with like."""
+    early = losses.filter(pl.col("step_frac") < 1.0)
+    if early.height == 0:
+        return early
+    scored = early.group_by("eval_set", "doc_id").agg(pl.col("step_frac").n_unique().alias("n"))
+    every = scored.filter(pl.col("n") == pl.col("n").max()).select("eval_set", "doc_id")
+    return losses.join(every, on=["eval_set", "doc_id"], how="semi")
+
+
+def analyse_arm(q: Question, arm: Arm, losses: pl.DataFrame, ngram: pl.DataFrame, confounds: tuple[str, ...],
                 seed: int, n_boot: int, n_perm: int) -> tuple[list[tuple[str, float, Effect, list[str]]], float]:
     """Every analysis of one arm: (analysis, step_frac, effect, mixtures), and the arm's balance (max |ρ| over all confounds)."""
     prefix = "" if arm.name == "study" else "control_"
     out = []
-    values = group_values(losses, arm.docs, arm.design, q.target)
-    steps = sorted(values["step_frac"].unique().to_list())
-    final = values.filter(pl.col("step_frac") == 1.0)
+    final = group_values(losses.filter(pl.col("step_frac") == 1.0), arm.docs, arm.design, q.target)
     main_name = "primary" if arm.name == "study" else "control"
     if final.height:
         effect, mixtures = _effect(final, arm, confounds, seed, n_boot, n_perm)
         out.append((main_name, 1.0, effect, mixtures))
         if arm.name == "study" and confounds:
             out.append(("unadjusted", 1.0, *_effect(final, arm, (), seed, n_boot, n_perm)))
-    for step in (s for s in steps if s < 1.0):
-        out.append((f"{prefix}checkpoint", step, *_effect(values.filter(pl.col("step_frac") == step), arm, confounds, seed, 500, 999)))
+    curve = group_values(_checkpoint_losses(losses), arm.docs, arm.design, q.target)
+    for step in sorted(curve["step_frac"].unique().to_list()):
+        out.append((f"{prefix}checkpoint", step, *_effect(curve.filter(pl.col("step_frac") == step), arm, confounds, seed, 500, 999)))
     gram = group_values(ngram, arm.docs, arm.design, q.target)
     if gram.height:
         g_effect, g_mixtures = _effect(gram, arm, confounds, seed, n_boot, n_perm)
@@ -232,7 +245,7 @@ def analyse_study(run_dir: str | Path, sweep_id: str | None = None, preset: str 
         losses, ngram = _losses(cat, q.sweep_id, preset), _alignment(cat, q.sweep_id)
         rows, outcomes, effects = [], [], {}
         for arm in _arms(cat, q):
-            analyses, balance = analyse_arm(q, arm, losses, ngram, preset, q.confounds, seed, n_boot, n_perm)
+            analyses, balance = analyse_arm(q, arm, losses, ngram, q.confounds, seed, n_boot, n_perm)
             for analysis, step, effect, mixtures in analyses:
                 effects[(analysis, step)] = effect
                 model = NGRAM if analysis in (NGRAM, f"control_{NGRAM}") else preset

@@ -68,9 +68,9 @@ def study_section(cat: Catalog, table: Callable[..., str]) -> str:
             panels.append((f"{analysis}: {est}\n{r['verdict']}", part, r["estimate"], _fit_line(part, r["estimate"])))
     charts = [plots.effect_panels(panels, factor, ylabel)] if panels else []
     charts += [_design_plot(part) for _, part in design.group_by("arm", maintain_order=True)]
-    curve = pl.concat([outcomes.filter(pl.col("analysis") == a) for a in ("checkpoint", "primary")]).drop_nulls("outcome")
+    curve = outcomes.filter(pl.col("analysis") == "checkpoint").drop_nulls("outcome")
     if curve["step_frac"].n_unique() > 1:
-        charts.append(plots.trajectories(curve, "study arm: each mixture's outcome over training", ylabel))
+        charts.append(plots.trajectories(curve, "study arm: each mixture's outcome over training (documents scored at every checkpoint)", ylabel))
     intro = ("<p>The pre-registered question, recorded before training, answered over mixtures (the unit; seeds nested in"
              " them). Outcome: each run's target on each group minus that group's mean over mixtures, averaged per mixture."
              " Estimate: OLS slope over mixtures with the confounds adjusted for; CI: cluster bootstrap over mixtures;"
