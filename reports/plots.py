@@ -116,34 +116,39 @@ def scatter_errorbars(per_mixture: pl.DataFrame, per_seed: pl.DataFrame, metric:
     return _svg(fig)
 
 
-def membership(mixtures: list[str], groups: list[str], held: np.ndarray, factor: list[float], title: str) -> str:
-    """The design: one row per mixture (labelled with its factor value), a filled cell per group it holds."""
-    fig, ax = _figure(min(9.0, 2.5 + 0.45 * len(groups)), max(2.0, 0.24 * len(mixtures) + 1.4))
+def membership(rows: list[str], groups: list[str], held: np.ndarray, title: str) -> str:
+    """The design: one labelled row per mixture, a filled cell per group it holds."""
+    fig, ax = _figure(min(9.0, 3.0 + 0.45 * len(groups)), max(2.0, 0.24 * len(rows) + 1.4))
     ax.imshow(held, aspect="auto", cmap="Blues", vmin=0, vmax=1.4, interpolation="nearest")
     ax.set_xticks(range(len(groups)), [str(g)[:18] for g in groups], rotation=45, ha="right")
-    ax.set_yticks(range(len(mixtures)), [f"{f:g} · {str(m)[:28]}" for m, f in zip(mixtures, factor, strict=True)], fontsize=6)
-    ax.set_title(title)
+    ax.set_yticks(range(len(rows)), [str(r)[:32] for r in rows], fontsize=6)
+    ax.set_title(title, fontsize=8)
     return _svg(fig)
 
 
 def effect_panels(panels: list[tuple[str, pl.DataFrame, float | None, float | None]], xlabel: str, ylabel: str) -> str:
-    """Side by side, per arm: each mixture's outcome against the factor, and the fitted line (slope, intercept)."""
+    """Side by side, per arm: each mixture's outcome against the factor, and the fitted line (slope, intercept); one
+    y scale for all panels, so a control's slope is seen at the study's scale."""
     fig, axes = _figure(3.4 * len(panels), 2.9, len(panels))
     axes = np.atleast_1d(axes)
+    values = np.concatenate([frame["outcome"].to_numpy() for _, frame, _, _ in panels]) if panels else np.zeros(1)
+    pad = 0.08 * (np.ptp(values) or 1.0)
     for ax, (title, frame, slope, intercept) in zip(axes, panels, strict=True):
         ax.scatter(frame["factor_value"], frame["outcome"], s=14, color=BLUE, zorder=2)
         if slope is not None and intercept is not None and frame.height:
             xs = np.array([frame["factor_value"].min(), frame["factor_value"].max()])
             ax.plot(xs, intercept + slope * xs, color=RED, linewidth=1.2)
         ax.axhline(0, color="#999", linewidth=0.6, linestyle=":")
+        ax.set_ylim(values.min() - pad, values.max() + pad)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=8)
     return _svg(fig)
 
 
-def trajectories(frame: pl.DataFrame, title: str, ylabel: str) -> str:
-    """Each mixture's outcome at each evaluated checkpoint (colour: factor level): rank crossovers show as crossings."""
+def trajectories(frame: pl.DataFrame, title: str, ylabel: str, level: Any = str) -> str:
+    """Each mixture's outcome at each evaluated checkpoint (colour: factor level, named by ``level``): rank crossovers
+    show as crossings."""
     import matplotlib.pyplot as plt
 
     fig, ax = _figure(7, 3.0)
@@ -153,7 +158,7 @@ def trajectories(frame: pl.DataFrame, title: str, ylabel: str) -> str:
         ax.plot(part["step_frac"], part["outcome"], marker="o", markersize=2.5, linewidth=0.9,
                 color=cmap(levels.index(value) / max(1, len(levels) - 1)))
     for value in levels:
-        ax.plot([], [], color=cmap(levels.index(value) / max(1, len(levels) - 1)), label=f"factor {value:g}")
+        ax.plot([], [], color=cmap(levels.index(value) / max(1, len(levels) - 1)), label=level(value))
     ax.set_xlabel("share of training")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -17,15 +17,20 @@ from scipy import stats
 from curate.catalog import Catalog
 from reports import plots
 
+ORDER = ("primary", "unadjusted", "ngram", "beyond_ngram", "checkpoint", "control", "control_ngram", "control_checkpoint")
 EFFECT_COLUMNS = ("analysis", "arm", "model", "step_frac", "adjusted_for", "n_mixtures", "n_runs", "estimate", "ci_low", "ci_high",
                   "p_value", "mixed_estimate", "mde", "seed_sd", "vif", "verdict", "reason")
 
 
-def _design_plot(design: pl.DataFrame) -> str:
+def _level(factor: str, value: float) -> str:
+    return f"k={2 ** value:.0f}" if factor == "log2_k" else f"{value:.3g}"
+
+
+def _design_plot(design: pl.DataFrame, sweep: str) -> str:
     groups = sorted({g for gs in design["groups"].to_list() for g in gs})
     held = np.array([[g in gs for g in groups] for gs in design["groups"].to_list()], dtype=float)
-    return plots.membership(design["mixture_id"].to_list(), groups, held, design["factor_value"].to_list(),
-                            f"{design['arm'][0]} arm: groups each mixture holds (row label: factor value)")
+    rows = [f"{_level(f, v)} · {m.removeprefix(sweep + '-')}" for f, v, m in design.select("factor", "factor_value", "mixture_id").iter_rows()]
+    return plots.membership(rows, groups, held, f"{design['arm'][0]} arm: the groups each mixture holds")
 
 
 def _fit_line(outcomes: pl.DataFrame, slope: float | None) -> float | None:
@@ -50,7 +55,7 @@ def _balance(cat: Catalog, sweep_id: str) -> pl.DataFrame:
 def study_section(cat: Catalog, table: Callable[..., str]) -> str:
     """The section's HTML (empty string when the run holds no analysed study)."""
     effects = cat.query("SELECT * FROM study_effects WHERE sweep_id = (SELECT sweep_id FROM study_effects ORDER BY computed_at DESC"
-                        " LIMIT 1) ORDER BY arm DESC, analysis, step_frac")
+                        " LIMIT 1) ORDER BY arm DESC, list_position($order, analysis), step_frac", {"order": list(ORDER)})
     if effects.height == 0:
         return ""
     sweep = effects["sweep_id"][0]
@@ -67,10 +72,11 @@ def study_section(cat: Catalog, table: Callable[..., str]) -> str:
             est = "n/a" if r["estimate"] is None else f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
             panels.append((f"{analysis}: {est}\n{r['verdict']}", part, r["estimate"], _fit_line(part, r["estimate"])))
     charts = [plots.effect_panels(panels, factor, ylabel)] if panels else []
-    charts += [_design_plot(part) for _, part in design.group_by("arm", maintain_order=True)]
+    charts += [_design_plot(part, sweep) for _, part in design.group_by("arm", maintain_order=True)]
     curve = outcomes.filter(pl.col("analysis") == "checkpoint").drop_nulls("outcome")
     if curve["step_frac"].n_unique() > 1:
-        charts.append(plots.trajectories(curve, "study arm: each mixture's outcome over training (documents scored at every checkpoint)", ylabel))
+        charts.append(plots.trajectories(curve, "each mixture over training (documents scored at every checkpoint)", ylabel,
+                                         lambda v: _level(factor, v)))
     intro = ("<p>The pre-registered question, recorded before training, answered over mixtures (the unit; seeds nested in"
              " them). Outcome: each run's target on each group minus that group's mean over mixtures, averaged per mixture."
              " Estimate: OLS slope over mixtures with the confounds adjusted for; CI: cluster bootstrap over mixtures;"
@@ -78,5 +84,5 @@ def study_section(cat: Catalog, table: Callable[..., str]) -> str:
              " the n-gram rows replace the Transformer by each mixture's n-gram LM on the same tokens.</p>")
     shown = effects.select(*EFFECT_COLUMNS).with_columns(pl.col("adjusted_for").list.join(", "))
     return (f"<section id='study'><h2>Study: {html.escape(sweep)}</h2>{intro}<div class='grid'>{''.join(charts)}</div>"
-            f"{table(shown, 40, 400)}<h3>Covariate balance (Spearman ρ of the factor with each recorded confound)</h3>"
+            f"{table(shown, 40, 140)}<h3>Covariate balance (Spearman ρ of the factor with each recorded confound)</h3>"
             f"{table(_balance(cat, sweep), 60)}</section>")
