@@ -29,8 +29,9 @@ import polars as pl
 
 from curate.catalog import Catalog
 from curate.mix.groups import group_sql
+from curate.mix.balance import realized_balance
 from curate.mix.eval_split import fit_problems
-from reports.effects import Effect, StudyData, estimate_effect, max_abs_rho
+from reports.effects import Effect, StudyData, estimate_effect
 from reports.verdict import judge
 
 NGRAM = "ngram"
@@ -145,7 +146,7 @@ def _arms(cat: Catalog, q: Question) -> list[Arm]:
     return arms
 
 
-def _rows(q: Question, analysis: str, arm: str, model: str, step: float, effect: Effect, balance: float) -> dict:
+def _rows(q: Question, analysis: str, arm: str, model: str, step: float, effect: Effect, balance: float | None) -> dict:
     def v(x: float) -> float | None:
         return None if x is None or not math.isfinite(x) else float(x)
 
@@ -155,7 +156,7 @@ def _rows(q: Question, analysis: str, arm: str, model: str, step: float, effect:
             "ci_high": v(effect.ci_high), "p_value": v(effect.p_value), "se": v(effect.se), "mde": v(effect.mde),
             "mixed_estimate": v(effect.mixed_estimate), "mixed_ci_low": v(effect.mixed_ci_low), "mixed_ci_high": v(effect.mixed_ci_high),
             "seed_sd": v(effect.seed_sd), "effect_range": v(effect.effect_range), "vif": v(effect.vif),
-            "max_abs_rho_confound": v(balance), "notes": "; ".join(effect.notes) or None}
+            "max_abs_rho_confound": None if balance is None else v(balance), "notes": "; ".join(effect.notes) or None}
 
 
 def refusal(cat: Catalog, q: Question, preset: str, allow_undertrained: bool) -> str | None:
@@ -198,8 +199,8 @@ def _checkpoint_losses(losses: pl.DataFrame) -> pl.DataFrame:
 
 
 def analyse_arm(q: Question, arm: Arm, losses: pl.DataFrame, ngram: pl.DataFrame, confounds: tuple[str, ...],
-                seed: int, n_boot: int, n_perm: int) -> tuple[list[tuple[str, float, Effect, list[str]]], float]:
-    """Every analysis of one arm: (analysis, step_frac, effect, mixtures), and the arm's balance (max |ρ| over all confounds)."""
+                seed: int, n_boot: int, n_perm: int) -> list[tuple[str, float, Effect, list[str]]]:
+    """Every analysis of one arm: (analysis, step_frac, effect, mixtures)."""
     prefix = "" if arm.name == "study" else "control_"
     out = []
     final = group_values(losses.filter(pl.col("step_frac") == 1.0), arm.docs, arm.design, q.target)
@@ -219,11 +220,7 @@ def analyse_arm(q: Question, arm: Arm, losses: pl.DataFrame, ngram: pl.DataFrame
         if final.height and arm.name == "study":
             aligned = pl.DataFrame({"mixture_id": g_mixtures, "ngram_alignment": g_effect.mixture_y})
             out.append(("beyond_ngram", 1.0, *_effect(final, arm, confounds, seed, n_boot, n_perm, aligned)))
-    all_confounds = [c for c in arm.covariates.columns if c != "mixture_id"]
-    wide = arm.design.join(arm.covariates, on="mixture_id", how="left")
-    balance = max_abs_rho(wide["factor_value"].to_numpy().astype(float), wide.select(all_confounds).fill_null(0).to_numpy().astype(float)
-                          ) if all_confounds else math.nan
-    return out, balance
+    return out
 
 
 def primary_preset(cat: Catalog, sweep_id: str) -> str:
@@ -245,7 +242,8 @@ def analyse_study(run_dir: str | Path, sweep_id: str | None = None, preset: str 
         losses, ngram = _losses(cat, q.sweep_id, preset), _alignment(cat, q.sweep_id)
         rows, outcomes, effects = [], [], {}
         for arm in _arms(cat, q):
-            analyses, balance = analyse_arm(q, arm, losses, ngram, q.confounds, seed, n_boot, n_perm)
+            analyses = analyse_arm(q, arm, losses, ngram, q.confounds, seed, n_boot, n_perm)
+            balance = realized_balance(cat, q.sweep_id, arm.name)["max_abs_rho"]  # every recorded confound the design lets vary
             for analysis, step, effect, mixtures in analyses:
                 effects[(analysis, step)] = effect
                 model = NGRAM if analysis in (NGRAM, f"control_{NGRAM}") else preset

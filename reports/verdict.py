@@ -47,11 +47,14 @@ def judge(study: Effect, control: Effect | None, refusal: str | None = None) -> 
         return "not identifiable", reason
     if control is not None and not math.isnan(control.estimate) and not control.covers_zero():
         return "inconclusive", (f"the negative control (the same design over pseudo-groups) shows an effect of its own,"
-                                f" {control.estimate:+.4g} [{control.ci_low:+.4g}, {control.ci_high:+.4g}]: the comparison picks up"
+                                f" {control.estimate:+.3f} [{control.ci_low:+.3f}, {control.ci_high:+.3f}]: the comparison picks up"
                                 " something other than the factor")
     if study.covers_zero() or not study.p_value < ALPHA:
-        return "inconclusive", (f"the 95% CI [{study.ci_low:+.4g}, {study.ci_high:+.4g}] covers zero or p = {study.p_value:.3g} ≥ {ALPHA};"
-                                f" the smallest effect this design detects with 80% power is ±{study.mde:.3g}")
+        ci = f"the 95% CI [{study.ci_low:+.3f}, {study.ci_high:+.3f}]"
+        why = (f"{ci} covers zero (p = {study.p_value:.3g})" if study.covers_zero() and not study.p_value < ALPHA else
+               f"{ci} covers zero although p = {study.p_value:.3g}" if study.covers_zero() else
+               f"p = {study.p_value:.3g} ≥ {ALPHA} although {ci} excludes zero")
+        return "inconclusive", f"{why}; the smallest effect this design detects with 80% power is ±{study.mde:.3g}"
     if not math.isnan(study.seed_sd) and study.effect_range < 2 * study.seed_sd:
         return "inconclusive", (f"across the whole design the factor moves the target by {study.effect_range:.3g}, less than twice the"
                                 f" seed noise (2 x {study.seed_sd:.3g})")
