@@ -67,6 +67,8 @@ class TrainSpec(BaseModel):
     word_ngrams: int = Field(2, ge=1, le=5, description="fastText word n-grams (DCLM: 2).")
     dim: int = Field(64, ge=2, description="Embedding dimension.")
     min_count: int = Field(1, ge=1, description="Minimum word count in the vocabulary.")
+    bucket: int = Field(2_000_000, ge=1000, description="Hash buckets of the word n-grams (fastText's default 2M; the model file is"
+                        " bucket x dim x 4 bytes, 512 MB at the defaults: a few hundred thousand suffice for a few thousand documents).")
     max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters (train and score).")
 
 
@@ -176,7 +178,7 @@ def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = No
         data.write_text("\n".join(train_rows) + "\n", encoding="utf-8")
         model = fasttext.train_supervised(
             input=str(data), epoch=spec.epoch, lr=spec.lr, wordNgrams=spec.word_ngrams, dim=spec.dim,
-            minCount=spec.min_count, thread=1, seed=spec.seed, verbose=0,
+            minCount=spec.min_count, bucket=spec.bucket, thread=1, seed=spec.seed, verbose=0,
         )
         tmp_model = Path(tmp) / MODEL_FILE
         model.save_model(str(tmp_model))
