@@ -36,10 +36,13 @@ SOURCES = ("s1", "s2", "s3", "s4", "s5")
 
 @dataclass(frozen=True)
 class PlantedSize:
-    n_docs: int = 900
+    """12 study and 12 control mixtures (k = 1, 2, 4 of 5 sources, 4 draws each), pico on 150k tokens: the
+    smallest design whose CI can exclude zero with a confound adjusted for (6 mixtures leave 3 degrees of freedom)."""
+
+    n_docs: int = 600
     per_group: int = 8
-    budget: int = 40_000
-    draws: int = 2
+    budget: int = 150_000
+    draws: int = 4
     preset: str = "pico"
     n_boot: int = 1000
     n_perm: int = 1999

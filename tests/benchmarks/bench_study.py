@@ -94,7 +94,7 @@ def main() -> None:
     seconds, peak_mb = run_demo(out, args.quick)
     study = read_study(out / "run")
     print(f"\ndemo: {seconds:.0f} s, peak RSS {peak_mb:,.0f} MB (process tree)\nanswer: {study.pop('answer')}")
-    size = PlantedSize(n_docs=600, budget=20_000, n_boot=500, n_perm=999) if args.quick else PlantedSize()
+    size = PlantedSize(budget=120_000, n_boot=500, n_perm=999) if args.quick else PlantedSize()
     started = time.perf_counter()
     planted = found_effect(run_planted_study(work / "planted", True, size))
     null = found_effect(run_planted_study(work / "null", False, size))
