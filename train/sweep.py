@@ -104,6 +104,8 @@ def _execute_in_worker(plan: RunPlan) -> RunOutcome | None:
 
 def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool) -> None:
     """Execute the plans (``workers`` processes when > 1) and record each outcome as it arrives."""
+    if not plans:  # every run finished already (a sweep run again)
+        return
     console = Console(stderr=True)
     columns = (TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not progress, transient=True) as bar:

@@ -48,3 +48,10 @@ def test_a_sweep_holds_every_arm_of_its_design(run_dir):
             {"mixture_id": m, "sweep_id": "s", "arm": arm, "factor": "log2_k", "factor_value": v, "draw": 0, "grouping": g, "groups": ["x"]}
             for m, arm, v, g in (("all", "study", 2.0, "source"), ("one", "control", 0.0, "bucket:8"))]))
         assert sweep_mixtures(cat, "s") == ["all", "one"] and sweep_mixtures(cat, "s-control") == ["one"]
+
+
+def test_a_sweep_run_again_with_workers_has_nothing_to_train(run_dir):
+    """Every run finished already: the worker pool is not even started (it used to fail on the empty plan list)."""
+    from train.sweep import _train_all
+
+    _train_all(run_dir, [], workers=2, progress=False)
