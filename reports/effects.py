@@ -144,12 +144,6 @@ def vif_of_factor(x: np.ndarray, z: np.ndarray) -> float:
     return math.inf if r2 >= 1 - 1e-12 else 1.0 / (1.0 - r2)
 
 
-def max_abs_rho(x: np.ndarray, z: np.ndarray) -> float:
-    """The largest |Spearman ρ| between the factor and any non-constant confound column (NaN: none)."""
-    values = [abs(stats.spearmanr(x, column).statistic) for column in z.T if np.ptp(column) > 0]
-    return float(max(values)) if values else math.nan
-
-
 def drop_constant(z: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """(z without columns constant across mixtures, kept names, names held fixed by the design)."""
     varies = np.array([np.ptp(c) > 1e-12 for c in z.T], dtype=bool) if z.shape[1] else np.zeros(0, dtype=bool)
@@ -191,7 +185,6 @@ class Effect:
     seed_sd: float
     effect_range: float  # |β| x (max x - min x): the predicted difference across the design
     vif: float
-    max_abs_rho_confound: float
     adjusted_for: tuple[str, ...]
     held_fixed: tuple[str, ...]
     mixture_y: np.ndarray = field(repr=False)
@@ -252,7 +245,7 @@ def estimate_effect(data: StudyData, seed: int = 0, n_boot: int = 2000, n_perm: 
     if n - k < MIN_RESIDUAL_DF:
         notes.append(f"{n} mixtures leave {n - k} residual degrees of freedom for the factor and {z.shape[1]} confound(s)")
     return Effect(n, len(y_run), float(beta), float(beta - half), float(beta + half), freedman_lane_p(data.x, z, y, seed, n_perm), se, *mixed,
-                  seed_sd, float(abs(beta) * np.ptp(data.x)), vif, max_abs_rho(data.x, z), kept, fixed, y, notes)
+                  seed_sd, float(abs(beta) * np.ptp(data.x)), vif, kept, fixed, y, notes)
 
 
 def _subset(data: StudyData, keep: np.ndarray) -> StudyData:
@@ -268,5 +261,5 @@ def _subset(data: StudyData, keep: np.ndarray) -> StudyData:
 
 def _empty(data: StudyData, notes: list[str]) -> Effect:
     nan = math.nan
-    return Effect(data.n_mixtures, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, data.confounds, (),
+    return Effect(data.n_mixtures, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, data.confounds, (),
                   np.full(data.n_mixtures, nan), notes + ["too few mixtures with target rows"])
