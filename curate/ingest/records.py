@@ -7,6 +7,7 @@ record bad lives here: a bad record must become a counted reject, never an excep
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +16,7 @@ import orjson
 
 BOM = "\ufeff"
 EXCERPT_CHARS = 120
+LONG_NUMBER = re.compile(rb"\d{19}")  # an integer beyond 64 bits has at least 19 digits: orjson reads it as a float
 
 
 class Reject(Exception):
@@ -92,7 +94,7 @@ def meta_json(meta: dict[str, Any]) -> str:
         return json.dumps(meta, default=str, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _parse_line(payload: bytes, id_field: str | None) -> Any:
+def _parse_line(payload: bytes) -> Any:
     if not payload.strip():
         raise Reject("ingest.blank_line")
     try:
@@ -103,8 +105,8 @@ def _parse_line(payload: bytes, id_field: str | None) -> Any:
         record = orjson.loads(payload)
     except orjson.JSONDecodeError as err:
         raise Reject("ingest.too_deep" if "depth limit" in str(err) else "ingest.malformed_json") from None
-    if id_field and isinstance(record, dict) and isinstance(dig(record, id_field)[1], float):
-        try:  # orjson reads integers beyond 64 bits as floats: ids must stay exact
+    if LONG_NUMBER.search(payload):
+        try:  # orjson reads integers beyond 64 bits as floats: ids and metadata must stay exact
             record = json.loads(payload)
         except (ValueError, RecursionError):
             pass
@@ -112,15 +114,19 @@ def _parse_line(payload: bytes, id_field: str | None) -> Any:
 
 
 def extract(payload: bytes | dict[str, Any], kind: Literal["jsonl", "parquet", "text"], text_field: str,
-            id_field: str | None, name: str | None = None) -> Fields:
-    """Text, user id and metadata of one record, or raise :class:`Reject`."""
+            id_field: str | None, name: str | None = None, invalid_utf8: str | None = None) -> Fields:
+    """Text, user id and metadata of one record, or raise :class:`Reject`.
+
+    ``invalid_utf8``: the column of a Parquet row whose value is not UTF-8 (the reader found it)."""
+    if invalid_utf8:
+        raise Reject("ingest.invalid_utf8", invalid_utf8)
     if kind == "text":
         try:
             text = payload.decode("utf-8").removeprefix(BOM)  # type: ignore[union-attr]
         except UnicodeDecodeError:
             raise Reject("ingest.invalid_utf8") from None
         return Fields(text, None, meta_json({"path": name}))
-    record = _parse_line(payload, id_field) if isinstance(payload, bytes) else payload
+    record = _parse_line(payload) if isinstance(payload, bytes) else payload
     if not isinstance(record, dict):
         raise Reject("ingest.not_an_object")
     found, text = dig(record, text_field)
