@@ -86,6 +86,12 @@ def find_files(root: str) -> list[str]:
     return sorted(_unstrip(root, p) for p in fs.find(path))
 
 
+def real_path(where: str) -> str:
+    """The file a local path names after following every symlink (one file matched under many names, e.g.
+    through a directory loop, has one real path); a URL as it is."""
+    return where if is_url(where) else os.path.realpath(where)
+
+
 def open_binary(where: str) -> IO[bytes]:
     """A seekable binary stream of the file's raw (not decompressed) bytes."""
     if not is_url(where):
@@ -96,7 +102,13 @@ def open_binary(where: str) -> IO[bytes]:
 def stamp(where: str) -> tuple[str, int, str]:
     """(location, size, modification stamp): changes when the file does (used in ingest's fingerprint)."""
     if not is_url(where):
-        st = os.stat(where)
+        try:
+            st = os.stat(where)
+        except OSError:  # a broken or looping link, or a file gone since: ingest counts it as a reject
+            try:
+                st = os.lstat(where)
+            except OSError:
+                return where, 0, "missing"
         return where, st.st_size, str(st.st_mtime_ns)
     fs, path = _fs(where)
     info = fs.info(path)

@@ -3,21 +3,28 @@
 A reader yields :class:`RawRecord` (the payload bytes or an already-parsed row, its 1-based line/row
 number and byte offset in the decompressed stream) or a :class:`ReadFailure` when the stream itself
 breaks (a truncated gzip/zstd file): records read before the break are kept, the break is one reject.
+A file that cannot be read at all (unreadable, gone since planning, a broken or looping link, a FIFO,
+socket or device) is one :class:`ReadFailure` too (:func:`open_input`), and never blocks the run.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
+import os
+import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from curate.storage import open_binary, relative
+from curate import storage
+from curate.storage import relative
 
 READ_CHUNK_BYTES = 1 << 20
 UTF8_BOM = b"\xef\xbb\xbf"  # dropped from the start of a file, so its first record parses
@@ -31,6 +38,7 @@ class RawRecord:
     byte_offset: int
     payload: bytes | dict[str, Any]
     name: str | None = None  # file name inside a text directory
+    invalid_utf8: str | None = None  # the Parquet column of this row holding a value that is not UTF-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +49,70 @@ class ReadFailure:
     byte_offset: int
     reason: str
     message: str
+    name: str | None = None  # file name inside a text directory
+
+
+class UnusableFile(Exception):
+    """An input that cannot be read as a file: ``reason`` (``ingest.*``) and a message naming its path."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+FILE_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"),
+              (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+
+
+def _not_regular(path: str, mode: int) -> UnusableFile:
+    kind = next((name for test, name in FILE_KINDS if test(mode)), "special file")
+    return UnusableFile("ingest.not_a_regular_file", f"{path} is a {kind}, not a regular file")
+
+
+def _open_failure(path: str, err: OSError) -> UnusableFile:
+    """Why a local file did not open: a link leading nowhere, gone, not a file, or unreadable."""
+    if err.errno == errno.ELOOP or (err.errno == errno.ENOENT and os.path.lexists(path)):
+        return UnusableFile("ingest.broken_link", f"{path}: a symbolic link that leads to no file ({err.strerror})")
+    if err.errno == errno.ENOENT:
+        return UnusableFile("ingest.vanished_file", f"{path}: no longer exists (removed after the inputs were listed)")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):  # e.g. a socket, which does not open at all
+        return _not_regular(path, mode)
+    return UnusableFile("ingest.unreadable_file", f"{path}: cannot be read ({err.strerror})")
+
+
+def open_input(location: str) -> IO[bytes]:
+    """An input file's raw bytes; anything but a regular file is refused, without blocking.
+
+    Opening a FIFO for reading waits for a writer (forever), so local files are opened non-blocking and
+    checked with ``fstat`` before a byte is read; the check and the read see the same file."""
+    if storage.is_remote(location):
+        try:
+            return storage.open_binary(location)
+        except FileNotFoundError:
+            raise UnusableFile("ingest.vanished_file", f"{location}: no longer exists") from None
+        except OSError as err:
+            raise UnusableFile("ingest.unreadable_file", f"{location}: cannot be read ({err})") from None
+    path = location.removeprefix("file://")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise _open_failure(path, err) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(path, mode)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def open_stream(location: str) -> io.BufferedIOBase:
     """Open a (possibly compressed) file or URL as a binary stream of its decompressed bytes."""
     name = location.lower()
-    raw = open_binary(location)
+    raw = open_input(location)
     if name.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if name.endswith(".zst") or name.endswith(".zstd"):
@@ -99,7 +165,12 @@ def iter_jsonl(path: str, start: int = 0, end: int | None = None, first_line: in
     """Lines of a JSONL file (optionally the byte range [start, end) of a plain file, aligned to lines)."""
     line_no, offset = first_line, start
     try:
-        with open_stream(path) as stream:
+        opened = open_stream(path)
+    except UnusableFile as bad:
+        yield ReadFailure(line_no, offset, bad.reason, bad.message)
+        return
+    try:
+        with opened as stream:
             if start:
                 stream.seek(start)
             for raw in stream:
@@ -113,23 +184,71 @@ def iter_jsonl(path: str, start: int = 0, end: int | None = None, first_line: in
 
 
 def iter_parquet(path: str, columns: list[str] | None = None, batch_rows: int = 8192) -> Iterator[RawRecord | ReadFailure]:
-    """Rows of a Parquet file as dicts, streamed batch by batch (byte_offset is the 0-based row index)."""
+    """Rows of a Parquet file as dicts, streamed batch by batch (byte_offset is the 0-based row index).
+
+    A string value that is not UTF-8 spoils only its row (:func:`_batch_rows`), not the file."""
     row = 0
     try:
-        parquet = pq.ParquetFile(open_binary(path))
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
-            for record in batch.to_pylist():
-                yield RawRecord(row + 1, row, record)
-                row += 1
+        with open_input(path) as raw:
+            parquet = pq.ParquetFile(raw)
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+                for record, invalid in _batch_rows(batch):
+                    yield RawRecord(row + 1, row, record, invalid_utf8=invalid)
+                    row += 1
+    except UnusableFile as bad:
+        yield ReadFailure(row + 1, row, bad.reason, bad.message)
     except (OSError, ValueError) as exc:
         yield ReadFailure(row + 1, row, "ingest.unreadable_parquet", f"{type(exc).__name__}: {exc}")
 
 
-def iter_text_files(root: str, files: list[str]) -> Iterator[RawRecord]:
-    """Whole text files as records, named by their path relative to ``root``."""
+def _batch_rows(batch: pa.RecordBatch) -> list[tuple[dict[str, Any], str | None]]:
+    """A batch's rows as dicts, each with the first column whose value in that row is not valid UTF-8.
+
+    Arrow does not check string columns when it reads Parquet; the check happens when a value becomes a
+    Python ``str``. Only a column that fails is converted value by value, its bad values kept as bytes."""
+    try:
+        return [(record, None) for record in batch.to_pylist()]
+    except UnicodeDecodeError:
+        pass
+    columns: dict[str, list[Any]] = {}
+    invalid: list[str | None] = [None] * batch.num_rows
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        try:
+            columns[name] = column.to_pylist()
+            continue
+        except UnicodeDecodeError:
+            columns[name] = []
+        for i in range(len(column)):
+            try:
+                columns[name].append(column[i].as_py())
+            except UnicodeDecodeError:
+                columns[name].append(_as_bytes(column[i]))
+                invalid[i] = invalid[i] or name
+    return [({name: values[i] for name, values in columns.items()}, invalid[i]) for i in range(batch.num_rows)]
+
+
+def _as_bytes(value: pa.Scalar) -> bytes | str:
+    """A string value that is not UTF-8, as its bytes (for the reject's excerpt); nested ones as a mark."""
+    if pa.types.is_string(value.type) or pa.types.is_large_string(value.type):
+        return value.cast(pa.binary() if pa.types.is_string(value.type) else pa.large_binary()).as_py()
+    return f"<{value.type} holding invalid UTF-8>"
+
+
+def iter_text_files(root: str, files: list[str]) -> Iterator[RawRecord | ReadFailure]:
+    """Whole text files as records, named by their path relative to ``root``; a file that cannot be read
+    is a :class:`ReadFailure` naming it."""
     for i, file in enumerate(files):
-        with open_binary(file) as f:
-            yield RawRecord(i + 1, 0, f.read(), name=relative(file, root))
+        name = relative(file, root)
+        try:
+            with open_input(file) as f:
+                data = f.read()
+        except UnusableFile as bad:
+            yield ReadFailure(i + 1, 0, bad.reason, bad.message, name=name)
+            continue
+        except OSError as err:  # an I/O error while reading
+            yield ReadFailure(i + 1, 0, "ingest.unreadable_file", f"{file}: {err}", name=name)
+            continue
+        yield RawRecord(i + 1, 0, data, name=name)
 
 
 def line_aligned_ranges(path: str, size: int, split_bytes: int) -> list[tuple[int, int, int]]:
@@ -141,7 +260,7 @@ def line_aligned_ranges(path: str, size: int, split_bytes: int) -> list[tuple[in
         return [(0, size, 1)]
     bounds, lines_before = [(0, 1)], 0
     target = split_bytes
-    with open_binary(path) as f:
+    with open_input(path) as f:
         pos = 0
         while True:
             chunk = f.read(READ_CHUNK_BYTES * 16)

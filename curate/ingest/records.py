@@ -15,6 +15,7 @@ import orjson
 
 BOM = "\ufeff"
 EXCERPT_CHARS = 120
+INT64_BOUND = 2**63  # orjson reads an integer beyond 64 bits as a float at least this large
 
 
 class Reject(Exception):
@@ -92,7 +93,21 @@ def meta_json(meta: dict[str, Any]) -> str:
         return json.dumps(meta, default=str, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _parse_line(payload: bytes, id_field: str | None) -> Any:
+def _has_huge_float(node: Any) -> bool:
+    """Whether a parsed value holds a whole float beyond 64-bit integers: an integer orjson could not keep
+    (or such a float written as one, which a re-parse leaves as it is). About 1 us a record, where a regex
+    for long digit runs over the line cost 20."""
+    kind = type(node)
+    if kind is float:
+        return node.is_integer() and abs(node) >= INT64_BOUND
+    if kind is dict:
+        return any(_has_huge_float(value) for value in node.values())
+    if kind is list:
+        return any(_has_huge_float(value) for value in node)
+    return False
+
+
+def _parse_line(payload: bytes) -> Any:
     if not payload.strip():
         raise Reject("ingest.blank_line")
     try:
@@ -103,24 +118,28 @@ def _parse_line(payload: bytes, id_field: str | None) -> Any:
         record = orjson.loads(payload)
     except orjson.JSONDecodeError as err:
         raise Reject("ingest.too_deep" if "depth limit" in str(err) else "ingest.malformed_json") from None
-    if id_field and isinstance(record, dict) and isinstance(dig(record, id_field)[1], float):
-        try:  # orjson reads integers beyond 64 bits as floats: ids must stay exact
+    try:  # orjson reads integers beyond 64 bits as floats: ids and metadata must stay exact
+        if _has_huge_float(record):
             record = json.loads(payload)
-        except (ValueError, RecursionError):
-            pass
+    except (ValueError, RecursionError):  # nested too deep to check: meta_json rejects it as too deep
+        pass
     return record
 
 
 def extract(payload: bytes | dict[str, Any], kind: Literal["jsonl", "parquet", "text"], text_field: str,
-            id_field: str | None, name: str | None = None) -> Fields:
-    """Text, user id and metadata of one record, or raise :class:`Reject`."""
+            id_field: str | None, name: str | None = None, invalid_utf8: str | None = None) -> Fields:
+    """Text, user id and metadata of one record, or raise :class:`Reject`.
+
+    ``invalid_utf8``: the column of a Parquet row whose value is not UTF-8 (the reader found it)."""
+    if invalid_utf8:
+        raise Reject("ingest.invalid_utf8", invalid_utf8)
     if kind == "text":
         try:
             text = payload.decode("utf-8").removeprefix(BOM)  # type: ignore[union-attr]
         except UnicodeDecodeError:
             raise Reject("ingest.invalid_utf8") from None
         return Fields(text, None, meta_json({"path": name}))
-    record = _parse_line(payload, id_field) if isinstance(payload, bytes) else payload
+    record = _parse_line(payload) if isinstance(payload, bytes) else payload
     if not isinstance(record, dict):
         raise Reject("ingest.not_an_object")
     found, text = dig(record, text_field)

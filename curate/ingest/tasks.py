@@ -26,7 +26,15 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
-from curate.ingest.readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
+from curate.ingest.readers import (
+    RawRecord,
+    ReadFailure,
+    UnusableFile,
+    iter_jsonl,
+    iter_parquet,
+    iter_text_files,
+    line_aligned_ranges,
+)
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.storage import Location
 
@@ -62,6 +70,10 @@ REJECT_REASONS = (
     "ingest.missing_id",
     "ingest.truncated_stream",
     "ingest.unreadable_parquet",
+    "ingest.unreadable_file",
+    "ingest.vanished_file",
+    "ingest.broken_link",
+    "ingest.not_a_regular_file",
 )
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 
@@ -141,20 +153,33 @@ def detect_format(location: str) -> Literal["jsonl", "parquet", "text"] | None:
 
 
 def _expand(spec: InputSpec, base: Path) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Files (jsonl/parquet) and text directories named by one input spec, sorted."""
+    """Files (jsonl/parquet) and text directories named by one input spec, sorted.
+
+    Each real file is listed once, under the first name that matched it: a glob through a directory loop
+    (``sub/back -> ..``) or a link beside its target matches one file under many names."""
     absolute = storage.is_url(spec.path) or Path(spec.path).is_absolute()
     pattern = spec.path if absolute else str(base / spec.path)
     paths = storage.expand(pattern)
     if not paths:
         raise IngestError(f"input {spec.path!r} matches no file (looked for {pattern})")
+    seen: set[str] = set()
+
+    def first_time(path: str) -> bool:
+        real = storage.real_path(path)
+        new = real not in seen
+        seen.add(real)
+        return new
+
     files, text_dirs = [], []
     for path in paths:
+        if not first_time(path):
+            continue
         if storage.is_dir(path):
             found = storage.find_files(path)
-            texts = [p for p in found if p.lower().endswith(spec.text_suffixes)]
+            texts = [p for p in found if p.lower().endswith(spec.text_suffixes) and first_time(p)]
             if texts:
                 text_dirs.append((path, texts))
-            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet"))
+            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet") and first_time(p))
         elif spec.format == "text" or (spec.format == "auto" and detect_format(path) == "text"):
             text_dirs.append((path.rsplit("/", 1)[0], [path]))
         else:
@@ -185,7 +210,11 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
                 raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text")
             if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
                 size = storage.stamp(path)[1]
-                for start, end, first in line_aligned_ranges(path, size, params.split_bytes):
+                try:
+                    ranges = line_aligned_ranges(path, size, params.split_bytes)
+                except UnusableFile:  # its reader counts it as a reject
+                    ranges = [(0, size, 1)]
+                for start, end, first in ranges:
                     add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
             else:
                 add(kind=fmt, path=path, source=source, spec=spec)
@@ -279,13 +308,13 @@ def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, r
     id_field = task.spec.id_field if task.kind != "text" else None
     for rec in _records(task):
         n_records += 1
-        if isinstance(rec, ReadFailure):
-            _reject(rejects, task, task.path, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
-            continue
         input_file = f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path
+        if isinstance(rec, ReadFailure):
+            _reject(rejects, task, input_file, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
+            continue
         n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else 0
         try:
-            fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name)
+            fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name, rec.invalid_utf8)
             if is_blank(fields.text):
                 raise Reject("ingest.empty_text", field)
             text = normalize(fields.text, params.unicode_normalization)

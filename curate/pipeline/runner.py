@@ -33,7 +33,7 @@ from curate.pipeline.executor import Pool, StageRunner
 from curate.pipeline.kernels import KernelWarmup, has_kernels, start_for
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
-from curate.pipeline.shards import Upstream, docs_shards
+from curate.pipeline.shards import Upstream, docs_shards, stage_part
 from curate.stages import BY_NAME
 from curate.storage import Location
 from sql.quote import sql_string
@@ -67,16 +67,23 @@ def _reset_dir(folder: Location, fp: str) -> bool:
     return True
 
 
-def _shard_rows(folder: Location, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-shard counts read back from the stage's parts (so a resumed stage records every shard)."""
+def _shard_rows(data: Location, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-shard counts read back from the stage's parts (so a resumed stage records every shard).
+
+    A shard finished before a kill has no stats from this run: its ``n_bytes`` (text bytes entering the
+    stage) is summed from the docs shard over the documents in its part; ``wall_s`` stays unknown."""
     rows = []
     for shard in shards:
-        reasons = storage.read_parquet(folder / f"{shard}.parquet", columns=["drop_reason"])["drop_reason"]
-        dropped = int(reasons.is_not_null().sum())
+        part = storage.read_parquet(stage_part(data, stage, shard), columns=["doc_id", "drop_reason"])
+        dropped = int(part["drop_reason"].is_not_null().sum())
         timing = stats.get(shard, {})
+        n_bytes = timing.get("n_bytes")
+        if n_bytes is None:
+            docs = storage.read_parquet(data / "docs" / f"{shard}.parquet", columns=["doc_id", "n_bytes"])
+            n_bytes = int(docs.join(part.select("doc_id"), on="doc_id", how="semi")["n_bytes"].sum())
         rows.append({
-            "stage": stage, "shard": shard, "n_in": reasons.len(), "n_kept": reasons.len() - dropped,
-            "n_dropped": dropped, "n_bytes": timing.get("n_bytes"), "wall_s": timing.get("wall_s"),
+            "stage": stage, "shard": shard, "n_in": part.height, "n_kept": part.height - dropped,
+            "n_dropped": dropped, "n_bytes": n_bytes, "wall_s": timing.get("wall_s"),
         })
     return rows
 
@@ -282,7 +289,7 @@ class RecipeRunner:
             self._warmup.wait()
         scratch = self.data / "stages" if not storage.is_remote(self.data) else self.run_dir / "scratch"
         stats = StageRunner(self.data, scratch, pool, self.progress, self.recipe.seed).run(stage, shards, upstream, catalog)
-        shard_rows = _shard_rows(folder, cls.name, shards, {s["shard"]: s for s in stats})
+        shard_rows = _shard_rows(self.data, cls.name, shards, {s["shard"]: s for s in stats})
         row = {
             "stage": cls.name, "kind": cls.kind, "position": position, "version": cls.version, "fingerprint": fp,
             "params": params.model_dump(mode="json"), "n_in": sum(r["n_in"] for r in shard_rows),

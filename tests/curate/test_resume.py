@@ -25,7 +25,7 @@ TABLES = {
     "decisions": "SELECT * FROM decisions ORDER BY doc_id",
     "rejects": "SELECT * EXCLUDE (input_file) FROM rejects ORDER BY line",
     "stages": "SELECT stage, kind, position, fingerprint, n_in, n_kept, n_dropped FROM stages ORDER BY position",
-    "shards": "SELECT stage, shard, n_in, n_kept, n_dropped FROM shards ORDER BY stage, shard",
+    "shards": "SELECT stage, shard, n_in, n_kept, n_dropped, n_bytes FROM shards ORDER BY stage, shard",
     "signals": "SELECT * EXCLUDE (input_file) FROM doc_signals ORDER BY doc_id",
 }
 
