@@ -22,6 +22,14 @@ A **global stage** implements ``reduce(ctx) -> DataFrame`` with the same output 
 surviving documents at once (dedup clustering, topic fit). It reads through :class:`StageContext`, may
 fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``.
 
+A **rewrite stage** (``rewrites = True``: line dedup, PII redaction) changes text without touching the
+documents it read: beside its part it writes ``stages/<name>/text/<shard>.parquet`` (``doc_id``, ``text``;
+a null text means unchanged). Later stages read the newest version of each text, and so do the
+catalog's ``documents`` view and mixtures; ``original_documents`` keeps the ingested text and ``rewrites``
+every version (see docs/development.md). A map rewrite stage returns a ``text`` column from ``apply``
+beside its signals; a global one writes the text parts itself with ``ctx.map_shards(fn, columns,
+REWRITE_DIR)``. What it removed is a signal column of its schema (bytes, lines, matches).
+
 ``setup()`` loads models once per worker process, never at import time; ``compile_kernels()`` compiles a
 stage's numba kernels once per run (and machine: they are cached), before the workers need them.
 """
@@ -42,6 +50,7 @@ from curate import storage
 from curate.storage import Location
 
 DROP_REASON = "drop_reason"
+REWRITE_DIR = "text"  # a rewrite stage's text versions: stages/<name>/text/<shard>.parquet (doc_id, text)
 
 
 class StageParams(BaseModel):
@@ -62,6 +71,7 @@ class Stage(ABC):
     reasons: ClassVar[tuple[str, ...]] = ()
     detail_column: ClassVar[str | None] = None  # copied into decisions.detail (e.g. the kept duplicate)
     fits: ClassVar[bool] = False  # may fit a model on the documents (see fits_model)
+    rewrites: ClassVar[bool] = False  # writes new text versions (see module docstring)
     kind: ClassVar[str]
 
     def __init__(self, params: StageParams) -> None:

@@ -23,7 +23,7 @@ import polars as pl
 from curate.text import normalize_expr
 
 FIT_SCHEMA = {"fit": pl.String, "doc_id": pl.String, "split_id": pl.String}
-HIDDEN_VIEWS = ("documents", "kept_documents", "doc_signals")  # the views a fit's SQL can reach text or ids through
+HIDDEN_VIEWS = ("documents", "original_documents", "rewrites", "kept_documents", "doc_signals")  # the views a fit's SQL can reach text or ids through
 
 
 def fit_table(fit: str) -> str:

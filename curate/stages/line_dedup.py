@@ -1,0 +1,102 @@
+"""line_dedup: remove lines (or paragraphs) that many documents share: cookie banners, menus, footers.
+
+A rewrite stage (:mod:`curate.stage`): the documents keep their ingested text in ``original_documents``;
+later stages, ``documents`` and mixtures read the text without the boilerplate. The algorithm is
+:mod:`curate.dedup.lines` (CCNet-style: a segment found in more than ``max_docs`` documents is removed
+everywhere). Out of core, like MinHash banding:
+
+1. map (worker pool): each shard's distinct segment hashes per document -> ``hashes/<shard>.parquet``;
+2. reduce (DuckDB, memory-limited, spilling to disk): ``GROUP BY line_hash HAVING count(*) > max_docs``
+   -> ``frequent.parquet`` (sorted);
+3. map (worker pool): each shard's documents without their frequent segments -> ``text/<shard>.parquet``
+   (the new text, null when unchanged, and the signals), the frequent hashes of the shard found by a
+   semi-join in DuckDB, so no process holds the corpus-wide set.
+
+Signals: ``line_dedup_lines_removed`` and ``line_dedup_bytes_removed``. A document left with nothing but
+whitespace is dropped (``line_dedup.all_boilerplate``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Literal
+
+import duckdb
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from curate import storage
+from curate.dedup.lines import Unit, doc_hashes, remove_segments
+from curate.dedup.shared import connect
+from curate.stage import DROP_REASON, REWRITE_DIR, GlobalStage, StageContext, StageParams
+from curate.text import Normalization
+from sql.quote import sql_string
+
+REASON = "line_dedup.all_boilerplate"
+
+
+class LineDedupParams(StageParams):
+    stage: Literal["line_dedup"] = "line_dedup"
+    unit: Unit = Field("line", description="What is deduplicated: lines, or paragraphs (blocks between blank lines).")
+    max_docs: int = Field(10, ge=1, description="A line found in more than this many documents is boilerplate and removed from all of them.")
+    normalization: Normalization = Field(default_factory=lambda: Normalization(strip_digits=True),
+                                         description="How a line is normalized before hashing (default: lowercase, no punctuation, no digits, whitespace folded).")
+    memory_limit: str = Field("2GB", description="DuckDB memory limit for counting; beyond it DuckDB spills to disk.")
+
+
+def hash_part(batch: pl.DataFrame, params: LineDedupParams) -> pl.DataFrame:
+    """Per shard: one row per (document, distinct non-blank segment hash)."""
+    return pl.DataFrame({"line_hash": doc_hashes(batch["text"], params.unit, params.normalization)}, schema={"line_hash": pl.UInt64})
+
+
+def shard_frequent(hashes: np.ndarray, frequent: str) -> np.ndarray:
+    """The hashes among ``hashes`` that are in the sorted ``frequent`` file (a DuckDB semi-join, out of core)."""
+    con = duckdb.connect()
+    try:
+        storage.register_with(con, storage.location(frequent))
+        con.register("_shard", pl.DataFrame({"line_hash": np.unique(hashes)}, schema={"line_hash": pl.UInt64}).to_arrow())
+        found = con.sql(f"SELECT line_hash FROM _shard SEMI JOIN read_parquet({sql_string(frequent)}) USING (line_hash)"
+                        " ORDER BY line_hash").fetchnumpy()["line_hash"]
+    finally:
+        con.close()
+    return np.asarray(found, dtype=np.uint64)
+
+
+def rewrite_part(batch: pl.DataFrame, params: LineDedupParams, frequent: str) -> pl.DataFrame:
+    """Per shard: doc_id, the new text (null: unchanged), the signals and the drop reason."""
+    texts = batch["text"].to_list()
+    shared = shard_frequent(doc_hashes(batch["text"], params.unit, params.normalization), frequent)
+    out = remove_segments(texts, params.unit, params.normalization, shared)
+    return pl.concat([batch.select("doc_id"), out], how="horizontal").select(
+        "doc_id", "text",
+        pl.col("lines_removed").alias("line_dedup_lines_removed"),
+        pl.col("bytes_removed").alias("line_dedup_bytes_removed"),
+        pl.when(pl.col("blank") & (pl.col("lines_removed") > 0)).then(pl.lit(REASON)).alias(DROP_REASON),
+    )
+
+
+class LineDedup(GlobalStage):
+    name = "line_dedup"
+    version = "1"
+    Params = LineDedupParams
+    schema = {"line_dedup_lines_removed": pl.Int64, "line_dedup_bytes_removed": pl.Int64}
+    reasons = (REASON,)
+    rewrites = True
+
+    def reduce(self, ctx: StageContext) -> pl.DataFrame:
+        p: LineDedupParams = self.params  # type: ignore[assignment]
+        paths = ctx.map_shards(partial(hash_part, params=p), ("text",), "hashes")
+        frequent = ctx.stage_dir / "frequent.parquet"
+        if not frequent.exists():
+            con = connect(ctx.scratch_dir, p.memory_limit, paths)
+            files = "[" + ", ".join(sql_string(path) for path in paths) + "]"
+            local = ctx.scratch_dir / "frequent.parquet"
+            con.execute(f"COPY (SELECT line_hash FROM read_parquet({files}) GROUP BY line_hash HAVING count(*) > $n"
+                        f" ORDER BY line_hash) TO {sql_string(local)} (FORMAT parquet)", {"n": p.max_docs})
+            con.close()
+            storage.publish_file(local, frequent)
+        parts = ctx.map_shards(partial(rewrite_part, params=p, frequent=str(frequent)), ("text",), REWRITE_DIR)
+        columns = ["doc_id", *self.schema, DROP_REASON]
+        frames = [storage.read_parquet(path, columns=columns) for path in parts]
+        return pl.concat(frames) if frames else self.empty_output()
