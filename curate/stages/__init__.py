@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 def _stages() -> tuple[type[Stage], ...]:
     """Every stage class, in a fixed order."""
+    from curate.stages.classifier import Classifier
     from curate.stages.diversity import Diversity
     from curate.stages.exact_dedup import ExactDedup
     from curate.stages.langid import Langid
@@ -33,7 +34,7 @@ def _stages() -> tuple[type[Stage], ...]:
     from curate.stages.topics import Topics
 
     return (LengthFilter, ExactDedup, MinhashDedup, Langid, QualityRules, QualityModel, Topics, Diversity,
-            LineDedup, Pii)
+            LineDedup, Pii, Classifier)
 
 
 def __getattr__(name: str) -> Any:
