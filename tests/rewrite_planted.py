@@ -69,7 +69,9 @@ def _public_ipv4(rng: random.Random) -> str:
 
 
 def _public_ipv6(rng: random.Random) -> str:
-    return str(ipaddress.IPv6Address((0x2A00_1450 << 96) | rng.getrandbits(64)))  # a globally routed /32
+    """An address in a globally routed /32, written in full (8 groups) or with a run of zeros as ``::``."""
+    low = rng.getrandbits(96) if rng.random() < 0.5 else rng.getrandbits(48)
+    return str(ipaddress.IPv6Address((0x2A00_1450 << 96) | low))
 
 
 def _email(rng: random.Random) -> str:
