@@ -7,7 +7,8 @@ A stage is a class with these class attributes:
 - ``Params``: a pydantic model (subclass of :class:`StageParams`) with a ``stage: Literal[name]`` field.
 - ``needs``: input columns besides ``doc_id`` and ``text`` (documents metadata or earlier stages' columns);
   ``optional_needs``: columns used when an earlier stage provides them (absent from the batch otherwise).
-- ``schema``: the columns it adds, name -> polars dtype; names are unique across stages.
+- ``schema``: the columns it adds, name -> polars dtype; names are unique across stages. A stage whose
+  columns its params name (``classifier``) sets ``self.schema`` in ``__init__``; the runner reads the instance's.
 - ``reasons``: the drop reasons it may emit, each ``<name>.<why>``.
 - ``fits``: True when the stage may fit a model on the documents (topics; quality_model with ``train``);
   :meth:`Stage.fits_model` says whether it does with its params. A fitting stage leaves out the eval

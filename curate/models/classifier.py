@@ -99,8 +99,9 @@ class HuggingFaceScorer:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        folder = str(storage.local_copy(storage.location(spec.path), cache_dir()))
-        self.spec = spec
+        if storage.is_remote(spec.path):
+            raise ValueError(f"{spec.path}: a Hugging Face classifier folder must be on local disk (every worker loads it)")
+        folder, self.spec = str(Path(spec.path).expanduser()), spec
         key = ("huggingface", folder)
         if key not in _LOADED:
             try:
