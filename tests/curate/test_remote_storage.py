@@ -98,6 +98,7 @@ def test_a_run_folder_keeps_the_data_root_it_was_created_with(tmp_path, bucket):
         Catalog(tmp_path / "run", data=f"s3://{BUCKET}/b")
 
 
+@pytest.mark.slow
 def test_rewrite_stages_with_shards_in_a_bucket_match_a_local_run(tmp_path, bucket, run_recipe):
     """line_dedup (DuckDB's frequent-lines file uploaded, text parts in the bucket) and pii on an S3 data root."""
     pages = boilerplate_pages(60, seed=1) + pii_pages(30, seed=2)

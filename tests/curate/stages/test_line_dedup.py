@@ -9,6 +9,8 @@ import pytest
 from curate.catalog import Catalog
 from curate.dedup.lines import segments
 from curate.mix.emit import MixtureSpec, emit
+from curate.pipeline.recipe import parse_recipe
+from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus
 
@@ -34,11 +36,14 @@ def _records() -> list[dict[str, str]]:
     return records
 
 
-@pytest.fixture
-def run(tmp_path, run_recipe):
-    write_jsonl(tmp_path / "c.jsonl", _records())
-    return run_recipe({"inputs": [{"path": "c.jsonl", "id_field": "id"}],
-                       "stages": [{"stage": "line_dedup", "max_docs": MAX_DOCS}, {"stage": "exact_dedup"}]}).run_dir
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One run for the tests that only read it (the mixture test adds a mixture, which they never read)."""
+    root = tmp_path_factory.mktemp("line_dedup")
+    write_jsonl(root / "c.jsonl", _records())
+    recipe = parse_recipe({"name": "test", "inputs": [{"path": "c.jsonl", "id_field": "id"}],
+                           "stages": [{"stage": "line_dedup", "max_docs": MAX_DOCS}, {"stage": "exact_dedup"}]})
+    return RecipeRunner(recipe, root, root / "run", workers=1, progress=False).run().run_dir
 
 
 def test_segments_rejoin_to_the_text():
