@@ -95,6 +95,7 @@ def test_mixture_reads_rewritten_text(run):
     mixed = pl.read_parquet(run / "mixtures" / manifest["mixture_id"] / "part-*.parquet")
     assert mixed.height > 20 and not mixed["text"].str.contains("cookies", literal=True).any()
     assert mixed.select("doc_id", "text").join(rewritten, on="doc_id", how="anti").height == 0  # the very texts of documents
+    assert ((mixed["text"].str.len_bytes() + 3) // 4).sum() == manifest["n_tokens"]  # the budget counts the rewritten bytes
 
 
 def test_document_of_only_boilerplate_dropped(tmp_path, run_recipe):
