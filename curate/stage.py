@@ -150,9 +150,10 @@ class StageContext:
     """What a global stage sees (in the driver process): surviving documents, the pool, the catalog.
 
     ``shard_reader(shard, columns)`` returns the surviving documents of one shard with the requested
-    columns (documents' own columns and earlier stages' columns); ``pool_map(fn, columns, out_dir)``
-    runs ``fn(frame) -> DataFrame`` over every shard in the worker pool, writing
-    ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume), and returns the paths.
+    columns (documents' own columns and earlier stages' columns); ``pool_map(fn, columns, out_dir[, named])``
+    runs ``fn(frame) -> DataFrame`` (``fn(frame, shard=name)`` when ``named``) over every shard in the
+    worker pool, writing ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume),
+    and returns the paths.
     ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
     ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
     write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
@@ -166,7 +167,7 @@ class StageContext:
     seed: int
     catalog: Any
     shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
-    pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Location], list[Location]]
+    pool_map: Callable[..., list[Location]]
     scratch_dir: Path
     task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
     warn: Callable[[str], None] = field(default=warn_stderr)
@@ -177,12 +178,15 @@ class StageContext:
             yield self.shard_reader(shard, columns)
 
     def map_shards(
-        self, fn: Callable[[pl.DataFrame], pl.DataFrame], columns: tuple[str, ...], subdir: str
+        self, fn: Callable[..., pl.DataFrame], columns: tuple[str, ...], subdir: str, named: bool = False
     ) -> list[Location]:
         """Run ``fn`` on each shard's surviving documents in the pool; outputs under ``stage_dir/subdir``.
 
-        ``fn`` must be picklable (a module-level function or a functools.partial of one).
+        ``fn`` must be picklable (a module-level function or a functools.partial of one). With ``named``,
+        it is called as ``fn(frame, shard=name)``, to read what an earlier step wrote for that shard.
         """
+        if named:
+            return self.pool_map(fn, columns, self.stage_dir / subdir, True)
         return self.pool_map(fn, columns, self.stage_dir / subdir)
 
     def map_tasks(self, step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:

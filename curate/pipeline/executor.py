@@ -199,14 +199,15 @@ class StageRunner:
         step_name: str,
         upstream: Upstream,
         shards: list[str],
-        fn: Callable[[pl.DataFrame], pl.DataFrame],
+        fn: Callable[..., pl.DataFrame],
         columns: tuple[str, ...],
         out_dir: Location,
+        named: bool = False,
     ) -> list[Location]:
         outs = [out_dir / f"{s}.parquet" for s in shards]
         todo = [(s, o) for s, o in zip(shards, outs, strict=True) if not o.exists()]
         with self.progress.step(step_name, total=len(shards), done=len(shards) - len(todo)) as step:
-            tasks = [(fn, str(self.data), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
+            tasks = [(partial(fn, shard=s) if named else fn, str(self.data), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
             self.pool.run(fn_one_shard, tasks, lambda r: step.advance(r["n_in"], r["n_bytes"]))
         return outs
 

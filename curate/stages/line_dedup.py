@@ -6,11 +6,12 @@ later stages, ``documents`` and mixtures read the text without the boilerplate. 
 everywhere). Out of core, like MinHash banding:
 
 1. map (worker pool): each shard's distinct segment hashes per document -> ``hashes/<shard>.parquet``;
-2. reduce (DuckDB, memory-limited, spilling to disk): ``GROUP BY line_hash HAVING count(*) > max_docs``
-   -> ``frequent.parquet`` (sorted);
-3. map (worker pool): each shard's documents without their frequent segments -> ``text/<shard>.parquet``
-   (the new text, null when unchanged, and the signals), the frequent hashes of the shard found by a
-   semi-join in DuckDB, so no process holds the corpus-wide set.
+2. reduce (DuckDB, memory-limited, spilling to disk): ``GROUP BY line_hash HAVING count(*) > max_docs``,
+   joined back to the hash parts -> ``frequent.parquet`` (shard, line_hash), sorted by shard: each
+   shard's own frequent lines, so no process holds the corpus-wide set;
+3. map (worker pool): each shard's documents without its frequent segments -> ``text/<shard>.parquet``
+   (the new text, null when unchanged, and the signals); a shard reads only its rows of
+   ``frequent.parquet`` (row groups skipped by their shard statistics).
 
 Signals: ``line_dedup_lines_removed`` and ``line_dedup_bytes_removed``. A document left with nothing but
 whitespace is dropped (``line_dedup.all_boilerplate``).
@@ -50,24 +51,22 @@ def hash_part(batch: pl.DataFrame, params: LineDedupParams) -> pl.DataFrame:
     return pl.DataFrame({"line_hash": doc_hashes(batch["text"], params.unit, params.normalization)}, schema={"line_hash": pl.UInt64})
 
 
-def shard_frequent(hashes: np.ndarray, frequent: str) -> np.ndarray:
-    """The hashes among ``hashes`` that are in the sorted ``frequent`` file (a DuckDB semi-join, out of core)."""
+def shard_frequent(frequent: str, shard: str) -> np.ndarray:
+    """One shard's frequent hashes, sorted: its rows of ``frequent`` (sorted by shard, so DuckDB reads only
+    the row groups whose shard statistics match)."""
     con = duckdb.connect()
     try:
         storage.register_with(con, storage.location(frequent))
-        con.register("_shard", pl.DataFrame({"line_hash": np.unique(hashes)}, schema={"line_hash": pl.UInt64}).to_arrow())
-        found = con.sql(f"SELECT line_hash FROM _shard SEMI JOIN read_parquet({sql_string(frequent)}) USING (line_hash)"
-                        " ORDER BY line_hash").fetchnumpy()["line_hash"]
+        found = con.execute(f"SELECT line_hash FROM read_parquet({sql_string(frequent)}) WHERE shard = $s ORDER BY line_hash",
+                            {"s": shard}).fetchnumpy()["line_hash"]
     finally:
         con.close()
     return np.asarray(found, dtype=np.uint64)
 
 
-def rewrite_part(batch: pl.DataFrame, params: LineDedupParams, frequent: str) -> pl.DataFrame:
+def rewrite_part(batch: pl.DataFrame, params: LineDedupParams, frequent: str, shard: str) -> pl.DataFrame:
     """Per shard: doc_id, the new text (null: unchanged), the signals and the drop reason."""
-    texts = batch["text"].to_list()
-    shared = shard_frequent(doc_hashes(batch["text"], params.unit, params.normalization), frequent)
-    out = remove_segments(texts, params.unit, params.normalization, shared)
+    out = remove_segments(batch["text"].to_list(), params.unit, params.normalization, shard_frequent(frequent, shard))
     return pl.concat([batch.select("doc_id"), out], how="horizontal").select(
         "doc_id", "text",
         pl.col("lines_removed").alias("line_dedup_lines_removed"),
@@ -92,11 +91,15 @@ class LineDedup(GlobalStage):
             con = connect(ctx.scratch_dir, p.memory_limit, paths)
             files = "[" + ", ".join(sql_string(path) for path in paths) + "]"
             local = ctx.scratch_dir / "frequent.parquet"
-            con.execute(f"COPY (SELECT line_hash FROM read_parquet({files}) GROUP BY line_hash HAVING count(*) > $n"
-                        f" ORDER BY line_hash) TO {sql_string(local)} (FORMAT parquet)", {"n": p.max_docs})
+            con.execute(  # each shard's rows (shard, hash) of the hashes more than max_docs documents hold
+                f"COPY (WITH h AS (SELECT regexp_extract(filename, '([^/]+)[.]parquet$', 1) AS shard, line_hash"
+                f" FROM read_parquet({files}, filename = true)),"
+                f" frequent AS (SELECT line_hash FROM h GROUP BY line_hash HAVING count(*) > $n)"
+                f" SELECT DISTINCT shard, line_hash FROM h SEMI JOIN frequent USING (line_hash) ORDER BY shard, line_hash)"
+                f" TO {sql_string(local)} (FORMAT parquet)", {"n": p.max_docs})
             con.close()
             storage.publish_file(local, frequent)
-        parts = ctx.map_shards(partial(rewrite_part, params=p, frequent=str(frequent)), ("text",), REWRITE_DIR)
+        parts = ctx.map_shards(partial(rewrite_part, params=p, frequent=str(frequent)), ("text",), REWRITE_DIR, named=True)
         columns = ["doc_id", *self.schema, DROP_REASON]
         frames = [storage.read_parquet(path, columns=columns) for path in parts]
         return pl.concat(frames) if frames else self.empty_output()
