@@ -80,9 +80,12 @@ class Classifier(MapStage):
             by_label = scorer.score(batch["text"])
             scores |= {column: by_label[label.removeprefix(FASTTEXT_PREFIX)] for label, column in spec.columns.items()}
         out = batch.select("doc_id").with_columns(pl.Series(c, v, dtype=pl.Float64) for c, v in scores.items())
-        checks = [(column, why, fails) for column, b in p.keep.items()
-                  for why, fails in (("below_min", b.min is not None and pl.col(column) < b.min),
-                                     ("above_max", b.max is not None and pl.col(column) > b.max)) if fails is not False]
+        checks = []  # (column, why, failing), in keep's order
+        for column, bounds in p.keep.items():
+            if bounds.min is not None:
+                checks.append((column, "below_min", pl.col(column) < bounds.min))
+            if bounds.max is not None:
+                checks.append((column, "above_max", pl.col(column) > bounds.max))
         reason, dropped_by = pl.lit(None, pl.String), pl.lit(None, pl.String)
         for column, why, fails in reversed(checks):  # the first failing check, in keep's order, names the drop
             reason = pl.when(fails).then(pl.lit(f"classifier.{why}")).otherwise(reason)

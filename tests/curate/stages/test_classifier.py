@@ -95,3 +95,16 @@ def test_bad_configurations_are_clear_errors(tmp_path, models):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="not a local Hugging Face sequence classifier"):
         Classifier(ClassifierParams(models=[{"path": str(tmp_path / "empty"), "columns": {"x": "x"}}])).setup()
+
+
+def test_keep_bounds_name_the_first_failing_column(models):
+    columns = {"food": "food_score", "space": "space_score"}
+    batch = _batch(30)
+    both = Classifier(ClassifierParams(models=[{"path": models["fasttext"], "columns": columns}],
+                                       keep={"space_score": {"max": 0.5}, "food_score": {"min": 0.5}})).apply(batch)
+    assert set(both["drop_reason"].drop_nulls()) == {"classifier.above_max"}  # space_score is checked first
+    assert both.filter(pl.col("drop_reason").is_not_null())["classifier_dropped_by"].unique().to_list() == ["space_score"]
+    assert both.filter(pl.col("space_score") > 0.5).height == both["drop_reason"].is_not_null().sum() > 0
+    only_min = Classifier(ClassifierParams(models=[{"path": models["fasttext"], "columns": columns}],
+                                           keep={"food_score": {"min": 0.5}})).apply(batch)
+    assert only_min["drop_reason"].is_not_null().to_list() == (only_min["food_score"] < 0.5).to_list()
