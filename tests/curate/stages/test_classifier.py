@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+import yaml
+from typer.testing import CliRunner
 
 from curate.catalog import Catalog
+from curate.cli import app
 from curate.pipeline.executor import stage_ref, worker_stage
 from curate.pipeline.recipe import RecipeError, parse_recipe
 from curate.stages.classifier import Classifier, ClassifierParams
@@ -108,3 +111,13 @@ def test_keep_bounds_name_the_first_failing_column(models):
     only_min = Classifier(ClassifierParams(models=[{"path": models["fasttext"], "columns": columns}],
                                            keep={"food_score": {"min": 0.5}})).apply(batch)
     assert only_min["drop_reason"].is_not_null().to_list() == (only_min["food_score"] < 0.5).to_list()
+
+
+def test_a_missing_model_or_label_is_a_clear_cli_error(tmp_path, models):
+    write_jsonl(tmp_path / "in.jsonl", [{"text": "some text"}])
+    for path, label, message in [(models["fasttext"], "toxic", "no labels ['toxic']"), (str(tmp_path / "nope.bin"), "x", "no fastText model file")]:
+        recipe = tmp_path / "recipe.yaml"
+        recipe.write_text(yaml.safe_dump({"name": "t", "inputs": [{"path": "in.jsonl"}],
+                                          "stages": [{"stage": "classifier", "models": [{"path": path, "columns": {label: "score"}}]}]}))
+        out = CliRunner().invoke(app, ["run", str(recipe), "--out", str(tmp_path / "run"), "--no-progress"])
+        assert out.exit_code == 2 and message in " ".join(out.output.replace("│", " ").split()), out.output
