@@ -75,8 +75,9 @@ def eval_exclusion(cat: Any) -> EvalExclusion:
 
 @contextmanager
 def eval_docs_hidden(cat: Any) -> Iterator[None]:
-    """Inside the block, ``documents``, ``kept_documents`` and ``doc_signals`` leave out eval documents and
-    their duplicates, for any SQL run on ``cat``'s connection (e.g. a quality classifier's training sources).
+    """Inside the block, the views of ``HIDDEN_VIEWS`` (``documents`` and its text versions, ``kept_documents``,
+    ``doc_signals``) leave out eval documents and their duplicates, for any SQL run on ``cat``'s connection
+    (e.g. a quality classifier's training sources).
 
     Temporary views of the same names shadow the catalog's (DuckDB resolves the temp schema first); they
     live on this connection only and work on read-only catalogs too.

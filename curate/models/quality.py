@@ -8,7 +8,7 @@ reproducible byte for byte. The held-out precision, recall (at score 0.5) and RO
 saved with the model in ``manifest.json`` (sources, sizes, hyper-parameters, metrics, model SHA-256).
 
 Leak-free (:mod:`curate.models.fits`): with a run's catalog, SQL sources run with the eval split's
-documents (and their duplicates) hidden from ``documents``, ``kept_documents`` and ``doc_signals``, and
+documents (and their duplicates) hidden from ``documents`` (and its text versions), ``kept_documents`` and ``doc_signals``, and
 file sources lose every text whose normalized form equals one of theirs; the manifest records the split
 (``eval_split``) and ``fit_docs.parquet`` beside the model the catalog documents whose text was read.
 
