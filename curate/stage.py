@@ -7,7 +7,8 @@ A stage is a class with these class attributes:
 - ``Params``: a pydantic model (subclass of :class:`StageParams`) with a ``stage: Literal[name]`` field.
 - ``needs``: input columns besides ``doc_id`` and ``text`` (documents metadata or earlier stages' columns);
   ``optional_needs``: columns used when an earlier stage provides them (absent from the batch otherwise).
-- ``schema``: the columns it adds, name -> polars dtype; names are unique across stages.
+- ``schema``: the columns it adds, name -> polars dtype; names are unique across stages. A stage whose
+  columns its params name (``classifier``) sets ``self.schema`` in ``__init__``; the runner reads the instance's.
 - ``reasons``: the drop reasons it may emit, each ``<name>.<why>``.
 - ``fits``: True when the stage may fit a model on the documents (topics; quality_model with ``train``);
   :meth:`Stage.fits_model` says whether it does with its params. A fitting stage leaves out the eval
@@ -21,6 +22,14 @@ Signals are always written, so thresholds can be re-examined in SQL.
 A **global stage** implements ``reduce(ctx) -> DataFrame`` with the same output shape, computed over all
 surviving documents at once (dedup clustering, topic fit). It reads through :class:`StageContext`, may
 fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``.
+
+A **rewrite stage** (``rewrites = True``: line dedup, PII redaction) changes text without touching the
+documents it read: beside its part it writes ``stages/<name>/text/<shard>.parquet`` (``doc_id``, ``text``;
+a null text means unchanged). Later stages read the newest version of each text, and so do the
+catalog's ``documents`` view and mixtures; ``original_documents`` keeps the ingested text and ``rewrites``
+every version (see docs/development.md). A map rewrite stage returns a ``text`` column from ``apply``
+beside its signals; a global one writes the text parts itself with ``ctx.map_shards(fn, columns,
+REWRITE_DIR)``. What it removed is a signal column of its schema (bytes, lines, matches).
 
 ``setup()`` loads models once per worker process, never at import time; ``compile_kernels()`` compiles a
 stage's numba kernels once per run (and machine: they are cached), before the workers need them.
@@ -42,6 +51,7 @@ from curate import storage
 from curate.storage import Location
 
 DROP_REASON = "drop_reason"
+REWRITE_DIR = "text"  # a rewrite stage's text versions: stages/<name>/text/<shard>.parquet (doc_id, text)
 
 
 class StageParams(BaseModel):
@@ -62,6 +72,7 @@ class Stage(ABC):
     reasons: ClassVar[tuple[str, ...]] = ()
     detail_column: ClassVar[str | None] = None  # copied into decisions.detail (e.g. the kept duplicate)
     fits: ClassVar[bool] = False  # may fit a model on the documents (see fits_model)
+    rewrites: ClassVar[bool] = False  # writes new text versions (see module docstring)
     kind: ClassVar[str]
 
     def __init__(self, params: StageParams) -> None:
@@ -139,9 +150,10 @@ class StageContext:
     """What a global stage sees (in the driver process): surviving documents, the pool, the catalog.
 
     ``shard_reader(shard, columns)`` returns the surviving documents of one shard with the requested
-    columns (documents' own columns and earlier stages' columns); ``pool_map(fn, columns, out_dir)``
-    runs ``fn(frame) -> DataFrame`` over every shard in the worker pool, writing
-    ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume), and returns the paths.
+    columns (documents' own columns and earlier stages' columns); ``pool_map(fn, columns, out_dir[, named])``
+    runs ``fn(frame) -> DataFrame`` (``fn(frame, shard=name)`` when ``named``) over every shard in the
+    worker pool, writing ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume),
+    and returns the paths.
     ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
     ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
     write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
@@ -155,7 +167,7 @@ class StageContext:
     seed: int
     catalog: Any
     shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
-    pool_map: Callable[[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...], Location], list[Location]]
+    pool_map: Callable[..., list[Location]]
     scratch_dir: Path
     task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
     warn: Callable[[str], None] = field(default=warn_stderr)
@@ -166,12 +178,15 @@ class StageContext:
             yield self.shard_reader(shard, columns)
 
     def map_shards(
-        self, fn: Callable[[pl.DataFrame], pl.DataFrame], columns: tuple[str, ...], subdir: str
+        self, fn: Callable[..., pl.DataFrame], columns: tuple[str, ...], subdir: str, named: bool = False
     ) -> list[Location]:
         """Run ``fn`` on each shard's surviving documents in the pool; outputs under ``stage_dir/subdir``.
 
-        ``fn`` must be picklable (a module-level function or a functools.partial of one).
+        ``fn`` must be picklable (a module-level function or a functools.partial of one). With ``named``,
+        it is called as ``fn(frame, shard=name)``, to read what an earlier step wrote for that shard.
         """
+        if named:
+            return self.pool_map(fn, columns, self.stage_dir / subdir, True)
         return self.pool_map(fn, columns, self.stage_dir / subdir)
 
     def map_tasks(self, step_name: str, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> list[Any]:

@@ -233,6 +233,18 @@ def upload_tree(folder: Path, target: Location, last: str | None = None) -> None
             shutil.copyfile(file, dest)
 
 
+def publish_file(local: Path, target: Location) -> None:
+    """Move a finished local file (e.g. one DuckDB wrote) to ``target`` atomically: a rename, or one upload."""
+    if is_remote(target):
+        target.fs.put_file(str(local), target.path)
+        local.unlink()
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.move(local, tmp)
+    tmp.replace(target)
+
+
 def local_copy(path: Location, cache: Path) -> Path:
     """A local file with ``path``'s bytes (itself when local): for libraries that only open local files
     (fastText, joblib memory maps). Remote files are cached under ``cache`` by URL and ETag/size."""

@@ -29,6 +29,7 @@ import polars as pl
 import sql
 from curate import storage
 from curate.catalog import access
+from curate.stage import REWRITE_DIR
 from curate.storage import Location
 from sql.quote import sql_ident, sql_string
 
@@ -178,15 +179,18 @@ class Catalog:
         docs = parquet_glob(self.data_root / "docs")
         if docs is None:
             self.execute(
-                "CREATE OR REPLACE VIEW documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
+                "CREATE OR REPLACE VIEW original_documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
                 " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false"
             )
         else:
-            self.execute(f"CREATE OR REPLACE VIEW documents AS SELECT * FROM read_parquet({sql_string(docs)})")
-        stage_views = []
+            self.execute(f"CREATE OR REPLACE VIEW original_documents AS SELECT * FROM read_parquet({sql_string(docs)})")
+        stage_views, rewrites = [], []
         for stage, kind in self.execute(
             "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
         ):
+            text_glob = parquet_glob(self.data_root / "stages" / stage / REWRITE_DIR)
+            if text_glob is not None:
+                rewrites.append((stage, text_glob))
             glob = parquet_glob(self.data_root / "stages" / stage)
             if glob is None:
                 continue
@@ -207,8 +211,21 @@ class Catalog:
         for base, parts in unions.items():
             body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
             self.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
+        self._create_text_views(rewrites)
         self._create_derived_views(stage_views)
         self._create_placeholders()
+
+    def _create_text_views(self, rewrites: list[tuple[str, str]]) -> None:
+        """``documents``: the ingested documents with each text (and n_bytes) at its newest version, the last
+        rewrite stage's where one changed it; ``rewrites`` (doc_id, stage, text): every rewritten version."""
+        joins = [f"LEFT JOIN read_parquet({sql_string(glob)}) r{i} ON r{i}.doc_id = d.doc_id" for i, (_, glob) in enumerate(rewrites)]
+        newest = [f"r{i}.text" for i in reversed(range(len(rewrites)))]
+        replace = (f" REPLACE (coalesce({', '.join(newest)}, d.text) AS text,"
+                   f" coalesce({', '.join(f'strlen({t})' for t in newest)}, d.n_bytes) AS n_bytes)") if rewrites else ""
+        self.execute(f"CREATE OR REPLACE VIEW documents AS SELECT d.*{replace} FROM original_documents d {' '.join(joins)}")
+        versions = [f"SELECT doc_id, {sql_string(stage)} AS stage, text FROM read_parquet({sql_string(glob)}) WHERE text IS NOT NULL"
+                    for stage, glob in rewrites] or ["SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS stage, NULL::VARCHAR AS text WHERE false"]
+        self.execute(f"CREATE OR REPLACE VIEW rewrites AS {' UNION ALL '.join(versions)}")
 
     def _create_placeholders(self) -> None:
         """Empty, typed views for every stage or artifact view not produced yet, so reports run on any run."""

@@ -23,7 +23,7 @@ import polars as pl
 from curate.text import normalize_expr
 
 FIT_SCHEMA = {"fit": pl.String, "doc_id": pl.String, "split_id": pl.String}
-HIDDEN_VIEWS = ("documents", "kept_documents", "doc_signals")  # the views a fit's SQL can reach text or ids through
+HIDDEN_VIEWS = ("documents", "original_documents", "rewrites", "kept_documents", "doc_signals")  # the views a fit's SQL can reach text or ids through
 
 
 def fit_table(fit: str) -> str:
@@ -75,8 +75,9 @@ def eval_exclusion(cat: Any) -> EvalExclusion:
 
 @contextmanager
 def eval_docs_hidden(cat: Any) -> Iterator[None]:
-    """Inside the block, ``documents``, ``kept_documents`` and ``doc_signals`` leave out eval documents and
-    their duplicates, for any SQL run on ``cat``'s connection (e.g. a quality classifier's training sources).
+    """Inside the block, the views of ``HIDDEN_VIEWS`` (``documents`` and its text versions, ``kept_documents``,
+    ``doc_signals``) leave out eval documents and their duplicates, for any SQL run on ``cat``'s connection
+    (e.g. a quality classifier's training sources).
 
     Temporary views of the same names shadow the catalog's (DuckDB resolves the temp schema first); they
     live on this connection only and work on read-only catalogs too.

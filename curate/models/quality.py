@@ -2,13 +2,13 @@
 
 Positives (e.g. a reference corpus) and negatives (e.g. a random sample of the raw pool) come from
 files or from SQL over a run's catalog. Both are cleaned the same way as at scoring time
-(:func:`clean_for_model`), split into train and held-out sets per class with a seeded shuffle, and a
+(:func:`curate.models.classifier.clean_for_model`), split into train and held-out sets per class with a seeded shuffle, and a
 supervised fastText model with word n-grams is trained single-threaded with that seed, so training is
 reproducible byte for byte. The held-out precision, recall (at score 0.5) and ROC AUC are reported and
 saved with the model in ``manifest.json`` (sources, sizes, hyper-parameters, metrics, model SHA-256).
 
 Leak-free (:mod:`curate.models.fits`): with a run's catalog, SQL sources run with the eval split's
-documents (and their duplicates) hidden from ``documents``, ``kept_documents`` and ``doc_signals``, and
+documents (and their duplicates) hidden from ``documents`` (and its text versions), ``kept_documents`` and ``doc_signals``, and
 file sources lose every text whose normalized form equals one of theirs; the manifest records the split
 (``eval_split``) and ``fit_docs.parquet`` beside the model the catalog documents whose text was read.
 
@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.models.classifier import clean_for_model, fasttext_probs
 from curate.models.fits import eval_docs_hidden, eval_exclusion, fit_doc_ids, without_eval_texts
 
 MODEL_FILE = "model.bin"
@@ -70,11 +71,6 @@ class TrainSpec(BaseModel):
     bucket: int = Field(2_000_000, ge=1000, description="Hash buckets of the word n-grams (fastText's default 2M; the model file is"
                         " bucket x dim x 4 bytes, 512 MB at the defaults: a few hundred thousand suffice for a few thousand documents).")
     max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters (train and score).")
-
-
-def clean_for_model(texts: pl.Series, max_chars: int) -> list[str]:
-    """The text the classifier sees: whitespace runs folded to one space (fastText reads one line)."""
-    return texts.str.slice(0, max_chars).str.replace_all(r"\s+", " ").str.strip_chars().to_list()
 
 
 def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
@@ -130,9 +126,8 @@ def _split(n: int, holdout: float, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 def positive_scores(model: Any, texts: list[str]) -> np.ndarray:
-    """P(high quality) of each (already cleaned) text."""
-    labels, probs = model.predict(texts, k=-1)
-    return np.array([min(float(dict(zip(ls, ps, strict=True)).get(POSITIVE, 0.0)), 1.0) for ls, ps in zip(labels, probs, strict=True)])
+    """P(high quality) of each (already cleaned) text: the classifier stage's fastText scoring of one label."""
+    return fasttext_probs(model, texts, [POSITIVE])[POSITIVE]
 
 
 def evaluate(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:

@@ -25,7 +25,7 @@ import polars as pl
 from curate import storage
 from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
-from curate.pipeline.shards import Upstream, read_survivors, stage_part
+from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
 from curate.settings import fanout_mode
 from curate.storage import Location
@@ -131,9 +131,14 @@ def map_one_shard(
     stage = worker_stage(ref, params_json)
     name = stage.name
     batch = read_survivors(storage.location(data), shard, upstream, columns)
-    out = stage.conform(stage.apply(batch) if batch.height else stage.empty_output())
+    raw = stage.apply(batch) if batch.height else stage.empty_output().with_columns(pl.lit(None, pl.String).alias("text"))
+    out = stage.conform(raw)
     if out.height != batch.height or not out["doc_id"].sort().equals(batch["doc_id"].sort()):
         raise RuntimeError(f"stage {name!r} on shard {shard}: output doc_ids differ from its input")
+    if stage.rewrites:  # the text versions first: the part's existence marks the shard done
+        if "text" not in raw.columns:
+            raise RuntimeError(f"rewrite stage {name!r} returned no text column")
+        storage.write_parquet(raw.select("doc_id", pl.col("text").cast(pl.String)), rewrite_part(storage.location(data), name, shard))
     storage.write_parquet(out, stage_part(storage.location(data), name, shard))
     return _shard_stats(shard, out, batch, started)
 
@@ -194,14 +199,15 @@ class StageRunner:
         step_name: str,
         upstream: Upstream,
         shards: list[str],
-        fn: Callable[[pl.DataFrame], pl.DataFrame],
+        fn: Callable[..., pl.DataFrame],
         columns: tuple[str, ...],
         out_dir: Location,
+        named: bool = False,
     ) -> list[Location]:
         outs = [out_dir / f"{s}.parquet" for s in shards]
         todo = [(s, o) for s, o in zip(shards, outs, strict=True) if not o.exists()]
         with self.progress.step(step_name, total=len(shards), done=len(shards) - len(todo)) as step:
-            tasks = [(fn, str(self.data), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
+            tasks = [(partial(fn, shard=s) if named else fn, str(self.data), s, upstream, ("doc_id", *columns), str(o)) for s, o in todo]
             self.pool.run(fn_one_shard, tasks, lambda r: step.advance(r["n_in"], r["n_bytes"]))
         return outs
 

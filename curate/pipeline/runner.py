@@ -160,7 +160,8 @@ class RecipeRunner:
                         continue
                     prev_fp, did = self._stage(catalog, pool, params, position, upstream, prev_fp, shards)
                     (ran if did else skipped).append(params.stage)
-                    upstream = upstream.then(params.stage, tuple(BY_NAME[params.stage].schema))
+                    stage_cls = BY_NAME[params.stage]
+                    upstream = upstream.then(params.stage, tuple(stage_cls(params).schema), stage_cls.rewrites)
                 self._forget_removed(catalog)
                 catalog.finish_run(run_id, "done")
             except BaseException:
@@ -272,6 +273,9 @@ class RecipeRunner:
         if missing:
             raise ValueError(f"stage {cls.name!r} needs columns {missing}; put a stage providing them earlier in the recipe")
         stage = cls(params)
+        clash = sorted(set(stage.schema) & set(upstream.available()))
+        if clash:
+            raise ValueError(f"stage {cls.name!r} would add columns {clash}, which an earlier stage or the documents already have")
         split = [current_split_id(catalog)] if stage.fits_model() else []  # a new eval split refits the model
         fp = fingerprint(prev_fp, cls.name, cls.version, params.model_dump(mode="json"), self.recipe.seed, *split)
         folder = self.data / "stages" / cls.name

@@ -21,16 +21,20 @@ if TYPE_CHECKING:
 
 def _stages() -> tuple[type[Stage], ...]:
     """Every stage class, in a fixed order."""
+    from curate.stages.classifier import Classifier
     from curate.stages.diversity import Diversity
     from curate.stages.exact_dedup import ExactDedup
     from curate.stages.langid import Langid
     from curate.stages.length_filter import LengthFilter
+    from curate.stages.line_dedup import LineDedup
     from curate.stages.minhash_dedup import MinhashDedup
+    from curate.stages.pii import Pii
     from curate.stages.quality_model import QualityModel
     from curate.stages.quality_rules import QualityRules
     from curate.stages.topics import Topics
 
-    return (LengthFilter, ExactDedup, MinhashDedup, Langid, QualityRules, QualityModel, Topics, Diversity)
+    return (LengthFilter, ExactDedup, MinhashDedup, Langid, QualityRules, QualityModel, Topics, Diversity,
+            LineDedup, Pii, Classifier)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -29,13 +29,10 @@ from pydantic import Field, model_validator
 
 from curate import storage
 from curate.models.fits import fit_table
-from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, TrainSpec, clean_for_model, positive_scores,
-                                   resolve_model_file, train_quality_model, usefulness)
-from curate.settings import cache_dir
+from curate.models.classifier import clean_for_model, load_fasttext
+from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, TrainSpec, positive_scores, resolve_model_file,
+                                   train_quality_model, usefulness)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
-
-_MODELS: dict[str, Any] = {}
-
 
 class QualityModelParams(StageParams):
     stage: Literal["quality_model"] = "quality_model"
@@ -52,18 +49,9 @@ class QualityModelParams(StageParams):
         return self
 
 
-def _model(path: str) -> Any:
-    """The fastText model at ``path`` (local or on a remote data root: fetched once into the cache)."""
-    if path not in _MODELS:
-        import fasttext
-
-        _MODELS[path] = fasttext.load_model(str(storage.local_copy(storage.location(path), cache_dir())))
-    return _MODELS[path]
-
-
 def score_part(batch: pl.DataFrame, model_file: str, max_chars: int) -> pl.DataFrame:
     """Per shard (in a worker): P(high quality) of each document."""
-    scores = positive_scores(_model(model_file), clean_for_model(batch["text"], max_chars)) if batch.height else np.zeros(0)
+    scores = positive_scores(load_fasttext(model_file), clean_for_model(batch["text"], max_chars)) if batch.height else np.zeros(0)
     return batch.select("doc_id").with_columns(pl.Series("quality_score", scores, dtype=pl.Float64))
 
 

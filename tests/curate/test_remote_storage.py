@@ -17,6 +17,7 @@ from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
+from tests.rewrite_planted import boilerplate_pages, pii_pages
 from tests.snapshot import assert_same_catalog
 
 s3fs = pytest.importorskip("s3fs", reason="s3fs is not installed (pip install 'mixlab[s3]')")
@@ -95,3 +96,22 @@ def test_a_run_folder_keeps_the_data_root_it_was_created_with(tmp_path, bucket):
         pass
     with pytest.raises(ValueError, match=f"keeps its data at s3://{BUCKET}/a"):
         Catalog(tmp_path / "run", data=f"s3://{BUCKET}/b")
+
+
+@pytest.mark.slow
+def test_rewrite_stages_with_shards_in_a_bucket_match_a_local_run(tmp_path, bucket, run_recipe):
+    """line_dedup (DuckDB's frequent-lines file uploaded, text parts in the bucket) and pii on an S3 data root."""
+    pages = boilerplate_pages(60, seed=1) + pii_pages(30, seed=2)
+    write_jsonl(tmp_path / "pages.jsonl", [{"id": p.doc_id, "text": p.text} for p in pages])
+    recipe = {"inputs": [{"path": "pages.jsonl", "id_field": "id"}], "ingest": {"shard_docs": 30},
+              "stages": [{"stage": "line_dedup", "max_docs": 5}, {"stage": "pii"}]}
+    local = run_recipe(recipe, run_name="local")
+    remote = RecipeRunner(parse_recipe({"name": "test", **recipe}), tmp_path, tmp_path / "remote", workers=1, progress=False,
+                          data=f"s3://{BUCKET}/runs/rw").run()
+    assert bucket.exists(f"{BUCKET}/runs/rw/stages/line_dedup/frequent.parquet")
+    assert bucket.glob(f"{BUCKET}/runs/rw/stages/pii/text/part-*.parquet")
+    assert_same_catalog(local.run_dir, remote.run_dir, ignore=frozenset({"fingerprint"}))
+    with Catalog(tmp_path / "remote", read_only=True) as cat, Catalog(local.run_dir, read_only=True) as ref:
+        query = "SELECT doc_id, text FROM documents ORDER BY doc_id"
+        assert cat.query(query).equals(ref.query(query))
+        assert cat.query("SELECT count(*) AS n FROM rewrites")["n"][0] > 60

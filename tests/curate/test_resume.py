@@ -1,7 +1,8 @@
 """Kill -9 in the middle of a run, run again: the final catalog equals an uninterrupted run's.
 
-The fast test kills inside a per-shard stage; the slow one kills at each kind of step of a fuller recipe:
-ingest, minhash signatures, topic assignment, diversity, and the final catalog write."""
+The fast test kills inside a per-shard stage; the slow ones kill at each kind of step of a fuller recipe:
+ingest, minhash signatures, topic assignment, diversity, and the final catalog write; and inside the two
+rewrite stages (line_dedup's text pass, pii)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import yaml
 from curate.catalog import Catalog
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
+from tests.rewrite_planted import BOILERPLATE, boilerplate_pages, pii_pages
 
 TABLES = {
     "documents": "SELECT * EXCLUDE (input_file) FROM documents ORDER BY doc_id",
@@ -146,3 +148,37 @@ def test_kill_at_each_step_and_resume(tmp_path, full_reference, point):
         assert ref[name].height > 0, name
         assert got[name].equals(ref[name]), name
     assert _statuses(out) == ["interrupted", "done"]
+
+
+REWRITE_TABLES = {**TABLES, "rewrites": "SELECT * FROM rewrites ORDER BY doc_id, stage", "original": "SELECT doc_id, text FROM original_documents ORDER BY doc_id"}
+
+
+@pytest.fixture(scope="module")
+def rewrite_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, pl.DataFrame]]:
+    """Pages with planted boilerplate and PII through line_dedup then pii, 60 shards."""
+    folder = tmp_path_factory.mktemp("resume_rewrite")
+    pages = boilerplate_pages(300, seed=3) + pii_pages(300, seed=4)
+    extra = [{"id": "only-boilerplate", "text": BOILERPLATE[3]}, {"bad": "record"}]  # a decision and a reject
+    write_jsonl(folder / "data" / "in.jsonl", [{"id": p.doc_id, "text": p.text} for p in pages] + extra)
+    recipe = {"name": "resume-rewrite", "inputs": [{"path": "data/in.jsonl", "id_field": "id"}], "ingest": {"shard_docs": 10},
+              "stages": [{"stage": "line_dedup", "max_docs": 20}, {"stage": "pii"}]}
+    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    reference = _run(folder / "recipe.yaml", folder / "ref")
+    assert reference.wait(timeout=600) == 0, reference.stderr.read().decode()
+    return folder / "recipe.yaml", folder / "ref", _snapshot(folder / "ref", REWRITE_TABLES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["line_dedup", "pii"])
+def test_kill_in_a_rewrite_stage_and_resume(tmp_path, rewrite_reference, stage):
+    recipe, ref_dir, ref = rewrite_reference
+    total = len(list((ref_dir / "stages" / stage / "text").glob("part-*.parquet")))
+    out = tmp_path / "killed"
+    done = _kill_when(_run(recipe, out), out / "stages" / stage / "text", "part-*.parquet", total // 3)
+    assert 0 < done < total, f"the kill should land in the middle of {stage}"
+    resumed = _run(recipe, out)
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()
+    got = _snapshot(out, REWRITE_TABLES)
+    for name in REWRITE_TABLES:
+        assert ref[name].height > 0, name
+        assert got[name].equals(ref[name]), name

@@ -1,4 +1,5 @@
-"""The Stage contract, checked for every registered stage that can run on generated text alone."""
+"""The Stage contract, checked for every registered map stage on generated text (the classifier with a
+fastText model trained here)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from curate.stage import DROP_REASON, MapStage
 from curate.stages import STAGES
 from tests.corpus import make_corpus
+from tests.tiny_models import train_fasttext
 
 MAP_STAGES = [s for s in STAGES if issubclass(s, MapStage)]
 
@@ -28,13 +30,23 @@ def test_stage_names_and_columns_are_unique():
         assert stage.Params.model_fields["stage"].default == stage.name
 
 
+@pytest.fixture(scope="module")
+def required_params(tmp_path_factory) -> dict[str, dict]:
+    """Params of the stages that have no defaults for everything."""
+    model = train_fasttext(tmp_path_factory.mktemp("contract"))
+    return {"classifier": {"models": [{"path": str(model), "columns": {"food": "food_score"}}], "keep": {"food_score": {"min": 0.5}}}}
+
+
 @pytest.mark.parametrize("cls", MAP_STAGES, ids=lambda c: c.name)
-def test_map_stage_contract(cls):
-    stage = cls(cls.Params())
+def test_map_stage_contract(cls, required_params):
+    stage = cls(cls.Params(**required_params.get(cls.name, {})))
     stage.setup()
     batch = _batch(40)
-    out = stage.conform(stage.apply(batch))
-    assert out.columns == ["doc_id", *cls.schema, DROP_REASON]
+    raw = stage.apply(batch)
+    out = stage.conform(raw)
+    assert out.columns == ["doc_id", *stage.schema, DROP_REASON]
+    if cls.rewrites:  # a new text or null (unchanged) per document
+        assert raw.schema["text"] == pl.String and raw.height == batch.height
     assert out["doc_id"].sort().equals(batch["doc_id"].sort())
     assert set(out[DROP_REASON].drop_nulls()) <= set(cls.reasons)
     again = stage.conform(stage.apply(batch))
