@@ -27,7 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
 from curate.ingest.readers import RawRecord, ReadFailure, iter_jsonl, iter_parquet, iter_text_files, line_aligned_ranges
+from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
+from curate.ingest.warc import WARC_SUFFIXES, iter_warc
+from curate.ingest.web import REASONS as WEB_REASONS
+from curate.ingest.web import is_html_file, web_fields
 from curate.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
@@ -62,6 +66,7 @@ REJECT_REASONS = (
     "ingest.missing_id",
     "ingest.truncated_stream",
     "ingest.unreadable_parquet",
+    *WEB_REASONS,
 )
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 
@@ -72,8 +77,8 @@ class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="File, glob (** allowed) or directory; relative paths are relative to the recipe file.")
-    format: Literal["auto", "jsonl", "parquet", "text"] = Field(
-        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md)."
+    format: Literal["auto", "jsonl", "parquet", "text", "warc"] = Field(
+        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md/.html/.htm, .warc[.gz], .warc.wet.gz)."
     )
     text_field: str = Field("text", description="Dotted path of the text in each record, e.g. 'content' or 'doc.body'.")
     id_field: str | None = Field(None, description="Dotted path of a unique id (makes doc_id independent of file layout).")
@@ -81,6 +86,8 @@ class InputSpec(BaseModel):
         None, description="Source name of this input's documents; '{file}' stands for each file's name without extensions (default: the path's first part)."
     )
     text_suffixes: tuple[str, ...] = Field((".txt", ".md"), description="File suffixes read from directories as text documents.")
+    html_suffixes: tuple[str, ...] = Field((".html", ".htm"), description="File suffixes read from directories as HTML pages (text extracted, see ingest.web).")
+    html_field: str | None = Field(None, description="Dotted path of an HTML field in JSONL/Parquet records: its extracted text is the document (instead of text_field).")
 
 
 class IngestParams(BaseModel):
@@ -98,6 +105,7 @@ class IngestParams(BaseModel):
     pack_min_jobs: int = Field(8, ge=1, description="Pack into at least this many groups of input bytes, so that stages still have shards to spread over workers.")
     pack_min_bytes: int = Field(4 << 20, ge=1, description="No job packs fewer input bytes than this, even if that leaves fewer than pack_min_jobs: below it a stage's fixed costs per shard outweigh spreading shards over workers.")
     strict: bool = Field(False, description="Stop at the first bad record with an error naming file, line and field.")
+    web: WebParams = Field(default_factory=WebParams, description="WARC records and HTML pages: record and content types read, HTML -> text extractor.")
 
 
 class IngestError(ValueError):
@@ -109,7 +117,7 @@ class IngestTask:
     """A unit of ingest work with a stable name (its position in the sorted plan)."""
 
     task_id: str
-    kind: Literal["jsonl", "parquet", "text"]
+    kind: Literal["jsonl", "parquet", "text", "warc"]
     path: str
     source: str
     spec: InputSpec
@@ -129,14 +137,16 @@ class IngestJob:
     tasks: tuple[IngestTask, ...]
 
 
-def detect_format(location: str) -> Literal["jsonl", "parquet", "text"] | None:
+def detect_format(location: str) -> Literal["jsonl", "parquet", "text", "warc"] | None:
     name = location.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
-    if name.endswith((".txt", ".md")):
+    if name.endswith((".txt", ".md", ".html", ".htm")):
         return "text"
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
     return None
 
 
@@ -151,10 +161,10 @@ def _expand(spec: InputSpec, base: Path) -> tuple[list[str], list[tuple[str, lis
     for path in paths:
         if storage.is_dir(path):
             found = storage.find_files(path)
-            texts = [p for p in found if p.lower().endswith(spec.text_suffixes)]
+            texts = [p for p in found if p.lower().endswith(spec.text_suffixes + spec.html_suffixes)]
             if texts:
                 text_dirs.append((path, texts))
-            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet"))
+            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet", "warc"))
         elif spec.format == "text" or (spec.format == "auto" and detect_format(path) == "text"):
             text_dirs.append((path.rsplit("/", 1)[0], [path]))
         else:
@@ -181,8 +191,8 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
         for path in files:
             source = _source_name(spec, path)
             fmt = spec.format if spec.format != "auto" else detect_format(path)
-            if fmt not in ("jsonl", "parquet"):
-                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text")
+            if fmt not in ("jsonl", "parquet", "warc"):
+                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text|warc")
             if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
                 size = storage.stamp(path)[1]
                 for start, end, first in line_aligned_ranges(path, size, params.split_bytes):
@@ -253,7 +263,9 @@ class _ShardWriter:
         self.n_bytes = 0
 
 
-def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
+def _records(task: IngestTask, params: IngestParams) -> Iterator[RawRecord | ReadFailure]:
+    if task.kind == "warc":
+        return iter_warc(task.path, params.web)
     if task.kind == "jsonl":
         return iter_jsonl(task.path, task.start, task.end, task.first_line)
     if task.kind == "parquet":
@@ -275,9 +287,9 @@ def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, r
     """Every record of one task into the writer or the rejects; the task's row of ``ingest_files``."""
     started, rejected_before = time.perf_counter(), len(rejects["reason"])
     n_records = n_bytes = 0
-    field = task.spec.text_field if task.kind != "text" else None
-    id_field = task.spec.id_field if task.kind != "text" else None
-    for rec in _records(task):
+    field = (task.spec.html_field or task.spec.text_field) if task.kind not in ("text", "warc") else None
+    id_field = task.spec.id_field if task.kind not in ("text", "warc") else None
+    for rec in _records(task, params):
         n_records += 1
         if isinstance(rec, ReadFailure):
             _reject(rejects, task, task.path, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
@@ -285,7 +297,10 @@ def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, r
         input_file = f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path
         n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else 0
         try:
-            fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name)
+            if task.kind == "warc" or task.spec.html_field or is_html_file(rec.name, task.spec.html_suffixes):
+                fields = web_fields(rec.payload, task.kind, task.spec.html_field, id_field, params.web, rec.name)
+            else:
+                fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name)
             if is_blank(fields.text):
                 raise Reject("ingest.empty_text", field)
             text = normalize(fields.text, params.unicode_normalization)
