@@ -80,6 +80,7 @@ def _record(rec: Record, index: int, salt: str) -> WarcRecord:
         record.set_bytes_content(rec.body)
     elif rec.content_type is not None and rec.record_type == "response":
         record.headers.append("Content-Type", "application/http; msgtype=response")
+        record.headers.append("WARC-Identified-Payload-Type", rec.content_type.split(";")[0])  # as Common Crawl writes
         head = f"HTTP/1.1 200 OK\r\nContent-Type: {rec.content_type}\r\nContent-Length: {len(rec.body)}\r\n\r\n"
         record.set_bytes_content(head.encode() + rec.body)
     else:
