@@ -13,7 +13,7 @@ start: one that imports trafilatura itself on a loaded machine times out on ever
   with ``extractor: trafilatura``), which also writes the docs shards and the catalog;
   trafilatura (both sides) runs on an evenly spaced sample of the pages, it is ~15x slower;
 - datatrove, in its own venv (``--datatrove-python``, else created at ``--datatrove-venv`` with
-  ``pip install datatrove 'xxhash<4' warcio trafilatura faust-cchardet python-magic resiliparse``):
+  ``pip install datatrove 'xxhash<4' warcio trafilatura lxml_html_clean faust-cchardet python-magic resiliparse``):
   ``WarcReader`` (warcio) + ``Trafilatura`` (its default extractor, 1 s timeout per page), and the same
   reader with a Resiliparse extractor (same call as ours) so the fast extractors are compared like for like.
 
@@ -21,7 +21,7 @@ start: one that imports trafilatura itself on a loaded machine times out on ever
 record cut short), documents + rejects = records written.
 
     python tests/benchmarks/bench_web.py --quick      # < 3 minutes
-    python tests/benchmarks/bench_web.py --funnel     # also run curate/recipes/web.yaml on the WARC
+    python tests/benchmarks/bench_web.py --funnel     # also run curate/recipes/web.yaml on the real pages
 
 Last line: JSON with warc_records, docs_per_cpu_s, ratio_vs_datatrove (ours/datatrove docs per CPU s,
 each side with its default extractor), ratio_same_extractor_* and rejects_accounted.
@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 from tests.warcs import Record, generated_pages, page_records, warc_bytes  # noqa: E402
 
 HTML_ROOTS = [Path(p) for p in sorted(__import__("glob").glob("/usr/share/doc/python3*/html"))] + [Path("/usr/share/doc")]
-DATATROVE_PACKAGES = ["datatrove", "xxhash<4", "warcio", "trafilatura", "faust-cchardet", "python-magic", "resiliparse"]
+DATATROVE_PACKAGES = ["datatrove", "xxhash<4", "warcio", "trafilatura", "lxml_html_clean", "faust-cchardet", "python-magic", "resiliparse"]
 DATATROVE_SCRIPT = r'''
 import json, resource, sys, time
 from datatrove.pipeline.readers import WarcReader
@@ -109,15 +109,17 @@ def build_warc(folder: Path, n_real: int, n_generated: int, n_sample: int) -> di
     images = [Record("response", f"https://img.example.com/{i}.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png") for i in range(10)]
     records = page_records(pages) + images
     data, offsets = warc_bytes(records, gzip=True)
-    for name, content in [("warc", data), ("sample", warc_bytes(page_records(pages[:: max(1, len(pages) // n_sample)]), gzip=True)[0])]:
+    real = [page for page in pages if ".docs.example/" in page[0]]
+    for name, content in [("warc", data), ("sample", warc_bytes(page_records(pages[:: max(1, len(pages) // n_sample)]), gzip=True)[0]),
+                          ("real", warc_bytes(page_records(real), gzip=True)[0])]:
         (folder / name).mkdir(parents=True)
         (folder / name / "crawl.warc.gz").write_bytes(content)
     damaged = bytearray(data)
     damaged[offsets[5] + 40 : offsets[5] + 90] = b"X" * 50
     (folder / "damaged").mkdir()
     (folder / "damaged" / "crawl.warc.gz").write_bytes(bytes(damaged[: offsets[-1] + (len(data) - offsets[-1]) // 2]))
-    n_real_found = sum(1 for url, _ in pages if ".docs.example/" in url)
-    return {"records": len(records), "pages": len(pages), "real_pages": n_real_found, "warc_bytes": len(data)}
+    return {"records": len(records), "pages": len(pages), "real_pages": len(real), "warc_bytes": len(data),
+            "real_html_bytes": sum(len(html.encode()) for _, html in real)}
 
 
 def run_ours(folder: Path, extractor: str, work: Path) -> dict[str, float]:
@@ -171,8 +173,9 @@ def _json_of(command: list[str]) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def funnel(folder: Path, work: Path) -> None:
-    """curate/recipes/web.yaml on the benchmark WARC: what each step removed."""
+def funnel(folder: Path, work: Path, html_bytes: int) -> None:
+    """curate/recipes/web.yaml on the WARC of the real pages only: what each step removed."""
+    from curate.catalog import Catalog
     from curate.pipeline.recipe import parse_recipe
     from curate.pipeline.runner import RecipeRunner
     from reports import query
@@ -180,7 +183,11 @@ def funnel(folder: Path, work: Path) -> None:
     data = yaml.safe_load((Path(__file__).resolve().parents[2] / "curate" / "recipes" / "web.yaml").read_text())
     data["inputs"][0]["path"] = str(folder)
     summary = RecipeRunner(parse_recipe(data), work, work / "web-recipe", workers=1, progress=False).run()
-    print(query(summary.run_dir, "funnel").to_pandas().to_string(index=False))
+    with Catalog(summary.run_dir, read_only=True) as cat:
+        text_bytes = cat.execute("SELECT sum(n_bytes) FROM documents")[0][0] or 0
+    print(f"real pages: {html_bytes / 1e6:.1f} MB of HTML -> {text_bytes / 1e6:.1f} MB of extracted text", file=sys.stderr)
+    for row in query(summary.run_dir, "funnel").iter_rows(named=True):
+        print(f"{row['stage']:>14} in {row['docs_in']:>6} kept {row['kept']:>6}  {row['drop_reasons']}", file=sys.stderr)
 
 
 def main() -> None:
@@ -212,7 +219,7 @@ def main() -> None:
         clean = results[("ours", "resiliparse")]
         accounted = all(r["n_docs"] + r["n_rejects"] == r["n_records"] == sizes["records"] for r in (clean, damaged))
         if args.funnel:
-            funnel(work / "warc", work)
+            funnel(work / "real", work, sizes["real_html_bytes"])
 
     def ratio(extractor_ours: str, extractor_dt: str) -> float:
         return round(results[("ours", extractor_ours)]["docs_per_cpu_s"] / results[("datatrove", extractor_dt)]["docs_per_cpu_s"], 2)
