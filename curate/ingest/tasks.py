@@ -295,7 +295,7 @@ def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, r
             _reject(rejects, task, task.path, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
             continue
         input_file = f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path
-        n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else 0
+        n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else len(rec.payload["body"]) if task.kind == "warc" else 0
         try:
             if task.kind == "warc" or task.spec.html_field or is_html_file(rec.name, task.spec.html_suffixes):
                 fields = web_fields(rec.payload, task.kind, task.spec.html_field, id_field, params.web, rec.name)

@@ -30,11 +30,18 @@ def _batch() -> pl.DataFrame:
 
 @pytest.fixture
 def no_network(monkeypatch):
+    """Every connection attempt is refused and recorded (tldextract would swallow the error and fall back)."""
+    attempts: list[tuple] = []
+
     def refuse(*args, **kwargs):
-        raise AssertionError("the url stage tried to open a network connection")
+        attempts.append(args)
+        raise OSError("network access refused by the test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)  # a fetch resolves the host first
+    yield
+    assert attempts == [], "the url stage tried to open a network connection"
 
 
 def test_parses_hosts_and_applies_block_and_allow_lists(tmp_path, no_network):
