@@ -99,7 +99,7 @@ class IngestParams(BaseModel):
     shard_bytes: int = Field(128 << 20, ge=1024, description="Maximum text bytes per output shard.")
     max_doc_bytes: int = Field(2 << 20, ge=1, description="Documents larger than this (UTF-8 bytes) are rejected as ingest.too_large.")
     unicode_normalization: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = Field("NFC", description="Unicode normal form applied to text.")
-    split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files larger than this are split into line-aligned byte ranges, one task each.")
+    split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files (and .warc.gz files) larger than this are split into line-aligned byte ranges (ranges of whole records), one task each.")
     text_files_per_task: int = Field(2_000, ge=1, description="Text files per ingest task when reading directories.")
     pack_bytes: int = Field(64 << 20, ge=1, description="Consecutive small input files are ingested by one job, into one set of shards, about this many input bytes per job (every stage pays a fixed cost per shard).")
     pack_min_jobs: int = Field(8, ge=1, description="Pack into at least this many groups of input bytes, so that stages still have shards to spread over workers.")
@@ -197,6 +197,10 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
                 size = storage.stamp(path)[1]
                 for start, end, first in line_aligned_ranges(path, size, params.split_bytes):
                     add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
+            elif fmt == "warc" and path.lower().endswith(".gz") and storage.stamp(path)[1] > params.split_bytes:
+                size = storage.stamp(path)[1]  # ranges of gzip members: see curate.ingest.warc
+                for start in range(0, size, params.split_bytes):
+                    add(kind="warc", path=path, source=source, spec=spec, start=start, end=min(start + params.split_bytes, size))
             else:
                 add(kind=fmt, path=path, source=source, spec=spec)
         for root, found in text_dirs:
@@ -265,7 +269,7 @@ class _ShardWriter:
 
 def _records(task: IngestTask, params: IngestParams) -> Iterator[RawRecord | ReadFailure]:
     if task.kind == "warc":
-        return iter_warc(task.path, params.web)
+        return iter_warc(task.path, params.web, task.start, task.end)
     if task.kind == "jsonl":
         return iter_jsonl(task.path, task.start, task.end, task.first_line)
     if task.kind == "parquet":

@@ -15,10 +15,14 @@ Damage is counted, never silent:
   ``ingest.warc_corrupt`` at its offset: the reader searches for the next record start (the next gzip
   member header, or ``WARC/1.`` in a plain file) after the last good record and goes on from there, so
   a damaged record costs one reject, not the rest of the file.
+
+A ``.warc.gz`` larger than ``ingest.split_bytes`` is read as byte ranges, one task each (records are
+gzip members, so a range can start at a member boundary); a plain ``.warc`` is one task.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -31,34 +35,56 @@ WARC_VERSION = b"WARC/1."
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".warc.wet", ".warc.wet.gz")
 
 
-def iter_warc(path: str, params: WebParams) -> Iterator[RawRecord | ReadFailure]:
-    """Every record of one WARC file, damaged ones as failures, resuming after corrupt regions."""
+def iter_warc(path: str, params: WebParams, start: int = 0, end: int | None = None) -> Iterator[RawRecord | ReadFailure]:
+    """Every record of one WARC file whose offset is in [start, end), damaged ones as failures.
+
+    A range covers the gzip members from :func:`member_start` of ``start`` (0 for the first range) up to
+    :func:`member_start` of ``end``, so consecutive ranges of a ``.warc.gz`` read each record, and each
+    damaged one, exactly once. ``line`` counts from the range's start.
+    """
     from fastwarc.warc import ArchiveIterator
 
-    number, start = 0, 0
+    number = 0
     marker = GZIP_MEMBER if path.lower().endswith(".gz") else WARC_VERSION
     with open_binary(path) as raw:
-        while True:
-            raw.seek(start)
+        at = member_start(raw, start) if start else 0
+        stop = member_start(raw, end) if end is not None else None  # None: to the end of the file
+        while at is not None and (stop is None or at < stop):
+            raw.seek(at)
             last: int | None = None
             try:
                 for record in ArchiveIterator(raw, parse_http=True):
+                    if stop is not None and record.stream_pos >= stop:
+                        return
                     item = _record(number + 1, record, params)
                     number, last = number + 1, record.stream_pos
                     yield item
                 return
             except OSError as exc:
                 message = f"{type(exc).__name__}: {exc}"
-                if last is None:  # the record at ``start`` itself is damaged
+                if last is None:  # the record at ``at`` itself is damaged
                     number += 1
-                    yield ReadFailure(number, start, "ingest.warc_corrupt", message)
-                found = _find(raw, marker, (start if last is None else last) + 1)
-                if found is None:
-                    if last is not None:
-                        number += 1
-                        yield ReadFailure(number, last + 1, "ingest.warc_corrupt", f"{message} (after the record at byte {last})")
-                    return
-                start = found  # retried from there: a damaged record there is reported with its own offset
+                    yield ReadFailure(number, at, "ingest.warc_corrupt", message)
+                found = _find(raw, marker, (at if last is None else last) + 1)
+                if found is None and last is not None:
+                    number += 1
+                    yield ReadFailure(number, last + 1, "ingest.warc_corrupt", f"{message} (after the record at byte {last})")
+                at = found  # retried from there: a damaged record there is reported with its own offset
+
+
+def member_start(raw: IO[bytes], offset: int) -> int | None:
+    """Offset of the first gzip member at or after ``offset`` whose data begins with a WARC header
+    (byte patterns inside compressed data that only look like a member header are passed over)."""
+    while (found := _find(raw, GZIP_MEMBER, offset)) is not None:
+        raw.seek(found)
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(raw.read(READ_CHUNK_BYTES >> 6), len(WARC_VERSION))
+        except zlib.error:
+            head = b""
+        if head == WARC_VERSION:
+            return found
+        offset = found + 1
+    return None
 
 
 def _record(number: int, record: Any, params: WebParams) -> RawRecord | ReadFailure:

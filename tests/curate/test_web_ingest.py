@@ -119,3 +119,20 @@ def test_html_files_and_html_fields_use_the_same_extraction(tmp_path, run_recipe
     assert rejects["reason"].to_list() == ["ingest.html_no_text"] and rejects["input_file"][0].endswith("blank.htm")
     row_meta = orjson.loads(docs.filter(pl.col("source") == "rows")["meta"][0])
     assert row_meta == {"id": 1, "url": "https://g.example.com/"}
+
+
+def test_a_large_warc_gz_read_as_byte_ranges_gives_the_same_documents(tmp_path, run_recipe):
+    records = page_records(generated_pages(40, seed=8)) + EXTRA
+    offsets = write_warc(tmp_path / "big" / "c.warc.gz", records)
+    data = bytearray((tmp_path / "big" / "c.warc.gz").read_bytes())
+    data[offsets[31] + 40 : offsets[31] + 80] = b"X" * 40  # a corrupt record inside some range
+    (tmp_path / "big" / "c.warc.gz").write_bytes(bytes(data))
+    whole = run_recipe({"inputs": [{"path": "big"}]}, run_name="whole")
+    ranged = run_recipe({"inputs": [{"path": "big"}], "ingest": {"split_bytes": 4096}}, run_name="ranged", workers=2)
+    (docs_a, rejects_a, files_a), (docs_b, rejects_b, files_b) = _tables(whole.run_dir), _tables(ranged.run_dir)
+    assert files_a.height == 1 and files_b.height == len(data) // 4096 + 1
+    assert files_b["n_records"].sum() == len(records)
+    columns = ["doc_id", "text", "source_id", "byte_offset", "meta"]
+    assert docs_b.sort("byte_offset").select(columns).equals(docs_a.sort("byte_offset").select(columns))
+    assert rejects_b.sort("byte_offset").select("byte_offset", "reason").equals(rejects_a.sort("byte_offset").select("byte_offset", "reason"))
+    assert rejects_a.filter(pl.col("reason") == "ingest.warc_corrupt")["byte_offset"].to_list() == [offsets[31]]
