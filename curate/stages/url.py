@@ -51,14 +51,14 @@ class UrlParams(StageParams):
 
     def lists(self) -> dict[str, tuple[str, ...]]:
         """Each list, inline entries plus its files' entries, lowercased and sorted (files must exist)."""
-        def load(inline: list[str], files: list[str]) -> tuple[str, ...]:
-            entries = [e for file in files for e in _read_list(file)] + inline
-            return tuple(sorted({e.strip().lower().lstrip("*.") for e in entries if e.strip()}))
+        def load(inline: list[str], files: list[str], domains: bool) -> tuple[str, ...]:
+            entries = {e.strip().lower() for e in [e for file in files for e in _read_list(file)] + inline}
+            return tuple(sorted({e.lstrip("*.") if domains else e for e in entries} - {""}))  # "*.x.com" is x.com
 
         return {
-            "block_domains": load(self.block_domains, self.block_domains_files),
-            "block_substrings": load(self.block_substrings, self.block_substrings_files),
-            "allow_domains": load(self.allow_domains, self.allow_domains_files),
+            "block_domains": load(self.block_domains, self.block_domains_files, domains=True),
+            "block_substrings": load(self.block_substrings, self.block_substrings_files, domains=False),
+            "allow_domains": load(self.allow_domains, self.allow_domains_files, domains=True),
         }
 
 

@@ -59,6 +59,12 @@ def test_parses_hosts_and_applies_block_and_allow_lists(tmp_path, no_network):
     assert out["drop_reason"].to_list() == [None, "url.blocked_domain", "url.blocked_substring", None, None, None]
 
 
+def test_substrings_keep_their_dots():
+    urls = Url(UrlParams(block_substrings=[".EXE"])).apply(_batch().with_columns(
+        meta=pl.Series(['{"url": "https://a.com/setup.exe"}', '{"url": "https://exe.com/"}'] + ['{}'] * 4)))
+    assert urls["url_blocked_by"].to_list()[:2] == ["substring:.exe", None]
+
+
 def test_signals_only_allowlist_mode_and_missing_urls():
     signals = Url(UrlParams(block_domains=["tracker.com"], drop=False)).apply(_batch())
     assert signals["url_blocked_by"][1] == "domain:tracker.com" and signals["drop_reason"].null_count() == len(URLS)
