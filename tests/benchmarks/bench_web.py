@@ -192,7 +192,7 @@ def funnel(folder: Path, work: Path, html_bytes: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="200 real + 1000 generated pages, 150 of them for trafilatura (< 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="200 real + 2000 generated pages, 300 of them for trafilatura (< 3 minutes)")
     parser.add_argument("--datatrove-python", help="python of a venv with datatrove installed")
     parser.add_argument("--datatrove-venv", default=os.path.join(tempfile.gettempdir(), "dt-venv"), help="where to create it if missing")
     parser.add_argument("--funnel", action="store_true", help="also run curate/recipes/web.yaml on the WARC and print its funnel")
@@ -200,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.ours:
         return ours_main(*args.ours)
-    n_real, n_generated, n_sample = (200, 1000, 150) if args.quick else (800, 4000, 600)
+    n_real, n_generated, n_sample = (200, 2000, 300) if args.quick else (800, 4000, 600)
     python = datatrove_python(args)
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         work = Path(tmp)
