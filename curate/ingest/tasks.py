@@ -31,6 +31,7 @@ from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.ingest.warc import WARC_SUFFIXES, iter_warc
 from curate.ingest.web import REASONS as WEB_REASONS
+from curate.ingest.web import SKIPPED
 from curate.ingest.web import is_html_file, web_fields
 from curate.storage import Location
 
@@ -353,7 +354,7 @@ def _reject(
     raw: bytes | str,
     params: IngestParams,
 ) -> None:
-    if params.strict:
+    if params.strict and reason not in SKIPPED:  # a record type not read is not a bad record
         where = f"{input_name}:{line}" if task.kind != "text" else input_name
         what = f" field {field!r}" if field else ""
         raise IngestError(f"{where}: {reason}{what}: {excerpt(raw)}")

@@ -21,8 +21,8 @@ from curate.ingest.html import WebParams, decode_html, html_to_text
 from curate.ingest.records import Fields, Reject, extract, is_blank, meta_json
 
 WARC_META = ("url", "warc_date", "warc_record_id", "content_type", "warc_type", "http_status")
-REASONS = ("ingest.html_no_text", "ingest.warc_skipped_type", "ingest.warc_skipped_content_type",
-           "ingest.warc_missing_record_id", "ingest.warc_truncated_record", "ingest.warc_corrupt")
+SKIPPED = ("ingest.warc_skipped_type", "ingest.warc_skipped_content_type")  # counted, but not errors under --strict
+REASONS = ("ingest.html_no_text", *SKIPPED, "ingest.warc_missing_record_id", "ingest.warc_truncated_record", "ingest.warc_corrupt")
 
 
 def is_html_file(name: str | None, suffixes: tuple[str, ...]) -> bool:

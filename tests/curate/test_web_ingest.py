@@ -6,9 +6,11 @@ from pathlib import Path
 
 import orjson
 import polars as pl
+import pytest
 
 from curate.catalog import Catalog
 from curate.ingest.html import WebParams, decode_html, html_to_text
+from curate.ingest.tasks import IngestError
 from tests.conftest import write_jsonl
 from tests.warcs import COOKIE_BANNER, FOOTER, Record, generated_page, generated_pages, page_records, write_warc
 
@@ -136,3 +138,11 @@ def test_a_large_warc_gz_read_as_byte_ranges_gives_the_same_documents(tmp_path, 
     assert docs_b.sort("byte_offset").select(columns).equals(docs_a.sort("byte_offset").select(columns))
     assert rejects_b.sort("byte_offset").select("byte_offset", "reason").equals(rejects_a.sort("byte_offset").select("byte_offset", "reason"))
     assert rejects_a.filter(pl.col("reason") == "ingest.warc_corrupt")["byte_offset"].to_list() == [offsets[31]]
+
+
+def test_strict_stops_at_a_damaged_record_not_at_skipped_ones(tmp_path, run_recipe):
+    write_warc(tmp_path / "ok" / "a.warc.gz", page_records(PAGES[:2]) + EXTRA[:1])  # requests and an image: skipped
+    assert run_recipe({"inputs": [{"path": "ok"}], "ingest": {"strict": True}}, run_name="ok").n_docs == 2
+    _damaged(tmp_path / "bad" / "b.warc.gz")
+    with pytest.raises(IngestError, match=r"b\.warc\.gz:4: ingest\.warc_corrupt"):
+        run_recipe({"inputs": [{"path": "bad"}], "ingest": {"strict": True}}, run_name="bad")
