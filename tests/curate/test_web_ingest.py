@@ -94,6 +94,9 @@ def test_extraction_keeps_the_main_content_and_drops_boilerplate():
         text = html_to_text(page, WebParams(extractor=extractor))
         assert article[0] in text and article[1] in text, extractor
         assert COOKIE_BANNER not in text and FOOTER not in text and "Careers" not in text, extractor
+        assert "Popular posts" not in text, extractor
+    everything = html_to_text(page, WebParams(main_content=False))
+    assert COOKIE_BANNER in everything and FOOTER in everything and article[0] in everything
 
 
 def test_charset_is_detected_from_the_page():
