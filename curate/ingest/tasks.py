@@ -193,7 +193,8 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
             source = _source_name(spec, path)
             fmt = spec.format if spec.format != "auto" else detect_format(path)
             if fmt not in ("jsonl", "parquet", "warc"):
-                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text|warc")
+                hint = "ARC files are not read: convert them to WARC first" if path.lower().endswith((".arc", ".arc.gz")) else "set format: jsonl|parquet|text|warc"
+                raise IngestError(f"input file {path} has an unknown format; {hint}")
             if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
                 size = storage.stamp(path)[1]
                 for start, end, first in line_aligned_ranges(path, size, params.split_bytes):

@@ -149,3 +149,9 @@ def test_strict_stops_at_a_damaged_record_not_at_skipped_ones(tmp_path, run_reci
     _damaged(tmp_path / "bad" / "b.warc.gz")
     with pytest.raises(IngestError, match=r"b\.warc\.gz:4: ingest\.warc_corrupt"):
         run_recipe({"inputs": [{"path": "bad"}], "ingest": {"strict": True}}, run_name="bad")
+
+
+def test_an_arc_file_is_refused_with_a_hint(tmp_path, run_recipe):
+    (tmp_path / "old.arc.gz").write_bytes(b"")
+    with pytest.raises(IngestError, match="ARC files are not read: convert them to WARC first"):
+        run_recipe({"inputs": [{"path": "old.arc.gz"}]})
