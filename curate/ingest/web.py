@@ -22,7 +22,7 @@ from curate.ingest.records import Fields, Reject, extract, is_blank, meta_json
 
 WARC_META = ("url", "warc_date", "warc_record_id", "content_type", "warc_type", "http_status")
 SKIPPED = ("ingest.warc_skipped_type", "ingest.warc_skipped_content_type")  # counted, but not errors under --strict
-REASONS = ("ingest.html_no_text", *SKIPPED, "ingest.warc_missing_record_id", "ingest.warc_truncated_record", "ingest.warc_corrupt")
+REASONS = ("ingest.html_no_text", "ingest.html_timeout", *SKIPPED, "ingest.warc_missing_record_id", "ingest.warc_truncated_record", "ingest.warc_corrupt")
 
 
 def is_html_file(name: str | None, suffixes: tuple[str, ...]) -> bool:

@@ -155,3 +155,11 @@ def test_an_arc_file_is_refused_with_a_hint(tmp_path, run_recipe):
     (tmp_path / "old.arc.gz").write_bytes(b"")
     with pytest.raises(IngestError, match="ARC files are not read: convert them to WARC first"):
         run_recipe({"inputs": [{"path": "old.arc.gz"}]})
+
+
+def test_a_page_trafilatura_takes_too_long_on_is_a_counted_reject(tmp_path, run_recipe):
+    write_warc(tmp_path / "w" / "a.warc.gz", page_records(PAGES[:3]))
+    summary = run_recipe({"inputs": [{"path": "w"}], "ingest": {"web": {"extractor": "trafilatura", "trafilatura_timeout_s": 1e-6}}})
+    docs, rejects, _ = _tables(summary.run_dir)
+    assert docs.height == 0 and rejects["reason"].to_list().count("ingest.html_timeout") == 3
+    assert html_to_text(PAGES[0][1], WebParams(extractor="trafilatura", trafilatura_timeout_s=None))  # no limit
