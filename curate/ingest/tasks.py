@@ -35,7 +35,12 @@ from curate.ingest.readers import (
     iter_text_files,
     line_aligned_ranges,
 )
+from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
+from curate.ingest.warc import WARC_SUFFIXES, iter_warc
+from curate.ingest.web import REASONS as WEB_REASONS
+from curate.ingest.web import SKIPPED
+from curate.ingest.web import is_html_file, web_fields
 from curate.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
@@ -74,6 +79,7 @@ REJECT_REASONS = (
     "ingest.vanished_file",
     "ingest.broken_link",
     "ingest.not_a_regular_file",
+    *WEB_REASONS,
 )
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 
@@ -84,8 +90,8 @@ class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="File, glob (** allowed) or directory; relative paths are relative to the recipe file.")
-    format: Literal["auto", "jsonl", "parquet", "text"] = Field(
-        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md)."
+    format: Literal["auto", "jsonl", "parquet", "text", "warc"] = Field(
+        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md/.html/.htm, .warc[.gz], .warc.wet.gz)."
     )
     text_field: str = Field("text", description="Dotted path of the text in each record, e.g. 'content' or 'doc.body'.")
     id_field: str | None = Field(None, description="Dotted path of a unique id (makes doc_id independent of file layout).")
@@ -93,6 +99,8 @@ class InputSpec(BaseModel):
         None, description="Source name of this input's documents; '{file}' stands for each file's name without extensions (default: the path's first part)."
     )
     text_suffixes: tuple[str, ...] = Field((".txt", ".md"), description="File suffixes read from directories as text documents.")
+    html_suffixes: tuple[str, ...] = Field((".html", ".htm"), description="File suffixes read from directories as HTML pages (text extracted, see ingest.web).")
+    html_field: str | None = Field(None, description="Dotted path of an HTML field in JSONL/Parquet records: its extracted text is the document (instead of text_field).")
 
 
 class IngestParams(BaseModel):
@@ -104,12 +112,13 @@ class IngestParams(BaseModel):
     shard_bytes: int = Field(128 << 20, ge=1024, description="Maximum text bytes per output shard.")
     max_doc_bytes: int = Field(2 << 20, ge=1, description="Documents larger than this (UTF-8 bytes) are rejected as ingest.too_large.")
     unicode_normalization: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = Field("NFC", description="Unicode normal form applied to text.")
-    split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files larger than this are split into line-aligned byte ranges, one task each.")
+    split_bytes: int = Field(256 << 20, ge=1024, description="Plain JSONL files (and .warc.gz files) larger than this are split into line-aligned byte ranges (ranges of whole records), one task each.")
     text_files_per_task: int = Field(2_000, ge=1, description="Text files per ingest task when reading directories.")
     pack_bytes: int = Field(64 << 20, ge=1, description="Consecutive small input files are ingested by one job, into one set of shards, about this many input bytes per job (every stage pays a fixed cost per shard).")
     pack_min_jobs: int = Field(8, ge=1, description="Pack into at least this many groups of input bytes, so that stages still have shards to spread over workers.")
     pack_min_bytes: int = Field(4 << 20, ge=1, description="No job packs fewer input bytes than this, even if that leaves fewer than pack_min_jobs: below it a stage's fixed costs per shard outweigh spreading shards over workers.")
     strict: bool = Field(False, description="Stop at the first bad record with an error naming file, line and field.")
+    web: WebParams = Field(default_factory=WebParams, description="WARC records and HTML pages: record and content types read, HTML -> text extractor.")
 
 
 class IngestError(ValueError):
@@ -121,7 +130,7 @@ class IngestTask:
     """A unit of ingest work with a stable name (its position in the sorted plan)."""
 
     task_id: str
-    kind: Literal["jsonl", "parquet", "text"]
+    kind: Literal["jsonl", "parquet", "text", "warc"]
     path: str
     source: str
     spec: InputSpec
@@ -141,14 +150,16 @@ class IngestJob:
     tasks: tuple[IngestTask, ...]
 
 
-def detect_format(location: str) -> Literal["jsonl", "parquet", "text"] | None:
+def detect_format(location: str) -> Literal["jsonl", "parquet", "text", "warc"] | None:
     name = location.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
-    if name.endswith((".txt", ".md")):
+    if name.endswith((".txt", ".md", ".html", ".htm")):
         return "text"
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
     return None
 
 
@@ -176,10 +187,10 @@ def _expand(spec: InputSpec, base: Path) -> tuple[list[str], list[tuple[str, lis
             continue
         if storage.is_dir(path):
             found = storage.find_files(path)
-            texts = [p for p in found if p.lower().endswith(spec.text_suffixes) and first_time(p)]
+            texts = [p for p in found if p.lower().endswith(spec.text_suffixes + spec.html_suffixes) and first_time(p)]
             if texts:
                 text_dirs.append((path, texts))
-            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet") and first_time(p))
+            files.extend(p for p in found if detect_format(p) in ("jsonl", "parquet", "warc") and first_time(p))
         elif spec.format == "text" or (spec.format == "auto" and detect_format(path) == "text"):
             text_dirs.append((path.rsplit("/", 1)[0], [path]))
         else:
@@ -206,8 +217,9 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
         for path in files:
             source = _source_name(spec, path)
             fmt = spec.format if spec.format != "auto" else detect_format(path)
-            if fmt not in ("jsonl", "parquet"):
-                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text")
+            if fmt not in ("jsonl", "parquet", "warc"):
+                hint = "ARC files are not read: convert them to WARC first" if path.lower().endswith((".arc", ".arc.gz")) else "set format: jsonl|parquet|text|warc"
+                raise IngestError(f"input file {path} has an unknown format; {hint}")
             if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
                 size = storage.stamp(path)[1]
                 try:
@@ -216,6 +228,10 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
                     ranges = [(0, size, 1)]
                 for start, end, first in ranges:
                     add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
+            elif fmt == "warc" and path.lower().endswith(".gz") and storage.stamp(path)[1] > params.split_bytes:
+                size = storage.stamp(path)[1]  # ranges of gzip members: see curate.ingest.warc
+                for start in range(0, size, params.split_bytes):
+                    add(kind="warc", path=path, source=source, spec=spec, start=start, end=min(start + params.split_bytes, size))
             else:
                 add(kind=fmt, path=path, source=source, spec=spec)
         for root, found in text_dirs:
@@ -282,7 +298,9 @@ class _ShardWriter:
         self.n_bytes = 0
 
 
-def _records(task: IngestTask) -> Iterator[RawRecord | ReadFailure]:
+def _records(task: IngestTask, params: IngestParams) -> Iterator[RawRecord | ReadFailure]:
+    if task.kind == "warc":
+        return iter_warc(task.path, params.web, task.start, task.end)
     if task.kind == "jsonl":
         return iter_jsonl(task.path, task.start, task.end, task.first_line)
     if task.kind == "parquet":
@@ -304,17 +322,20 @@ def _ingest_task(task: IngestTask, params: IngestParams, writer: _ShardWriter, r
     """Every record of one task into the writer or the rejects; the task's row of ``ingest_files``."""
     started, rejected_before = time.perf_counter(), len(rejects["reason"])
     n_records = n_bytes = 0
-    field = task.spec.text_field if task.kind != "text" else None
-    id_field = task.spec.id_field if task.kind != "text" else None
-    for rec in _records(task):
+    field = (task.spec.html_field or task.spec.text_field) if task.kind not in ("text", "warc") else None
+    id_field = task.spec.id_field if task.kind not in ("text", "warc") else None
+    for rec in _records(task, params):
         n_records += 1
         input_file = f"{task.path.rstrip('/')}/{rec.name}" if rec.name else task.path
         if isinstance(rec, ReadFailure):
             _reject(rejects, task, input_file, rec.line, rec.byte_offset, rec.reason, None, rec.message, params)
             continue
-        n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else 0
+        n_bytes += len(rec.payload) if isinstance(rec.payload, bytes) else len(rec.payload["body"]) if task.kind == "warc" else 0
         try:
-            fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name, rec.invalid_utf8)
+            if task.kind == "warc" or task.spec.html_field or is_html_file(rec.name, task.spec.html_suffixes):
+                fields = web_fields(rec.payload, task.kind, task.spec.html_field, id_field, params.web, rec.name)
+            else:
+                fields = extract(rec.payload, task.kind, task.spec.text_field, id_field, rec.name, rec.invalid_utf8)
             if is_blank(fields.text):
                 raise Reject("ingest.empty_text", field)
             text = normalize(fields.text, params.unicode_normalization)
@@ -363,7 +384,7 @@ def _reject(
     raw: bytes | str,
     params: IngestParams,
 ) -> None:
-    if params.strict:
+    if params.strict and reason not in SKIPPED:  # a record type not read is not a bad record
         where = f"{input_name}:{line}" if task.kind != "text" else input_name
         what = f" field {field!r}" if field else ""
         raise IngestError(f"{where}: {reason}{what}: {excerpt(raw)}")

@@ -32,9 +32,10 @@ def _stages() -> tuple[type[Stage], ...]:
     from curate.stages.quality_model import QualityModel
     from curate.stages.quality_rules import QualityRules
     from curate.stages.topics import Topics
+    from curate.stages.url import Url
 
     return (LengthFilter, ExactDedup, MinhashDedup, Langid, QualityRules, QualityModel, Topics, Diversity,
-            LineDedup, Pii, Classifier)
+            LineDedup, Pii, Classifier, Url)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,8 @@
 """Kill -9 in the middle of a run, run again: the final catalog equals an uninterrupted run's.
 
 The fast test kills inside a per-shard stage; the slow ones kill at each kind of step of a fuller recipe:
-ingest, minhash signatures, topic assignment, diversity, and the final catalog write; and inside the two
-rewrite stages (line_dedup's text pass, pii)."""
+ingest, minhash signatures, topic assignment, diversity, and the final catalog write; inside the two
+rewrite stages (line_dedup's text pass, pii); and between the ingest jobs of WARC files (HTML extraction)."""
 
 from __future__ import annotations
 
@@ -182,3 +182,33 @@ def test_kill_in_a_rewrite_stage_and_resume(tmp_path, rewrite_reference, stage):
     for name in REWRITE_TABLES:
         assert ref[name].height > 0, name
         assert got[name].equals(ref[name]), name
+
+
+@pytest.mark.slow  # three runs in subprocesses: ~25 s on 2 loaded cores
+def test_kill_during_warc_extraction_and_resume_gives_an_identical_catalog(tmp_path):
+    """WARC input: killed between ingest jobs (one per file, one file damaged), resumed: the same catalog."""
+    from tests.warcs import generated_pages, page_records, write_warc
+
+    pages = generated_pages(16 * 40, seed=5)
+    for i in range(16):
+        offsets = write_warc(tmp_path / "crawl" / f"c{i:02d}.warc.gz", page_records(pages[i * 40 : (i + 1) * 40]))
+        if i == 7:  # a corrupt record: counted the same way in both runs
+            damaged = bytearray((tmp_path / "crawl" / f"c{i:02d}.warc.gz").read_bytes())
+            damaged[offsets[9] + 40 : offsets[9] + 80] = b"X" * 40
+            (tmp_path / "crawl" / f"c{i:02d}.warc.gz").write_bytes(bytes(damaged))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "web", "inputs": [{"path": "crawl"}], "ingest": {"pack_bytes": 1},
+                                      "stages": [{"stage": "url"}]}))
+    reference = _run(recipe, tmp_path / "ref")
+    assert reference.wait(timeout=300) == 0, reference.stderr.read().decode()
+
+    victim = _run(recipe, tmp_path / "killed")
+    done = _kill_when(victim, tmp_path / "killed" / "docs" / "_tasks", "*.json", 3)
+    assert 0 < done < 16, "the kill should land in the middle of ingest"
+    resumed = _run(recipe, tmp_path / "killed")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
+    tables = {**TABLES, "rejects": "SELECT * FROM rejects ORDER BY input_file, line"}
+    ref, got = _snapshot(tmp_path / "ref", tables), _snapshot(tmp_path / "killed", tables)
+    for name in tables:
+        assert got[name].equals(ref[name]), name
+    assert ref["documents"].height == 16 * 40 - 1 and "ingest.warc_corrupt" in ref["rejects"]["reason"].to_list()
