@@ -58,13 +58,14 @@ def show(
 
     from curate.catalog.access import RunBusy
     from reports.queries import query
+    from sql import ParamError
 
     try:
         frame = query(run, name, **parse_params(param))
+    except (ParamError, duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
+        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     except (KeyError, ValueError, FileNotFoundError, RunBusy) as err:
         raise typer.BadParameter(str(err.args[0] if err.args else err)) from None
-    except (duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
-        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     if fmt is Fmt.parquet:
         target = out or Path(f"{name}.parquet")
         frame.write_parquet(target)

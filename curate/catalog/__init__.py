@@ -366,9 +366,5 @@ class Catalog:
 
     def report(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the named report ``sql/reports/<name>.sql`` with its declared params bound."""
-        file = sql.read(f"reports/{name}")
-        unknown = set(params) - set(file.params)
-        if unknown:
-            raise ValueError(f"report {name!r} has no params {sorted(unknown)}; it declares {list(file.params)}")
-        bound = {p: params.get(p, file.defaults.get(p)) for p in file.used_params()}
-        return self.query(file.text, bound)
+        file = sql.read_report(name)
+        return self.query(file.text, file.bind(params))
