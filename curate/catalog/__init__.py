@@ -7,7 +7,9 @@ VIEWs over the Parquet files of the run folder (documents, one per stage, doc_si
 View paths are absolute, because DuckDB resolves relative paths against the process's working
 directory, not the database file: an analyst can open the file from anywhere. Every writer open
 re-points the views at the run folder's current location, so a moved run folder heals with any
-``curate`` command (e.g. ``curate status RUN``). All values are bound (``$name``); the only text spliced
+writing command (e.g. ``curate status RUN``); a reader (``curate sql``, ``reports``, ``train``) that finds
+the views pointing elsewhere re-points them for its own session, as TEMP views (which shadow the stored
+ones; a read-only connection cannot change the file). All values are bound (``$name``); the only text spliced
 into SQL is a path or an identifier, through :func:`sql.quote.sql_string` and :func:`sql.quote.sql_ident`.
 """
 
@@ -98,6 +100,8 @@ class Catalog:
             self.con = access.connect_reader(self.path)
             self.data_root = self._data_root(None)
             access.sandbox(self.con, str(self.run_dir), str(self.data_root))
+            if self._views_moved():
+                self.refresh_views()
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         access.acquire(self.run_dir)
@@ -173,16 +177,27 @@ class Catalog:
         """A stage's per-document view is named after it, unless that name is a catalog table."""
         return f"stage_{stage}" if stage in self.base_tables() else stage
 
+    def _views_moved(self) -> bool:
+        """Whether the stored ``documents`` view reads Parquet somewhere other than this run's data root
+        (the run folder was moved or copied since a writer last opened it)."""
+        docs = parquet_glob(self.data_root / "docs")
+        rows = self.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'documents' AND NOT temporary"
+                                " AND database_name = current_database()").fetchall()
+        return docs is not None and bool(rows) and sql_string(docs) not in rows[0][0]
+
+    def _view(self, name: str, body: str) -> None:
+        """Create or replace one view; on a read-only catalog a TEMP view for this session (see module doc)."""
+        temp = "TEMP " if self.read_only else ""
+        self.con.execute(f"CREATE OR REPLACE {temp}VIEW {sql_ident(name)} AS {body}")
+
     def refresh_views(self) -> None:
         """(Re)create every view over the run folder's Parquet, at its current absolute location."""
         docs = parquet_glob(self.data_root / "docs")
         if docs is None:
-            self.execute(
-                "CREATE OR REPLACE VIEW documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
-                " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false"
-            )
+            self._view("documents", "SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
+                       " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false")
         else:
-            self.execute(f"CREATE OR REPLACE VIEW documents AS SELECT * FROM read_parquet({sql_string(docs)})")
+            self._view("documents", f"SELECT * FROM read_parquet({sql_string(docs)})")
         stage_views = []
         for stage, kind in self.execute(
             "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
@@ -191,24 +206,20 @@ class Catalog:
             if glob is None:
                 continue
             view = self.stage_view_name(stage)
-            self.execute(
-                f"CREATE OR REPLACE VIEW {sql_ident(view)} AS SELECT * FROM read_parquet({sql_string(glob)})"
-            )
+            self._view(view, f"SELECT * FROM read_parquet({sql_string(glob)})")
             stage_views.append((stage, view))
         unions: dict[str, list[str]] = {}
         for table, rel_path in self.execute("SELECT table_name, path FROM artifacts ORDER BY 1"):
             path = self.data_root / rel_path
             if path.exists():
-                self.execute(
-                    f"CREATE OR REPLACE VIEW {sql_ident(table)} AS SELECT * FROM read_parquet({sql_string(path)})"
-                )
+                self._view(table, f"SELECT * FROM read_parquet({sql_string(path)})")
                 if "__" in table:
                     unions.setdefault(table.split("__", 1)[0], []).append(table)
         for base, parts in unions.items():
-            body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
-            self.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
+            self._view(base, " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts))
         self._create_derived_views(stage_views)
-        self._create_placeholders()
+        if not self.read_only:  # a reader's stored catalog has them already
+            self._create_placeholders()
 
     def _create_placeholders(self) -> None:
         """Empty, typed views for every stage or artifact view not produced yet, so reports run on any run."""
@@ -225,19 +236,14 @@ class Catalog:
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
-        self.execute(
-            "CREATE OR REPLACE VIEW kept_documents AS SELECT d.* FROM documents d"
-            " ANTI JOIN decisions x ON d.doc_id = x.doc_id"
-        )
+        self._view("kept_documents", "SELECT d.* FROM documents d ANTI JOIN decisions x ON d.doc_id = x.doc_id")
         select = ["d.* EXCLUDE (text)", "x.stage AS dropped_by", "x.reason AS drop_reason"]
         joins = ["LEFT JOIN decisions x ON x.doc_id = d.doc_id"]
         for i, (_stage, view) in enumerate(stage_views):
             alias = f"s{i}"
             select.append(f"{alias}.* EXCLUDE (doc_id, drop_reason)")
             joins.append(f"LEFT JOIN {sql_ident(view)} {alias} ON {alias}.doc_id = d.doc_id")
-        self.execute(
-            f"CREATE OR REPLACE VIEW doc_signals AS SELECT {', '.join(select)} FROM documents d {' '.join(joins)}"
-        )
+        self._view("doc_signals", f"SELECT {', '.join(select)} FROM documents d {' '.join(joins)}")
 
     # -- runs -------------------------------------------------------------------------------------
 
