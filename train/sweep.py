@@ -13,9 +13,8 @@ catalog (plans before, records after), so workers never contend for DuckDB's sin
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +24,7 @@ from scipy.stats import kendalltau
 
 from curate.catalog import Catalog
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
+from curate.workers import process_pool
 from train.config import PRESETS, TrainConfig
 from train.evaluate import eval_sets
 from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run, record
@@ -117,10 +117,11 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
                 console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
             return
-        spawn = multiprocessing.get_context("spawn")
         largest_first = sorted(plans, key=lambda p: -PRESET_COST[p.cfg.preset] * p.total_tokens)  # balances the workers
-        # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads
-        with thread_budget(plans[0].cfg.num_threads or 1), ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        threads = plans[0].cfg.num_threads or 1
+        # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads;
+        # they die with this driver, even a kill -9-ed one (curate.workers)
+        with thread_budget(threads), process_pool(workers, threads) as pool:
             futures = [pool.submit(_execute_in_worker, p) for p in largest_first]
             for future in as_completed(futures):
                 outcome = future.result()
