@@ -10,11 +10,12 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from curate.cli.common import UserErrorsAsMessages, existing_run
 from curate.display import print_frame, to_csv, to_markdown
 
-app = typer.Typer(help="Named SQL reports, the HTML report and diversity/generalization statistics.",
+app = typer.Typer(cls=UserErrorsAsMessages, help="Named SQL reports, the HTML report and diversity/generalization statistics.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-RunArg = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb).")]
+RunArg = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb) or name under ./runs.", callback=existing_run)]
 
 
 class Fmt(str, Enum):

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scipy.stats import kendalltau
 
 from curate.catalog import Catalog
+from curate.errors import NotInRun
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
 from curate.workers import process_pool
 from train.config import PRESETS, TrainConfig
@@ -58,8 +59,8 @@ def sweep_mixtures(cat: Catalog, sweep_id: str) -> list[str]:
 def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
     """'micro' -> ('micro', seeds); 'micro:1' -> ('micro', 1): a size ladder may use fewer seeds at larger sizes."""
     name, _, count = entry.partition(":")
-    if count and not (count.isdigit() and int(count) > 0):
-        raise ValueError(f"preset {entry!r}: write NAME or NAME:SEEDS with SEEDS >= 1")
+    if name not in PRESETS or (count and not (count.isdigit() and int(count) > 0)):
+        raise ValueError(f"preset {entry!r}: write NAME or NAME:SEEDS with NAME one of {', '.join(PRESETS)} and SEEDS >= 1")
     return name, int(count) if count else seeds
 
 
@@ -142,7 +143,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     with Catalog(run_dir, read_only=True) as cat:
         mixtures = sweep_mixtures(cat, sweep_id)
         if not mixtures:
-            raise ValueError(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
+            raise NotInRun(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
         base = base or TrainConfig(mixture_id=mixtures[0])
         if workers > 1 and base.num_threads is None:
             base = base.model_copy(update={"num_threads": threads_per_worker(workers)})

@@ -121,8 +121,10 @@ class Catalog:
         while True:
             try:
                 return duckdb.connect(str(self.path))
-            except duckdb.IOException as err:
-                if "lock" not in str(err).lower() or time.monotonic() > deadline:
+            except duckdb.Error as err:
+                if "lock" not in str(err).lower():
+                    raise access.CatalogUnreadable(f"cannot open {self.path}: {err}") from None
+                if time.monotonic() > deadline:
                     raise access.RunBusy(f"cannot write {self.path}: {err}") from None
                 time.sleep(0.2)
 

@@ -9,7 +9,7 @@ import typer
 
 from curate.catalog import Catalog
 from curate.catalog.access import RunBusy
-from curate.cli.common import console, resolve_run
+from curate.cli.common import UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
@@ -18,7 +18,8 @@ from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
 from curate.threads import cores
 
-app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(cls=UserErrorsAsMessages, help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 
 
 @app.command()
@@ -93,7 +94,7 @@ def sql_command(
 def demo(
     quick: Annotated[bool, typer.Option(help="A smoke run of the whole loop (a few minutes): not an answer.")] = False,
     out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
     seed: Annotated[int, typer.Option(help="Pipeline seed: corpus sample, curation, eval split, design draws (use a new --out per seed).")] = 0,
 ) -> None:
     """Run a controlled data-ablation study on real English text found on this machine, end to end."""

@@ -55,7 +55,7 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
     except ValidationError as err:
         console.print(f"[red]error:[/] {format_validation_error(str(path), err)}")
         raise typer.Exit(2) from None
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         console.print(f"[red]error:[/] {path}: {err}")
         raise typer.Exit(2) from None
 
