@@ -181,7 +181,9 @@ class Catalog:
 
     def _views_moved(self) -> bool:
         """Whether the stored ``documents`` view reads Parquet somewhere other than this run's data root
-        (the run folder was moved or copied since a writer last opened it)."""
+        (the run folder was moved or copied since a writer last opened it). Remote data does not move with it."""
+        if storage.is_remote(self.data_root):
+            return False
         docs = parquet_glob(self.data_root / "docs")
         rows = self.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'documents' AND NOT temporary"
                                 " AND database_name = current_database()").fetchall()

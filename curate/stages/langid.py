@@ -82,7 +82,7 @@ class LangidParams(StageParams):
     mix_min_chars: int = Field(200, ge=0, description="Measure lang_mix only for documents at least this long (characters).")
     line_sample: int = Field(4, ge=0, description="Lines predicted separately for lang_mix (0: off).")
     line_chars: int = Field(120, ge=10, description="Each sampled line is cut to this many characters.")
-    keep_langs: list[str] | None = Field(None, description="Keep only these languages (ISO codes); None keeps all.")
+    keep_langs: list[str] | None = Field(None, min_length=1, description="Keep only these languages (ISO codes); None keeps all.")
     min_score: float = Field(0.0, ge=0, le=1, description="Drop documents whose lang_score is below this.")
     thresholds: dict[str, Probability] = Field(default_factory=dict, description="Per-language minimum scores in [0, 1], overriding min_score.")
 

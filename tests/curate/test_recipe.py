@@ -69,6 +69,7 @@ def test_recipe_file_errors(tmp_path):
     ({"stage": "length_filter", "min_chars": 10, "max_chars": 5}, r"stages\[0\]: .*max_chars \(5\) is below min_chars \(10\)"),
     ({"stage": "minhash_dedup", "bands": 4}, r"stages\[0\]: .*set both bands and rows"),
     ({"stage": "minhash_dedup", "bands": 40, "rows": 40}, r"bands\*rows = 1600 exceeds num_perm = 128"),
+    ({"stage": "langid", "keep_langs": []}, r"stages\[0\]\.keep_langs: List should have at least 1 item"),
     ({"stage": "langid", "model_path": "no/such/lid.bin"}, r"stages\[0\]\.model_path: .*no such file: .*no/such/lid\.bin"),
 ])
 def test_nonsense_stage_params_are_errors_naming_the_field(stage, where):

@@ -30,7 +30,7 @@ def test_required_reports_exist_with_headers():
 def test_declared_params_are_the_used_ones(name):
     file = sql.read(f"reports/{name}")
     assert set(file.params) == file.used_params(), f"{name}: declared {file.params}, used {sorted(file.used_params())}"
-    assert set(file.defaults) <= set(file.params)
+    assert set(file.defaults) <= set(file.params) and set(file.types) <= set(file.params)
     assert "{" not in file.text.replace("{}", ""), "no Python format fields in report SQL"
 
 
