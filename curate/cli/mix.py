@@ -25,7 +25,7 @@ from curate.catalog import Catalog
 from curate.cli.common import console, resolve_run
 from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
-from curate.mix.eval_split import fit_problems, reserve_eval
+from curate.mix.eval_split import EvalSplitParams, fit_problems
 from curate.mix.select import InfeasibleMixture
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
@@ -66,9 +66,8 @@ def _warn_fits(cat: Catalog) -> None:
         console.print(f"[bold red]warning:[/] {problem}", highlight=False)
 
 
-def _reserve(cat: Catalog, group_by: str, per_group: int, ood: list[str], seed: int, threshold: float,
-             containment: float | None = 0.5) -> None:
-    found = reserve_eval(cat, group_by, per_group, tuple(ood), seed, threshold, containment)
+def _reserve(cat: Catalog, split: EvalSplitParams) -> None:
+    found = split.reserve(cat)
     sets = cat.query("SELECT kind, count(DISTINCT eval_set) AS sets, count(*) AS docs FROM eval_sets GROUP BY kind ORDER BY kind")
     print_frame(sets, title="eval sets", console=console)
     if found.height:
@@ -90,10 +89,12 @@ def emit_command(
 ) -> None:
     """Emit one mixture from a spec, register it and score its diversity."""
     parsed = _load(spec, MixtureSpec)
+    split = EvalSplitParams(group_by=eval_group_by, per_group=eval_split or 0, ood_groups=ood, seed=eval_seed,
+                            threshold=threshold) if eval_split is not None or ood else None  # out of range: an error naming it
     with Catalog(resolve_run(run)) as cat:
         try:
-            if eval_split is not None or ood:
-                _reserve(cat, eval_group_by, eval_split or 0, ood, eval_seed, threshold)
+            if split is not None:
+                _reserve(cat, split)
             manifest = emit(cat, parsed, workers=workers, diversity_sample=diversity_sample or None)  # type: ignore[arg-type]
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
             console.print(f"[red]cannot mix:[/] {err}")
@@ -160,9 +161,11 @@ def eval_split_command(
                                                " it contamination (an eval passage in a longer document); 0: off.")] = 0.5,
 ) -> None:
     """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture and fit."""
+    split = EvalSplitParams(group_by=group_by, per_group=per_group, ood_groups=ood, seed=seed, threshold=threshold,
+                            containment=containment or None)  # the recipe's bounds: --per-group -3 is an error naming it
     with Catalog(resolve_run(run)) as cat:
         try:
-            _reserve(cat, group_by, per_group, ood, seed, threshold, containment or None)
+            _reserve(cat, split)
         except (ValueError, duckdb.Error) as err:
             console.print(f"[red]cannot split:[/] {err}")
             raise typer.Exit(2) from None

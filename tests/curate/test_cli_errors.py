@@ -68,3 +68,13 @@ def test_missing_quality_model_names_the_field_and_path(tmp_path):
     text = _flat(out.output)
     assert out.exit_code == 2 and "Traceback" not in text, text
     assert f"stages[0].model_path: Value error, no quality model at {tmp_path / 'no_model'}" in text
+
+
+def test_eval_split_options_out_of_range_are_errors_naming_them(tmp_path, corpus_file, run_recipe):
+    run_dir = str(run_recipe({"inputs": [{"path": "data/corpus.jsonl"}]}).run_dir)
+    for option, value, message in (("--per-group", "-3", "per_group: Input should be greater than or equal to 0 (got -3)"),
+                                   ("--threshold", "7", "threshold: Input should be less than or equal to 1 (got 7.0)")):
+        out = CliRunner().invoke(app, ["mix", "eval-split", run_dir, option, value])
+        assert out.exit_code == 2 and message in _flat(out.output), out.output
+    with Catalog(run_dir, read_only=True) as cat:
+        assert cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0] == 0
