@@ -4,8 +4,8 @@ The commands are read from the Typer apps, so a new command is covered the day i
 in-process (Typer's test runner: an exception escaping a command is what prints a traceback in a
 terminal, since the apps disable pretty exceptions) once per kind of bad input: a missing path, a
 directory where a file or run is expected, a garbage file, a run folder whose catalog is garbage, and a
-real (small) run with nonsense in every other required parameter, once more with every numeric option at
--1 and once with every text option ``no-such-thing``. A command whose every required parameter is optional (``curate demo``) gets its bad options instead.
+real (small) run with nonsense in every other required parameter, then with each numeric option at -1 and
+each text option ``no-such-thing`` in turn (these two sweeps are marked slow). A command whose every required parameter is optional (``curate demo``) gets its bad options instead.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from tests.corpus import make_corpus, to_records
 from train.cli import app as train_app
 
 APPS = {"curate": curate_app, "train": train_app, "reports": reports_app}
-SCENARIOS = ("missing", "directory", "garbage", "bad_run", "good_run", "negative_numbers", "nonsense_text")
+OPTION_SWEEPS = ("negative_numbers", "nonsense_text")  # one invocation per option, some doing real work: ~20 s of CPU
+SCENARIOS = ("missing", "directory", "garbage", "bad_run", "good_run", *(pytest.param(s, marks=pytest.mark.slow) for s in OPTION_SWEEPS))
 NO_REQUIRED_INPUT = {  # commands that would do long real work with no arguments: their bad options instead
     "curate demo": [["--out", "{garbage}"], ["--workers", "0"], ["--seed", "-1", "--out", "{garbage}"]],
 }
@@ -81,7 +82,7 @@ def _value(scenario: str, param: Any, inputs: dict[str, Path]) -> str:
         return str(inputs["bad_run"] if is_run else inputs["bad_yaml"])
     if is_run:
         return str(inputs["run"])
-    return str(inputs["bad_yaml"]) if param.bare_type() is Path else "no-such-thing"
+    return str(inputs["bad_yaml"]) if param.bare_type() == "Path" else "no-such-thing"
 
 
 def _invocations(command: Any, name: str, scenario: str, inputs: dict[str, Path]) -> list[list[str]]:
@@ -94,10 +95,11 @@ def _invocations(command: Any, name: str, scenario: str, inputs: dict[str, Path]
             args.append(_value(scenario, param, inputs))
         elif param.required:
             args += [param.opts[0], _value(scenario, param, inputs)]
-        elif scenario == "negative_numbers" and param.bare_type() in (int, float) and not param.is_flag:
-            args += [param.opts[0], "-1"]
-        elif scenario == "nonsense_text" and param.bare_type() in (str, Path) and not param.is_flag:
-            args += [param.opts[0], "no-such-thing"]
+    options = [p for p in command.params if p.param_type_name == "option" and not p.required and not p.is_flag]
+    if scenario == "negative_numbers":  # one option at a time: the first refusal would hide the others
+        return [[*args, p.opts[0], "-1"] for p in options if p.bare_type() in ("int", "float")] or [args]
+    if scenario == "nonsense_text":
+        return [[*args, p.opts[0], "no-such-thing"] for p in options if p.bare_type() in ("str", "Path")] or [args]
     return [args]
 
 

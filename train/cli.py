@@ -43,8 +43,8 @@ def _fractions(text: str) -> list[float]:
 @app.command()
 def tokenizer(
     run: Run,
-    vocab_size: Annotated[int, typer.Option(help="BPE vocabulary size, EOS included.")] = 8192,
-    sample_docs: Annotated[int, typer.Option(help="Kept documents sampled to train it.")] = 20_000,
+    vocab_size: Annotated[int, typer.Option(min=257, help="BPE vocabulary size, EOS and the 256 bytes included.")] = 8192,
+    sample_docs: Annotated[int, typer.Option(min=1, help="Kept documents sampled to train it.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     no_eval_split: Annotated[bool, typer.Option("--no-eval-split", help="Train although no eval split is reserved (not for studies:"
                                                 " a split reserved later would hold documents the tokenizer was fitted on).")] = False,

@@ -9,7 +9,7 @@ import typer
 
 from curate.catalog import Catalog
 from curate.catalog.access import RunBusy
-from curate.cli.common import UserErrorsAsMessages, console, resolve_run
+from curate.cli.common import FormatOption, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
@@ -76,7 +76,7 @@ def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (d
 def sql_command(
     run: Annotated[str, typer.Argument(help="Run folder or name.")],
     query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Run a query on the catalog: read-only, and it may read the run's own files only."""
     import duckdb
@@ -87,7 +87,7 @@ def sql_command(
     except (duckdb.Error, RunBusy) as err:
         console.print(f"[red]SQL error:[/] {err}")
         raise typer.Exit(2) from None
-    print_frame(frame, fmt)  # type: ignore[arg-type]
+    print_frame(frame, fmt.value)  # type: ignore[arg-type]
 
 
 @app.command()

@@ -7,8 +7,9 @@ import these helpers from here, and nothing in the CLI imports back up into the 
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import click
 import typer
@@ -21,6 +22,18 @@ from curate.catalog.access import RunUnavailable
 from curate.errors import NotInRun
 
 console = Console(stderr=True)
+
+
+class TableFormat(str, Enum):
+    """How a command prints a table (anything else is a usage error, not a silent table)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+FormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
 USER_ERRORS = (RunUnavailable, NotInRun, FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
 
 

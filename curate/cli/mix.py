@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from curate.catalog import Catalog
-from curate.cli.common import console, resolve_run
+from curate.cli.common import FormatOption, TableFormat, console, resolve_run
 from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import EvalSplitParams, fit_problems
@@ -45,7 +45,7 @@ mix_app = typer.Typer(cls=DefaultEmit, help="Token-budgeted training mixtures, s
                       "`curate mix RUN spec.yaml` emits one mixture.", no_args_is_help=True)
 
 Run = Annotated[str, typer.Argument(help="Run folder or name under ./runs.")]
-Workers = Annotated[int | None, typer.Option(help="DuckDB threads for emitting (output is identical for any value).")]
+Workers = Annotated[int | None, typer.Option(min=1, help="DuckDB threads for emitting (output is identical for any value).")]
 Ood = Annotated[list[str], typer.Option("--ood", help="A group held out entirely for out-of-distribution eval (repeatable).")]
 
 
@@ -85,7 +85,7 @@ def emit_command(
     eval_seed: Annotated[int, typer.Option(help="Seed of the eval split.")] = 0,
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
     workers: Workers = None,
-    diversity_sample: Annotated[int, typer.Option(help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
+    diversity_sample: Annotated[int, typer.Option(min=0, help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
 ) -> None:
     """Emit one mixture from a spec, register it and score its diversity."""
     parsed = _load(spec, MixtureSpec)
@@ -121,7 +121,7 @@ def _print_balance(sweep: SweepSpec, plan: Plan, cat: Catalog | None) -> None:
 @mix_app.command("sweep")
 def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YAML (see curate/recipes/mix_sweep_*.yaml, mix_study_*.yaml).")],
                   workers: Workers = None,
-                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+                  fmt: FormatOption = TableFormat.table,
                   plan_only: Annotated[bool, typer.Option("--plan", help="Only draw the design and print it with its predicted balance.")] = False) -> None:
     """Emit a family of mixtures (an ablation or a designed study) and print their designs and profiles side by side."""
     parsed: SweepSpec = _load(sweep, SweepSpec)  # type: ignore[assignment]
@@ -137,7 +137,7 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
             console.print(f"[red]cannot mix:[/] {err}")
             raise typer.Exit(2) from None
         _warn_fits(cat)
-        print_frame(table, fmt, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
+        print_frame(table, fmt.value, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
         if parsed.is_study:
             confounds = (parsed.study or StudySpec()).confounds
             console.print(f"pre-registered: factor {parsed.factor}, target {parsed.target}, confounds {', '.join(confounds)}")
