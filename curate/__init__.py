@@ -13,6 +13,6 @@ The parts, in the order data flows through them (each package's ``__init__`` lis
 - :mod:`curate.cli`: the ``curate`` command, one module per command group.
 
 Shared by all of them: :mod:`curate.text` (the one normalization), :mod:`curate.storage` (paths and
-URLs), :mod:`curate.threads` (thread budget), :mod:`curate.settings` (``MIXLAB_*`` variables) and
+URLs), :mod:`curate.threads` (thread budget), :mod:`curate.workers` (pool workers that die with their driver), :mod:`curate.errors` (a name a run lacks), :mod:`curate.settings` (``MIXLAB_*`` variables) and
 :mod:`curate.display` (printing tables). There is no import cycle anywhere (``tests/test_layout.py``).
 """

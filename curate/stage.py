@@ -42,16 +42,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
 from curate.storage import Location
 
 DROP_REASON = "drop_reason"
 REWRITE_DIR = "text"  # a rewrite stage's text versions: stages/<name>/text/<shard>.parquet (doc_id, text)
+Probability = Annotated[float, Field(ge=0, le=1)]  # a score or share: a recipe value outside [0, 1] is an error
+
+
+def existing_local_file(path: str | None) -> str | None:
+    """A params validator: a local file a stage will load must exist (URLs are checked when fetched)."""
+    if path is not None and "://" not in path and not Path(path).expanduser().is_file():
+        raise ValueError(f"no such file: {Path(path).expanduser().resolve()}")
+    return path
 
 
 class StageParams(BaseModel):

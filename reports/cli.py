@@ -10,11 +10,12 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from curate.cli.common import UserErrorsAsMessages, existing_run
 from curate.display import print_frame, to_csv, to_markdown
 
-app = typer.Typer(help="Named SQL reports, the HTML report and diversity/generalization statistics.",
+app = typer.Typer(cls=UserErrorsAsMessages, help="Named SQL reports, the HTML report and diversity/generalization statistics.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-RunArg = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb).")]
+RunArg = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb) or name under ./runs.", callback=existing_run)]
 
 
 class Fmt(str, Enum):
@@ -58,13 +59,14 @@ def show(
 
     from curate.catalog.access import RunBusy
     from reports.queries import query
+    from sql import ParamError
 
     try:
         frame = query(run, name, **parse_params(param))
+    except (ParamError, duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
+        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     except (KeyError, ValueError, FileNotFoundError, RunBusy) as err:
         raise typer.BadParameter(str(err.args[0] if err.args else err)) from None
-    except (duckdb.ConversionException, duckdb.InvalidInputException) as err:  # e.g. --param limit=abc
-        raise typer.BadParameter(f"a parameter of {name!r} has the wrong type or value: {err}") from None
     if fmt is Fmt.parquet:
         target = out or Path(f"{name}.parquet")
         frame.write_parquet(target)

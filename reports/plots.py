@@ -1,7 +1,9 @@
 """Plots as inline SVG strings (matplotlib, Agg backend): no files, no network needed to view them.
 
 matplotlib's SVG writer XML-escapes every text it draws, so labels taken from documents (topic terms,
-sources) cannot inject markup; ``svg.hashsalt`` is fixed so the same data gives the same bytes.
+sources) cannot inject markup, and ``text.parse_math`` is off, so a ``$`` in a label is a dollar sign, never
+math text (a source named ``math $x_$ name`` once stopped the report in the math parser); ``svg.hashsalt`` is
+fixed so the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-STYLE = {"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96, "svg.hashsalt": "mixlab", "axes.spines.top": False,
-         "axes.spines.right": False}
+STYLE = {"font.size": 9, "svg.fonttype": "none", "figure.dpi": 96, "svg.hashsalt": "mixlab", "text.parse_math": False,
+         "axes.spines.top": False, "axes.spines.right": False}
 BLUE, LIGHT, RED = "#4c78a8", "#9ecae9", "#e45756"
 
 

@@ -3,20 +3,69 @@
 A report file starts with a header::
 
     -- funnel: per stage, how many documents went in, were kept, dropped (by reason) or rejected
-    -- params: run_id
-    -- defaults: run_id=NULL
+    -- params: run_id, limit
+    -- defaults: run_id=NULL, limit=20
+    -- types: limit=integer>=0
 
-`read("reports/funnel")` returns its name, text, declared params (with defaults) and doc line.
-Values are always bound by DuckDB (`$name`), never formatted into the text.
+`read("reports/funnel")` returns its name, text, declared params (with defaults and types) and doc line;
+`read_report(name)` accepts only the name of a file under ``sql/reports/`` (no path). Values are always
+bound by DuckDB (`$name`), never formatted into the text; :meth:`SqlFile.bind` checks the typed ones first
+(``integer`` or ``number``, with optional ``>=``/``<=`` bounds; untyped params are text), so a bad value
+is an error naming the parameter, not a DuckDB error from deep inside the query.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_TYPE_RE = re.compile(r"^(integer|number)((?:\s*(?:>=|<=)\s*-?[0-9.]+)*)$")
+_BOUND_RE = re.compile(r"(>=|<=)\s*(-?[0-9.]+)")
+_INT64 = 2**63 - 1
+
+
+class ParamError(ValueError):
+    """A report parameter whose value does not fit its declared type or range."""
+
+
+@dataclass(frozen=True)
+class ParamType:
+    """A declared parameter type: ``integer`` or ``number``, with optional inclusive bounds."""
+
+    kind: str
+    low: float = -_INT64
+    high: float = _INT64
+
+    @classmethod
+    def parse(cls, text: str) -> ParamType:
+        """``integer>=0`` -> ParamType("integer", 0); raises ValueError on anything else."""
+        match = _TYPE_RE.match(text.strip())
+        if match is None:
+            raise ValueError(f"bad parameter type {text!r}: write integer or number, optionally with >=N and <=N")
+        bounds = {op: float(value) for op, value in _BOUND_RE.findall(match.group(2))}
+        return cls(match.group(1), bounds.get(">=", -_INT64), bounds.get("<=", _INT64))
+
+    def describe(self) -> str:
+        """``an integer >= 0``, ``a number >= 0 and <= 1``: what a value must be."""
+        limits = [f">= {self.low:g}"] if self.low > -_INT64 else []
+        limits += [f"<= {self.high:g}"] if self.high < _INT64 else []
+        return " ".join(["an integer" if self.kind == "integer" else "a number", " and ".join(limits)]).strip()
+
+    def convert(self, name: str, value: Any) -> int | float | None:
+        """``value`` (a string from the command line, or a Python number) as this type, or ParamError."""
+        if value is None:
+            return None
+        try:
+            number: int | float = int(str(value).strip()) if self.kind == "integer" else float(str(value).strip())
+        except ValueError:
+            number = math.nan
+        if not self.low <= number <= self.high:  # NaN (not a number at all) fails too
+            raise ParamError(f"parameter {name!r} takes {self.describe()}; got {value!r}")
+        return number
 
 
 @dataclass(frozen=True)
@@ -28,15 +77,27 @@ class SqlFile:
     params: tuple[str, ...]
     doc: str
     defaults: dict[str, str | None] = field(default_factory=dict)
+    types: dict[str, ParamType] = field(default_factory=dict)
 
     def used_params(self) -> set[str]:
         """The `$name` placeholders the SQL body actually uses (comments excluded)."""
         body = "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
         return set(_PARAM_RE.findall(body))
 
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The values to bind: given ones over defaults, typed ones converted and range-checked."""
+        unknown = set(given) - set(self.params)
+        if unknown:
+            raise ParamError(f"report {self.name.removeprefix('reports/')!r} has no params {sorted(unknown)}; it declares {list(self.params)}")
+        values = {p: given.get(p, self.defaults.get(p)) for p in self.used_params()}
+        for name, kind in self.types.items():
+            if name in values:
+                values[name] = kind.convert(name, values[name])
+        return values
 
-def _parse_header(name: str, text: str) -> tuple[str, tuple[str, ...], dict[str, str | None]]:
-    doc, params, defaults = "", (), {}
+
+def _parse_header(name: str, text: str) -> tuple[str, tuple[str, ...], dict[str, str | None], dict[str, ParamType]]:
+    doc, params, defaults, types = "", (), {}, {}
     for line in text.splitlines():
         if not line.startswith("--"):
             break
@@ -50,7 +111,11 @@ def _parse_header(name: str, text: str) -> tuple[str, tuple[str, ...], dict[str,
                 if "=" in pair:
                     key, value = (s.strip() for s in pair.split("=", 1))
                     defaults[key] = None if value.upper() == "NULL" else value.strip("'")
-    return doc, params, defaults
+        elif body.startswith("types:"):
+            for pair in body.split(":", 1)[1].split(","):
+                key, _, kind = pair.partition("=")
+                types[key.strip()] = ParamType.parse(kind)
+    return doc, params, defaults, types
 
 
 def read(name: str) -> SqlFile:
@@ -59,8 +124,15 @@ def read(name: str) -> SqlFile:
     if not path.is_file():
         raise KeyError(f"no SQL named {name!r} (looked for sql/{name}.sql; known reports: {', '.join(list_reports())})")
     text = path.read_text(encoding="utf-8")
-    doc, params, defaults = _parse_header(name, text)
-    return SqlFile(name=name, text=text, params=params, doc=doc, defaults=defaults)
+    doc, params, defaults, types = _parse_header(name, text)
+    return SqlFile(name=name, text=text, params=params, doc=doc, defaults=defaults, types=types)
+
+
+def read_report(name: str) -> SqlFile:
+    """The report ``name``: one of :func:`list_reports`, nothing else (a name is never a path)."""
+    if name not in list_reports():
+        raise KeyError(f"no report named {name!r}; known reports: {', '.join(list_reports())}")
+    return read(f"reports/{name}")
 
 
 def list_reports() -> list[str]:

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Train compact Transformers on mixtures and evaluate them.", no_args_is_help=True, pretty_exceptions_enable=False)
+from curate.cli.common import UserErrorsAsMessages, existing_run
 
-Run = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb).")]
+app = typer.Typer(cls=UserErrorsAsMessages, help="Train compact Transformers on mixtures and evaluate them.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+Run = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb) or name under ./runs.", callback=existing_run)]
 Tokens = Annotated[int | None, typer.Option(help="Training tokens per run (default: 20 per parameter).")]
 Device = Annotated[str, typer.Option(help="auto (cuda if available), cpu or cuda.")]
 BatchSize = Annotated[int, typer.Option(help="Sequences per optimizer step.")]
@@ -40,8 +43,8 @@ def _fractions(text: str) -> list[float]:
 @app.command()
 def tokenizer(
     run: Run,
-    vocab_size: Annotated[int, typer.Option(help="BPE vocabulary size, EOS included.")] = 8192,
-    sample_docs: Annotated[int, typer.Option(help="Kept documents sampled to train it.")] = 20_000,
+    vocab_size: Annotated[int, typer.Option(min=257, help="BPE vocabulary size, EOS and the 256 bytes included.")] = 8192,
+    sample_docs: Annotated[int, typer.Option(min=1, help="Kept documents sampled to train it.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     no_eval_split: Annotated[bool, typer.Option("--no-eval-split", help="Train although no eval split is reserved (not for studies:"
                                                 " a split reserved later would hold documents the tokenizer was fitted on).")] = False,
@@ -123,8 +126,13 @@ def sweep(
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
     from curate.display import print_frame
     from train.config import TrainConfig
-    from train.sweep import ranking_agreement, run_sweep
+    from train.sweep import parse_preset, ranking_agreement, run_sweep
 
+    try:
+        for entry in presets:
+            parse_preset(entry, seeds)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--preset") from None
     base = TrainConfig(mixture_id="-", tokens=tokens, batch_size=batch_size, device=device, compile=compile, num_threads=threads,
                        cpu_matmul=cpu_matmul, eval_docs=eval_docs, eval_at=_fractions(eval_at), checkpoint_eval_docs=checkpoint_eval_docs,
                        probe_docs=probe_docs, eval_only=eval_only or None)

@@ -21,6 +21,7 @@ import torch
 from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
+from curate.errors import NotInRun
 
 EOS_ID = 0
 HOLDOUT_FRAC = 0.03  # of a mixture's distinct documents, held out for validation (at least one)
@@ -30,7 +31,7 @@ def mixture_dir(cat: Catalog, mixture_id: str) -> Path:
     rows = cat.query("SELECT path FROM mixtures WHERE mixture_id = $m", {"m": mixture_id})
     if rows.height == 0:
         known = cat.query("SELECT mixture_id FROM mixtures ORDER BY 1")["mixture_id"].to_list()
-        raise KeyError(f"no mixture {mixture_id!r} in {cat.path}; known: {known}")
+        raise NotInRun(f"no mixture {mixture_id!r} in {cat.path}; known: {known}")
     return cat.run_dir / rows["path"][0]
 
 

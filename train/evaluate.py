@@ -29,6 +29,7 @@ import torch
 from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
+from curate.errors import NotInRun
 from curate.mix.eval_split import MAX_EVAL_CHARS, EvalSet, eval_texts
 from train.data import EOS_ID, encode
 
@@ -205,7 +206,7 @@ def eval_sets(cat: Catalog, max_docs: int | None = None, only: list[str] | None 
         return sets
     unknown = sorted(set(only) - set(sets))
     if unknown:
-        raise ValueError(f"no eval sets named {unknown}; the run has {sorted(sets)}")
+        raise NotInRun(f"no eval sets named {unknown}; the run has {sorted(sets)}")
     return {name: s for name, s in sets.items() if name in only}
 
 

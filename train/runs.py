@@ -19,6 +19,7 @@ import torch
 from tokenizers import Tokenizer
 
 from curate.catalog import Catalog
+from curate.errors import NotInRun
 from curate.mix.eval_split import EvalSet
 from train.config import PRESETS, TrainConfig
 from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths
@@ -226,7 +227,7 @@ def load_finished(run_dir: Path, train_id: str, device: str = "cpu") -> tuple[to
     with Catalog(run_dir, read_only=True) as cat:
         row = cat.query("SELECT preset, seed, tokenizer_hash, config FROM train_runs WHERE train_id = $t", {"t": train_id})
     if row.height == 0:
-        raise KeyError(f"no training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
+        raise NotInRun(f"no training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
     tokenizer, tok_hash = load_tokenizer(run_dir)
     if tok_hash != row["tokenizer_hash"][0]:
         raise ValueError(f"{train_id} was trained with tokenizer {row['tokenizer_hash'][0][:12]}, the run now has {tok_hash[:12]}")

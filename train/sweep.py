@@ -13,9 +13,8 @@ catalog (plans before, records after), so workers never contend for DuckDB's sin
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scipy.stats import kendalltau
 
 from curate.catalog import Catalog
+from curate.errors import NotInRun
 from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
+from curate.workers import process_pool
 from train.config import PRESETS, TrainConfig
 from train.evaluate import eval_sets
 from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run, record
@@ -58,8 +59,8 @@ def sweep_mixtures(cat: Catalog, sweep_id: str) -> list[str]:
 def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
     """'micro' -> ('micro', seeds); 'micro:1' -> ('micro', 1): a size ladder may use fewer seeds at larger sizes."""
     name, _, count = entry.partition(":")
-    if count and not (count.isdigit() and int(count) > 0):
-        raise ValueError(f"preset {entry!r}: write NAME or NAME:SEEDS with SEEDS >= 1")
+    if name not in PRESETS or (count and not (count.isdigit() and int(count) > 0)):
+        raise ValueError(f"preset {entry!r}: write NAME or NAME:SEEDS with NAME one of {', '.join(PRESETS)} and SEEDS >= 1")
     return name, int(count) if count else seeds
 
 
@@ -117,10 +118,11 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
                 console.print(describe(outcome), soft_wrap=True)
                 bar.advance(task)
             return
-        spawn = multiprocessing.get_context("spawn")
         largest_first = sorted(plans, key=lambda p: -PRESET_COST[p.cfg.preset] * p.total_tokens)  # balances the workers
-        # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads
-        with thread_budget(plans[0].cfg.num_threads or 1), ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        threads = plans[0].cfg.num_threads or 1
+        # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads;
+        # they die with this driver, even a kill -9-ed one (curate.workers)
+        with thread_budget(threads), process_pool(workers, threads) as pool:
             futures = [pool.submit(_execute_in_worker, p) for p in largest_first]
             for future in as_completed(futures):
                 outcome = future.result()
@@ -141,7 +143,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     with Catalog(run_dir, read_only=True) as cat:
         mixtures = sweep_mixtures(cat, sweep_id)
         if not mixtures:
-            raise ValueError(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
+            raise NotInRun(f"no mixtures with sweep_id {sweep_id!r} in {run_dir}; emit them with `curate mix sweep`")
         base = base or TrainConfig(mixture_id=mixtures[0])
         if workers > 1 and base.num_threads is None:
             base = base.model_copy(update={"num_threads": threads_per_worker(workers)})

@@ -7,7 +7,9 @@ VIEWs over the Parquet files of the run folder (documents, one per stage, doc_si
 View paths are absolute, because DuckDB resolves relative paths against the process's working
 directory, not the database file: an analyst can open the file from anywhere. Every writer open
 re-points the views at the run folder's current location, so a moved run folder heals with any
-``curate`` command (e.g. ``curate status RUN``). All values are bound (``$name``); the only text spliced
+writing command (e.g. ``curate status RUN``); a reader (``curate sql``, ``reports``, ``train``) that finds
+the views pointing elsewhere re-points them for its own session, as TEMP views (which shadow the stored
+ones; a read-only connection cannot change the file). All values are bound (``$name``); the only text spliced
 into SQL is a path or an identifier, through :func:`sql.quote.sql_string` and :func:`sql.quote.sql_ident`.
 """
 
@@ -99,6 +101,8 @@ class Catalog:
             self.con = access.connect_reader(self.path)
             self.data_root = self._data_root(None)
             access.sandbox(self.con, str(self.run_dir), str(self.data_root))
+            if self._views_moved():
+                self.refresh_views()
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         access.acquire(self.run_dir)
@@ -118,8 +122,10 @@ class Catalog:
         while True:
             try:
                 return duckdb.connect(str(self.path))
-            except duckdb.IOException as err:
-                if "lock" not in str(err).lower() or time.monotonic() > deadline:
+            except duckdb.Error as err:
+                if "lock" not in str(err).lower():
+                    raise access.CatalogUnreadable(f"cannot open {self.path}: {err}") from None
+                if time.monotonic() > deadline:
                     raise access.RunBusy(f"cannot write {self.path}: {err}") from None
                 time.sleep(0.2)
 
@@ -174,16 +180,29 @@ class Catalog:
         """A stage's per-document view is named after it, unless that name is a catalog table."""
         return f"stage_{stage}" if stage in self.base_tables() else stage
 
+    def _views_moved(self) -> bool:
+        """Whether the stored ``original_documents`` view reads Parquet somewhere other than this run's data root
+        (the run folder was moved or copied since a writer last opened it). Remote data does not move with it."""
+        if storage.is_remote(self.data_root):
+            return False
+        docs = parquet_glob(self.data_root / "docs")
+        rows = self.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'original_documents' AND NOT temporary"
+                                " AND database_name = current_database()").fetchall()
+        return docs is not None and bool(rows) and sql_string(docs) not in rows[0][0]
+
+    def _view(self, name: str, body: str) -> None:
+        """Create or replace one view; on a read-only catalog a TEMP view for this session (see module doc)."""
+        temp = "TEMP " if self.read_only else ""
+        self.con.execute(f"CREATE OR REPLACE {temp}VIEW {sql_ident(name)} AS {body}")
+
     def refresh_views(self) -> None:
         """(Re)create every view over the run folder's Parquet, at its current absolute location."""
         docs = parquet_glob(self.data_root / "docs")
         if docs is None:
-            self.execute(
-                "CREATE OR REPLACE VIEW original_documents AS SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
-                " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false"
-            )
+            self._view("original_documents", "SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text,"
+                       " NULL::VARCHAR AS source, NULL::BIGINT AS n_bytes WHERE false")
         else:
-            self.execute(f"CREATE OR REPLACE VIEW original_documents AS SELECT * FROM read_parquet({sql_string(docs)})")
+            self._view("original_documents", f"SELECT * FROM read_parquet({sql_string(docs)})")
         stage_views, rewrites = [], []
         for stage, kind in self.execute(
             "SELECT stage, kind FROM stages WHERE kind != 'ingest' ORDER BY position"
@@ -195,25 +214,21 @@ class Catalog:
             if glob is None:
                 continue
             view = self.stage_view_name(stage)
-            self.execute(
-                f"CREATE OR REPLACE VIEW {sql_ident(view)} AS SELECT * FROM read_parquet({sql_string(glob)})"
-            )
+            self._view(view, f"SELECT * FROM read_parquet({sql_string(glob)})")
             stage_views.append((stage, view))
         unions: dict[str, list[str]] = {}
         for table, rel_path in self.execute("SELECT table_name, path FROM artifacts ORDER BY 1"):
             path = self.data_root / rel_path
             if path.exists():
-                self.execute(
-                    f"CREATE OR REPLACE VIEW {sql_ident(table)} AS SELECT * FROM read_parquet({sql_string(path)})"
-                )
+                self._view(table, f"SELECT * FROM read_parquet({sql_string(path)})")
                 if "__" in table:
                     unions.setdefault(table.split("__", 1)[0], []).append(table)
         for base, parts in unions.items():
-            body = " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts)
-            self.execute(f"CREATE OR REPLACE VIEW {sql_ident(base)} AS {body}")
+            self._view(base, " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts))
         self._create_text_views(rewrites)
         self._create_derived_views(stage_views)
-        self._create_placeholders()
+        if not self.read_only:  # a reader's stored catalog has them already
+            self._create_placeholders()
 
     def _create_text_views(self, rewrites: list[tuple[str, str]]) -> None:
         """``documents``: the ingested documents with each text (and n_bytes) at its newest version, the last
@@ -222,10 +237,10 @@ class Catalog:
         newest = [f"r{i}.text" for i in reversed(range(len(rewrites)))]
         replace = (f" REPLACE (coalesce({', '.join(newest)}, d.text) AS text,"
                    f" coalesce({', '.join(f'strlen({t})' for t in newest)}, d.n_bytes) AS n_bytes)") if rewrites else ""
-        self.execute(f"CREATE OR REPLACE VIEW documents AS SELECT d.*{replace} FROM original_documents d {' '.join(joins)}")
+        self._view("documents", f"SELECT d.*{replace} FROM original_documents d {' '.join(joins)}")
         versions = [f"SELECT doc_id, {sql_string(stage)} AS stage, text FROM read_parquet({sql_string(glob)}) WHERE text IS NOT NULL"
                     for stage, glob in rewrites] or ["SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS stage, NULL::VARCHAR AS text WHERE false"]
-        self.execute(f"CREATE OR REPLACE VIEW rewrites AS {' UNION ALL '.join(versions)}")
+        self._view("rewrites", " UNION ALL ".join(versions))
 
     def _create_placeholders(self) -> None:
         """Empty, typed views for every stage or artifact view not produced yet, so reports run on any run."""
@@ -242,19 +257,14 @@ class Catalog:
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
-        self.execute(
-            "CREATE OR REPLACE VIEW kept_documents AS SELECT d.* FROM documents d"
-            " ANTI JOIN decisions x ON d.doc_id = x.doc_id"
-        )
+        self._view("kept_documents", "SELECT d.* FROM documents d ANTI JOIN decisions x ON d.doc_id = x.doc_id")
         select = ["d.* EXCLUDE (text)", "x.stage AS dropped_by", "x.reason AS drop_reason"]
         joins = ["LEFT JOIN decisions x ON x.doc_id = d.doc_id"]
         for i, (_stage, view) in enumerate(stage_views):
             alias = f"s{i}"
             select.append(f"{alias}.* EXCLUDE (doc_id, drop_reason)")
             joins.append(f"LEFT JOIN {sql_ident(view)} {alias} ON {alias}.doc_id = d.doc_id")
-        self.execute(
-            f"CREATE OR REPLACE VIEW doc_signals AS SELECT {', '.join(select)} FROM documents d {' '.join(joins)}"
-        )
+        self._view("doc_signals", f"SELECT {', '.join(select)} FROM documents d {' '.join(joins)}")
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -383,9 +393,5 @@ class Catalog:
 
     def report(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the named report ``sql/reports/<name>.sql`` with its declared params bound."""
-        file = sql.read(f"reports/{name}")
-        unknown = set(params) - set(file.params)
-        if unknown:
-            raise ValueError(f"report {name!r} has no params {sorted(unknown)}; it declares {list(file.params)}")
-        bound = {p: params.get(p, file.defaults.get(p)) for p in file.used_params()}
-        return self.query(file.text, bound)
+        file = sql.read_report(name)
+        return self.query(file.text, file.bind(params))

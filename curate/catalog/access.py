@@ -29,8 +29,16 @@ READER_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensio
 _held: dict[Path, list[int]] = {}  # run folder -> [lock fd, open count]: nested writers in one process
 
 
-class RunBusy(RuntimeError):
+class RunUnavailable(RuntimeError):
+    """A run's catalog cannot be opened now: its message says why and what to do."""
+
+
+class RunBusy(RunUnavailable):
     """Another process holds the run folder (a running ``curate run``, or a reader blocking a writer)."""
+
+
+class CatalogUnreadable(RunUnavailable):
+    """``catalog.duckdb`` exists but DuckDB cannot open it (not a DuckDB file, damaged, or unreadable)."""
 
 
 class ReadOnlyViolation(duckdb.PermissionException):
@@ -132,9 +140,9 @@ def connect_reader(db_file: Path) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no catalog at {db_file} (run `curate run` first)")
     try:
         return duckdb.connect(str(db_file), read_only=True, config=READER_CONFIG)
-    except duckdb.IOException as err:
+    except duckdb.Error as err:
         if "lock" not in str(err).lower():
-            raise
+            raise CatalogUnreadable(f"cannot open {db_file}: {err}") from None
         snapshot = run_dir / SNAPSHOT_FILE
         who = describe(holder(run_dir))
         if not snapshot.exists():

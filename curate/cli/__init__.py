@@ -9,7 +9,7 @@ import typer
 
 from curate.catalog import Catalog
 from curate.catalog.access import RunBusy
-from curate.cli.common import console, resolve_run
+from curate.cli.common import FormatOption, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
@@ -18,7 +18,8 @@ from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
 from curate.threads import cores
 
-app = typer.Typer(help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(cls=UserErrorsAsMessages, help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 
 
 @app.command()
@@ -75,7 +76,7 @@ def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (d
 def sql_command(
     run: Annotated[str, typer.Argument(help="Run folder or name.")],
     query: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")],
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Run a query on the catalog: read-only, and it may read the run's own files only."""
     import duckdb
@@ -86,14 +87,14 @@ def sql_command(
     except (duckdb.Error, RunBusy) as err:
         console.print(f"[red]SQL error:[/] {err}")
         raise typer.Exit(2) from None
-    print_frame(frame, fmt)  # type: ignore[arg-type]
+    print_frame(frame, fmt.value)  # type: ignore[arg-type]
 
 
 @app.command()
 def demo(
     quick: Annotated[bool, typer.Option(help="A smoke run of the whole loop (a few minutes): not an answer.")] = False,
     out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
     seed: Annotated[int, typer.Option(help="Pipeline seed: corpus sample, curation, eval split, design draws (use a new --out per seed).")] = 0,
 ) -> None:
     """Run a controlled data-ablation study on real English text found on this machine, end to end."""

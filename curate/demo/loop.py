@@ -24,7 +24,6 @@ generalize better to domains it has not seen?* Steps (each re-used when run agai
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from importlib import resources
@@ -43,6 +42,7 @@ from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner
+from curate.workers import run_bound
 
 
 class DemoSize(BaseModel):
@@ -100,7 +100,7 @@ def _copy_recipe(name: str, target: Path) -> Path:
 
 
 def _module(*args: str, check: bool = True) -> int:
-    return subprocess.run([sys.executable, "-m", *args], check=check).returncode
+    return run_bound([sys.executable, "-m", *args], check=check)  # a killed demo takes train and reports with it
 
 
 def _recipe(out: Path, size: DemoSize, seed: int) -> Path:

@@ -5,7 +5,8 @@ so a killed run resumes by skipping finished shards. Results never depend on sch
 keyed by shard, and global stages see shards in sorted order.
 
 Threads: workers start under :func:`curate.threads.thread_budget` (cores // workers threads each); the
-driver runs global stages with one thread. A worker imports only the modules of the stages it runs.
+driver runs global stages with one thread. Workers die with the driver, even a ``kill -9``-ed one
+(:mod:`curate.workers`). A worker imports only the modules of the stages it runs.
 Small steps run in the driver: workers are used only where they save time (:mod:`curate.pipeline.fanout`).
 """
 
@@ -16,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import partial
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
 from curate.settings import fanout_mode
 from curate.storage import Location
-from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
+from curate.threads import thread_budget, threads_per_worker
+from curate.workers import process_pool
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
 
@@ -91,8 +92,7 @@ class Pool:
 
     def _ensure_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                                 initializer=apply_thread_limits, initargs=(self.threads,))
+            self._executor = process_pool(self.workers, self.threads)
         return self._executor
 
     def _run_workers(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]], on_done: Callable[[Any], None]) -> None:

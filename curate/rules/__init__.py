@@ -11,6 +11,7 @@ Shared batch helpers live here: :func:`line_table` (one row per non-blank line, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -31,6 +32,14 @@ class Rule:
     def signal(self) -> str:
         """The signal column this rule reads: its name without a ``_min``/``_max`` suffix."""
         return self.name.removesuffix("_min").removesuffix("_max")
+
+    def threshold_error(self, value: float) -> str | None:
+        """Why ``value`` cannot be this rule's threshold (every signal is a count, length, ratio or a
+        fraction, so never negative; a ``*_frac`` signal lies in [0, 1]), or None when it can."""
+        fraction = self.signal.endswith("_frac")
+        if not 0 <= value <= (1.0 if fraction else math.inf):
+            return f"{self.name}: threshold must be {'in [0, 1]' if fraction else '>= 0'}, got {value}"
+        return None
 
     def fails(self, value: float | None, threshold: float | None = None) -> bool:
         """True when the signal breaks the rule; a null signal (rule not applicable) never fails."""

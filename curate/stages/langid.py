@@ -35,11 +35,11 @@ from typing import Literal
 import numba as nb
 import numpy as np
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curate.models.lid import ensure_lid_model
 from curate.dedup.shingles import pack
-from curate.stage import DROP_REASON, MapStage, StageParams
+from curate.stage import DROP_REASON, MapStage, Probability, StageParams, existing_local_file
 
 SCRIPT_RANGES = {  # name -> code point ranges (inclusive) of its letters
     "Latin": [(0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F), (0x1E00, 0x1EFF)],
@@ -82,9 +82,11 @@ class LangidParams(StageParams):
     mix_min_chars: int = Field(200, ge=0, description="Measure lang_mix only for documents at least this long (characters).")
     line_sample: int = Field(4, ge=0, description="Lines predicted separately for lang_mix (0: off).")
     line_chars: int = Field(120, ge=10, description="Each sampled line is cut to this many characters.")
-    keep_langs: list[str] | None = Field(None, description="Keep only these languages (ISO codes); None keeps all.")
+    keep_langs: list[str] | None = Field(None, min_length=1, description="Keep only these languages (ISO codes); None keeps all.")
     min_score: float = Field(0.0, ge=0, le=1, description="Drop documents whose lang_score is below this.")
-    thresholds: dict[str, float] = Field(default_factory=dict, description="Per-language minimum scores, overriding min_score.")
+    thresholds: dict[str, Probability] = Field(default_factory=dict, description="Per-language minimum scores in [0, 1], overriding min_score.")
+
+    _model_exists = field_validator("model_path")(existing_local_file)
 
 
 def clean_for_fasttext(texts: pl.Series, max_chars: int) -> pl.Series:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curate.stage import DROP_REASON, MapStage, StageParams
 from curate.text import word_count_expr
@@ -19,6 +19,12 @@ class LengthFilterParams(StageParams):
     min_chars: int = Field(1, ge=0, description="Drop documents with fewer characters.")
     max_chars: int | None = Field(None, ge=1, description="Drop documents with more characters (None: no bound).")
     min_words: int = Field(0, ge=0, description="Drop documents with fewer words (see curate.text for 'word').")
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> "LengthFilterParams":
+        if self.max_chars is not None and self.max_chars < self.min_chars:
+            raise ValueError(f"max_chars ({self.max_chars}) is below min_chars ({self.min_chars}): every document would be dropped")
+        return self
 
 
 class LengthFilter(MapStage):

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curate import storage
 from curate.dedup.shared import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
@@ -51,13 +51,17 @@ class MinhashDedupParams(DedupParams):
     verify: bool = Field(True, description="Compute the true Jaccard of candidate pairs and drop false positives (false: LSH candidates only).")
     normalization: Normalization = Field(default_factory=Normalization, description="Normalization before shingling.")
 
-    def band_shape(self) -> tuple[int, int]:
-        """(bands, rows): explicit, or datasketch's error-minimizing choice for threshold and weights."""
+    @model_validator(mode="after")
+    def _band_shape_fits(self) -> "MinhashDedupParams":
         if (self.bands is None) != (self.rows is None):
             raise ValueError("set both bands and rows, or neither")
+        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+        return self
+
+    def band_shape(self) -> tuple[int, int]:
+        """(bands, rows): explicit, or datasketch's error-minimizing choice for threshold and weights."""
         if self.bands is not None and self.rows is not None:
-            if self.bands * self.rows > self.num_perm:
-                raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
             return self.bands, self.rows
         return optimal_bands(self.threshold, self.num_perm, 1 - self.fn_weight, self.fn_weight)
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from curate import storage
 from curate.models.fits import fit_table
@@ -41,6 +41,16 @@ class QualityModelParams(StageParams):
     max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters before scoring.")
     min_score: float | None = Field(None, ge=0, le=1, description="Drop documents whose quality_score is below this.")
     keep_top_fraction: float | None = Field(None, gt=0, le=1, description="Keep only this best-scoring fraction of the documents.")
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_exists(cls, path: str | None) -> str | None:
+        if path is not None and "://" not in path:
+            try:
+                resolve_model_file(path)
+            except FileNotFoundError as err:
+                raise ValueError(str(err)) from None
+        return path
 
     @model_validator(mode="after")
     def _one_model(self) -> "QualityModelParams":

@@ -53,6 +53,9 @@ class QualityRulesParams(StageParams):
         if unknown:
             raise ValueError(f"unknown rules {unknown}; known: {sorted(ALL_RULES)}")
         if isinstance(value, dict):
+            errors = [e for name, v in value.items() if (e := ALL_RULES[name].threshold_error(v))]
+            if errors:
+                raise ValueError("; ".join(errors))
             return {name: float(value.get(name, rule.threshold)) for name, rule in ALL_RULES.items()}
         return value
 

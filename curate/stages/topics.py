@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curate import storage
 from curate.models.fits import EvalExclusion, eval_exclusion, fit_table
@@ -38,6 +38,14 @@ class TopicsParams(StageParams):
     n_features: int = Field(2**18, ge=2**8, description="Hash buckets of the word 1-2-gram counts.")
     features: Features = Field("tfidf", description="tfidf (hashed TF-IDF -> SVD) or minilm (extra mixlab[embeddings]).")
     seed: int = Field(0, description="Seed of the sample, SVD and k-means.")
+
+    @field_validator("k_range")
+    @classmethod
+    def _ordered_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if low < 1 or high < low:
+            raise ValueError(f"write [low, high] with 1 <= low <= high (got [{low}, {high}])")
+        return value
 
 
 _MODELS: dict[str, TopicModel] = {}

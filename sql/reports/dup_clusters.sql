@@ -1,6 +1,7 @@
 -- dup_clusters: which duplicate clusters are largest, by method, with the kept document and a short example of each
 -- params: method, limit
 -- defaults: method=NULL, limit=20
+-- types: limit=integer>=0
 SELECT c.method,
        c.cluster_id,
        c.cluster_size,

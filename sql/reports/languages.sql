@@ -1,6 +1,7 @@
 -- languages: per detected language and script: documents, bytes, how confident the detection is, how many documents look mixed, and how many were dropped
 -- params: min_docs
 -- defaults: min_docs=1
+-- types: min_docs=integer>=0
 SELECT l.lang, l.script,
        count(*) AS docs,
        sum(d.n_bytes) AS n_bytes,

@@ -1,6 +1,7 @@
 -- topics: how big each topic is, what its distinctive terms are, and which languages and sources it holds
 -- params: limit
 -- defaults: limit=50
+-- types: limit=integer>=0
 WITH per_topic AS (
     SELECT t.topic_id, count(*) AS docs, round(avg(t.topic_distance), 3) AS mean_distance,
            string_agg(DISTINCT d.source, ', ' ORDER BY d.source) AS sources

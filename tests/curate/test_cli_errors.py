@@ -57,3 +57,24 @@ def test_bad_report_parameter_and_csv_of_list_columns(tmp_path, corpus_file, run
     assert lists.exit_code == 0 and lists.stdout.splitlines() == ["xs,s,t", '"[1, 2]","{""a"": 1}",x']
     written = CliRunner().invoke(app, ["sql", run_dir, "SELECT [cluster_id] AS ids FROM dup_clusters", "--format", "csv"])
     assert written.exit_code == 0 and written.stdout.startswith("ids\n\"[")
+
+
+def test_missing_quality_model_names_the_field_and_path(tmp_path):
+    write_jsonl(tmp_path / "in.jsonl", [{"text": "fine"}])
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump({"name": "t", "inputs": [{"path": "in.jsonl"}],
+                                    "stages": [{"stage": "quality_model", "model_path": str(tmp_path / "no_model")}]}))
+    out = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "r"), "--no-progress"])
+    text = _flat(out.output)
+    assert out.exit_code == 2 and "Traceback" not in text, text
+    assert f"stages[0].model_path: Value error, no quality model at {tmp_path / 'no_model'}" in text
+
+
+def test_eval_split_options_out_of_range_are_errors_naming_them(tmp_path, corpus_file, run_recipe):
+    run_dir = str(run_recipe({"inputs": [{"path": "data/corpus.jsonl"}]}).run_dir)
+    for option, value, message in (("--per-group", "-3", "per_group: Input should be greater than or equal to 0 (got -3)"),
+                                   ("--threshold", "7", "threshold: Input should be less than or equal to 1 (got 7.0)")):
+        out = CliRunner().invoke(app, ["mix", "eval-split", run_dir, option, value])
+        assert out.exit_code == 2 and message in _flat(out.output), out.output
+    with Catalog(run_dir, read_only=True) as cat:
+        assert cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0] == 0

@@ -56,3 +56,22 @@ def test_recipe_file_errors(tmp_path):
     listy.write_text("- 1\n- 2\n")
     with pytest.raises(RecipeError, match="a recipe is a YAML mapping"):
         load_recipe(listy)
+
+
+@pytest.mark.parametrize(("stage", "where"), [
+    ({"stage": "langid", "thresholds": {"en": -2}}, r"stages\[0\]\.thresholds\.en: .*greater than or equal to 0"),
+    ({"stage": "langid", "thresholds": {"en": 1.5}}, r"stages\[0\]\.thresholds\.en: .*less than or equal to 1"),
+    ({"stage": "quality_rules", "thresholds": {"fineweb_short_line_frac": -1}}, r"stages\[0\]\.thresholds: .*fineweb_short_line_frac: threshold must be in \[0, 1\]"),
+    ({"stage": "quality_rules", "thresholds": {"gopher_alpha_word_frac": 2}}, r"gopher_alpha_word_frac: threshold must be in \[0, 1\]"),
+    ({"stage": "quality_rules", "thresholds": {"gopher_word_count_min": -5}}, r"gopher_word_count_min: threshold must be >= 0"),
+    ({"stage": "topics", "k_range": [-3, 2]}, r"stages\[0\]\.k_range: .*1 <= low <= high"),
+    ({"stage": "topics", "k_range": [12, 4]}, r"stages\[0\]\.k_range: .*1 <= low <= high"),
+    ({"stage": "length_filter", "min_chars": 10, "max_chars": 5}, r"stages\[0\]: .*max_chars \(5\) is below min_chars \(10\)"),
+    ({"stage": "minhash_dedup", "bands": 4}, r"stages\[0\]: .*set both bands and rows"),
+    ({"stage": "minhash_dedup", "bands": 40, "rows": 40}, r"bands\*rows = 1600 exceeds num_perm = 128"),
+    ({"stage": "langid", "keep_langs": []}, r"stages\[0\]\.keep_langs: List should have at least 1 item"),
+    ({"stage": "langid", "model_path": "no/such/lid.bin"}, r"stages\[0\]\.model_path: .*no such file: .*no/such/lid\.bin"),
+])
+def test_nonsense_stage_params_are_errors_naming_the_field(stage, where):
+    with pytest.raises(RecipeError, match=where):
+        parse_recipe({**BASE, "stages": [stage]})

@@ -30,7 +30,7 @@ def test_required_reports_exist_with_headers():
 def test_declared_params_are_the_used_ones(name):
     file = sql.read(f"reports/{name}")
     assert set(file.params) == file.used_params(), f"{name}: declared {file.params}, used {sorted(file.used_params())}"
-    assert set(file.defaults) <= set(file.params)
+    assert set(file.defaults) <= set(file.params) and set(file.types) <= set(file.params)
     assert "{" not in file.text.replace("{}", ""), "no Python format fields in report SQL"
 
 
@@ -59,8 +59,8 @@ def test_parameters_are_bound_not_formatted(full_run, name):
     params = {p: EVIL for p in sql.read(f"reports/{name}").params}
     try:
         frame = query(full_run, name, **params)
-    except duckdb.ConversionException:  # a numeric parameter (e.g. limit) refuses the string: still bound
-        pass
+    except sql.ParamError:  # a numeric parameter (e.g. limit) refuses the string before the query runs
+        assert sql.read(f"reports/{name}").types, f"{name}: only typed parameters refuse a string"
     else:
         assert frame.height == 0, f"{name} matched rows for {EVIL!r}"
     after = _catalog_state(full_run)
@@ -102,3 +102,20 @@ def test_cli_list_show_and_formats(full_run, tmp_path):
     bad = cli.invoke(app, ["show", "funnel", str(full_run), "--param", "novalue"])
     assert bad.exit_code != 0 and "name=value" in bad.output
     assert cli.invoke(app, ["show", "nope", str(full_run)]).exit_code != 0
+
+
+def test_report_names_are_names_not_paths(empty_run):
+    with pytest.raises(KeyError, match="no report named '../schema'"):
+        query(empty_run, "../schema")
+    shown = CliRunner().invoke(app, ["show", "../schema", str(empty_run)])
+    assert shown.exit_code == 2 and "no report named" in shown.output, shown.output
+
+
+@pytest.mark.parametrize(("param", "message"), [("limit=-1", "takes an integer >= 0; got '-1'"), ("limit=1.5", "takes an integer >= 0"),
+                                                 ("limit=99999999999999999999", "takes an integer >= 0")])
+def test_typed_parameters_are_checked_before_the_query(empty_run, param, message):
+    shown = CliRunner().invoke(app, ["show", "dup_clusters", str(empty_run), "--param", param])
+    assert shown.exit_code == 2 and message in " ".join(shown.output.replace("│", " ").split()), shown.output
+    assert query(empty_run, "dup_clusters", limit="0").height == 0 and query(empty_run, "topics", limit=3).height == 0
+    with pytest.raises(sql.ParamError, match="'min_docs' takes an integer >= 0"):
+        query(empty_run, "languages", min_docs=-1)

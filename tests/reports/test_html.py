@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -26,6 +27,13 @@ def test_table_escapes_every_cell():
 def test_plot_labels_are_escaped():
     svg = plots.bars([PLANTED, "b & c"], [1, 2], "<script>x</script>")
     assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg and "b &amp; c" in svg
+
+
+def test_plot_labels_are_plain_text_not_math():
+    label = "math $x_$ name"
+    for svg in (plots.bars([label, "$"], [1, 2], label, label), plots.histogram(np.arange(5.0), 2.0, label, label),
+                plots.stacked(["m1"], [label], np.ones((1, 1)), label), plots.membership([label], [label], np.ones((1, 1)), label)):
+        assert label in svg
 
 
 @pytest.fixture(scope="module")

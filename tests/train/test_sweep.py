@@ -55,3 +55,16 @@ def test_a_sweep_run_again_with_workers_has_nothing_to_train(run_dir):
     from train.sweep import _train_all
 
     _train_all(run_dir, [], workers=2, progress=False)
+
+
+def test_killing_a_sweep_kills_its_workers(run_dir):
+    import subprocess
+    import sys
+
+    from tests.curate.test_worker_lifetime import kill_driver_once_it_has_two_workers
+    from train.tokenizer import train_tokenizer
+
+    train_tokenizer(run_dir, 300)
+    cmd = [sys.executable, "-m", "train", "sweep", str(run_dir), "--sweep", "s", "--preset", "pico", "--seeds", "1", "--workers", "2",
+           "--device", "cpu", "--tokens", "50000000"]
+    kill_driver_once_it_has_two_workers(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
