@@ -34,7 +34,7 @@ def test_readers_of_a_moved_run_read_its_new_location(moved_run, tmp_path):
     page = cli.invoke(reports_app, ["html", str(moved_run), "-o", str(tmp_path / "r.html")])
     assert page.exit_code == 0 and "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8"), page.output
     with Catalog(moved_run, read_only=True) as cat:  # readers changed nothing: the stored views still point at the old place
-        assert str(moved_run.with_name("before")) in cat.query("SELECT sql FROM duckdb_views() WHERE view_name = 'documents'"
+        assert str(moved_run.with_name("before")) in cat.query("SELECT sql FROM duckdb_views() WHERE view_name = 'original_documents'"
                                                                " AND NOT temporary")["sql"][0]
     tokenizer = cli.invoke(train_app, ["tokenizer", str(moved_run), "--vocab-size", "300", "--sample-docs", "200"])
     assert tokenizer.exit_code == 0 and str(moved_run) in tokenizer.stdout, tokenizer.output
