@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from curate.pipeline import fanout
 from curate.pipeline.executor import Pool
 from curate.pipeline.fanout import InlineProbe, pays_to_fan_out
 
@@ -70,7 +72,13 @@ def test_small_steps_run_in_the_driver_without_starting_a_worker():
     assert seen == [os.getpid()] * 6
 
 
-def test_large_steps_fan_out_after_two_tasks_and_keep_every_result():
+@pytest.fixture
+def quiet_machine(monkeypatch):
+    """Other programs use no CPU: the decision under test does not depend on what else this machine runs."""
+    monkeypatch.setattr(fanout, "_busy_cpu_s", fanout._own_cpu_s)
+
+
+def test_large_steps_fan_out_after_two_tasks_and_keep_every_result(quiet_machine):
     pool = Pool(2, fanout="auto")
     seen: list[int] = []
     try:
@@ -99,6 +107,20 @@ def test_an_unknown_fanout_mode_is_refused(monkeypatch):
         Pool(2)
 
 
+def test_the_probe_counts_other_programs_cpu_and_not_its_own(monkeypatch):
+    """1.5 CPU seconds used on the machine during 1 s of a task, 0.5 of them the driver's own: 1 core elsewhere."""
+    readings = {"wall": [0.0, 1.0], "busy": [10.0, 11.5], "own": [3.0, 3.5]}
+    monkeypatch.setattr(fanout, "time", SimpleNamespace(perf_counter=lambda: readings["wall"].pop(0)))
+    monkeypatch.setattr(fanout, "_busy_cpu_s", lambda: readings["busy"].pop(0))
+    monkeypatch.setattr(fanout, "_own_cpu_s", lambda: readings["own"].pop(0))
+    probe = InlineProbe(workers=2, n_cores=2)
+    with probe:
+        pass
+    assert probe.busy_elsewhere == pytest.approx(1.0)
+    assert probe.fan_out(tasks_left=7, booted=True) is False  # one task timed: it may carry one-time costs
+
+
+@pytest.mark.slow  # real CPU counters beside a real burner: a band that a loaded machine can break
 def test_the_probe_sees_a_cpu_burning_neighbour_and_not_its_own_work():
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
