@@ -178,19 +178,22 @@ def search(
     """Search the mixture (RegMix): train proxies on Dirichlet mixtures, regress the target on the weights, optimize, validate."""
     import sys
 
+    import duckdb
     from pydantic import ValidationError
 
     from train.search.config import MODELS, SearchConfig
-    from train.search.report import print_search
-    from train.search.run import run_search
 
     try:
         cfg = SearchConfig(name=name, group_by=group_by, where=where, target=target, preset=preset, tokens=tokens, n_proxies=proxies,  # type: ignore[arg-type]
                            heldout=heldout, folds=folds, models=model or list(MODELS), max_repeats=max_repeats, min_share=min_share,  # type: ignore[arg-type]
                            candidates=candidates, top_k=top_k, validation_seeds=validation_seeds, validation_preset=validation_preset,  # type: ignore[arg-type]
                            validation_tokens=validation_tokens, eval_docs=eval_docs, seed=seed)
+        from train.search.run import run_search
+
         result = run_search(run, cfg, workers=workers)
-    except (ValidationError, ValueError, FileNotFoundError) as err:
+    except (ValidationError, ValueError, FileNotFoundError, duckdb.Error) as err:
         print(f"error: {err}", file=sys.stderr)
         raise typer.Exit(2) from None
+    from train.search.report import print_search
+
     print_search(run, result)
