@@ -44,8 +44,8 @@ def headline(result) -> dict:
         c = by.get(baseline, {})
         out |= {f"chosen_minus_{baseline}_bpb": c.get("difference"), f"chosen_minus_{baseline}_bpb_ci_low": c.get("ci_low"),
                 f"chosen_minus_{baseline}_bpb_ci_high": c.get("ci_high")}
-    rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
-    return rounded | {"seed_sd_bpb": round(row["seed_sd"], 4), "model": row["model"], "target": row["target"],
+    rounded = {k: (round(v, 4) if v == v else None) if isinstance(v, float) else v for k, v in out.items()}  # NaN (a constant fold): null
+    return rounded | {"seed_sd_bpb": round(row["seed_sd"], 4) if row["seed_sd"] == row["seed_sd"] else None, "model": row["model"], "target": row["target"],
                       "chosen_weights": json.loads(row["chosen_weights"]), "n_not_learned": row["n_not_learned"]}
 
 

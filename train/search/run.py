@@ -120,9 +120,14 @@ def validation_arms(cfg: SearchConfig, tokens: dict[str, int], groups: list[str]
     return arms
 
 
+def weights_json(groups: list[str], w: np.ndarray) -> str:
+    """A mixture's shares as stored (JSON, group -> share rounded to 1e-6)."""
+    return json.dumps({g: round(float(v), 6) for g, v in zip(groups, w, strict=True)})
+
+
 def _prediction_rows(ids: list[str], fitted: Fitted, groups: list[str]) -> list[dict]:
     """search_predictions rows of the proxies: out-of-fold per model, and the held-out ones under the chosen model."""
-    weights = [json.dumps({g: round(float(v), 6) for g, v in zip(groups, w, strict=True)}) for w in fitted.x]
+    weights = [weights_json(groups, w) for w in fitted.x]
     fit_index = np.flatnonzero(~fitted.heldout)
     rows = [{"mixture_id": ids[i], "role": "proxy", "model": name, "fold": int(fitted.cv.fold[j]), "weights": weights[i],
              "predicted": float(pred[j]), "actual": float(fitted.y[i]), "n_runs": 1}
@@ -134,7 +139,7 @@ def _prediction_rows(ids: list[str], fitted: Fitted, groups: list[str]) -> list[
 
 
 def _validate(run_dir: Path, cfg: SearchConfig, arms: list[Planned], scored: list[str], sets: list[str], groups: list[str],
-              model: Regressor, workers: int, progress: bool) -> tuple[list[dict], dict[str, list[float]], str]:
+              fitted: Fitted, workers: int, progress: bool) -> tuple[list[dict], dict[str, list[float]], str]:
     """Emit and train the validation mixtures; (prediction rows, arm -> target per seed, chosen mixture id)."""
     with Catalog(run_dir) as cat:
         pool = search_pool(cat, cfg.model_copy(update={"tokens": cfg.budget(True)}))
@@ -144,9 +149,8 @@ def _validate(run_dir: Path, cfg: SearchConfig, arms: list[Planned], scored: lis
     runs = _train(run_dir, cfg.validation_sweep, ids, preset, cfg.validation_seeds, _base(cfg, scored, True), workers, progress)
     found = dict(_values(run_dir, runs, sets).select("train_id", "value").iter_rows())
     values = {a.arm: [found[t] for t in runs[m] if t in found] for a, m in zip(arms, ids, strict=True)}
-    predicted = model.predict(x)
-    rows = [{"mixture_id": m, "role": a.arm, "model": "", "fold": None,
-             "weights": json.dumps({g: round(float(v), 6) for g, v in zip(groups, w, strict=True)}), "predicted": float(p),
+    predicted = fitted.model.predict(x)
+    rows = [{"mixture_id": m, "role": a.arm, "model": fitted.cv.chosen, "fold": None, "weights": weights_json(groups, w), "predicted": float(p),
              "actual": float(np.mean(values[a.arm])) if values[a.arm] else None, "n_runs": len(values[a.arm])}
             for a, m, w, p in zip(arms, ids, x, predicted, strict=True)]
     return rows, values, ids[0]
@@ -178,16 +182,14 @@ def run_search(run_dir: str | Path, cfg: SearchConfig, workers: int = 1, progres
     rows, values, chosen_id = ([], {}, None)
     if cfg.validation_seeds:
         rows, values, chosen_id = _validate(run_dir, cfg, validation_arms(cfg, tokens, groups, chosen, best, cons), scored, sets, groups,
-                                            fitted.model, workers, progress)
-    for r in rows:
-        r["model"] = fitted.cv.chosen
+                                            fitted, workers, progress)
     seed_sd, comparisons = compare(values)
     row = {"search_id": cfg.name, "proxy_sweep": cfg.name, "validation_sweep": cfg.validation_sweep if cfg.validation_seeds else None,
            "grouping": cfg.group_by, "groups": groups, "target": cfg.target, "preset": cfg.preset, "tokens": cfg.tokens,
            "n_proxies": len(kept), "n_heldout": int(fitted.heldout.sum()), "n_not_learned": not_learned,
            "model": fitted.cv.chosen, "cv_spearman": fitted.cv.mean(fitted.cv.chosen, "spearman"), "cv_mae": fitted.cv.mean(fitted.cv.chosen, "mae"),
            "heldout_spearman": fitted.heldout_spearman, "heldout_mae": fitted.heldout_mae,
-           "chosen_weights": json.dumps({g: round(float(v), 6) for g, v in zip(groups, chosen, strict=True)}),
+           "chosen_weights": weights_json(groups, chosen),
            "chosen_mixture_id": chosen_id, "predicted_target": float(fitted.model.predict(chosen[None, :])[0]),
            "validation_preset": (cfg.validation_preset or cfg.preset) if cfg.validation_seeds else None,
            "validation_seeds": cfg.validation_seeds, "seed_sd": seed_sd, "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True)}
