@@ -66,3 +66,10 @@ def test_a_search_on_a_planted_corpus_puts_the_target_domain_first_and_resumes(t
     assert again.exit_code == 0 and "parameters (" not in again.output and again.output.count("done already") == 8 + 8
     with Catalog(run_dir, read_only=True) as cat:
         assert cat.query("SELECT chosen_weights FROM search_runs")["chosen_weights"][0] == row["chosen_weights"]
+    floor = CliRunner().invoke(app, [*args, "--min-share", "0.1"])  # other constraints: only the new chosen mixture trains
+    assert floor.exit_code == 0 and floor.output.count("done already") == 8 + 8  # the baselines and the earlier chosen mixture
+    with Catalog(run_dir, read_only=True) as cat:
+        assert min(json.loads(cat.query("SELECT chosen_weights FROM search_runs")["chosen_weights"][0]).values()) >= 0.1 - 1e-6
+        assert cat.query("SELECT count(*) AS n FROM train_runs WHERE sweep_id = 'search-val'")["n"][0] == 8 + 2
+    other = CliRunner().invoke(app, [*args, "--seed", "1"])  # other proxies under the same name: refused before anything is emitted
+    assert other.exit_code == 2 and "choose another --name" in other.output

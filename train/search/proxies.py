@@ -63,14 +63,16 @@ def plan_proxies(cfg: SearchConfig, tokens: dict[str, int]) -> list[Planned]:
             for i, d in enumerate(draws)]
 
 
-def emit_planned(cat: Catalog, pool: Pool, planned: list[Planned], sweep_id: str) -> list[str]:
+def emit_planned(cat: Catalog, pool: Pool, planned: list[Planned], sweep_id: str, refuse_stray: bool = True) -> list[str]:
     """Emit every planned mixture not in the catalog already; returns all their ids, in order.
 
-    Raises ValueError when the sweep holds mixtures this search did not plan (a name reused with other settings)."""
+    With ``refuse_stray`` (the proxies), raises ValueError when the sweep holds mixtures this search did not plan (a
+    name reused with other settings). Validation sweeps keep earlier chosen mixtures (their runs are done, so the
+    sweep skips them): a search re-run with other constraints or more proxies validates its new choice beside them."""
     ids = [mixture_id(p.spec, pool) for p in planned]
     known = set(cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s", {"s": sweep_id})["mixture_id"].to_list())
     stray = sorted(known - set(ids))
-    if stray:
+    if stray and refuse_stray:
         raise ValueError(f"sweep {sweep_id!r} holds {len(stray)} mixtures this search did not plan (e.g. {stray[0]}): the name was used"
                          " with other settings (pool, budget, seed, alpha); choose another --name")
     for p, mid in zip(planned, ids, strict=True):

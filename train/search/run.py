@@ -143,7 +143,7 @@ def _validate(run_dir: Path, cfg: SearchConfig, arms: list[Planned], scored: lis
     """Emit and train the validation mixtures; (prediction rows, arm -> target per seed, chosen mixture id)."""
     with Catalog(run_dir) as cat:
         pool = search_pool(cat, cfg.model_copy(update={"tokens": cfg.budget(True)}))
-        ids = emit_planned(cat, pool, arms, cfg.validation_sweep)
+        ids = emit_planned(cat, pool, arms, cfg.validation_sweep, refuse_stray=False)
         x = realized_shares(cat, ids, groups)
     preset = cfg.validation_preset or cfg.preset
     runs = _train(run_dir, cfg.validation_sweep, ids, preset, cfg.validation_seeds, _base(cfg, scored, True), workers, progress)
