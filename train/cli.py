@@ -156,7 +156,7 @@ def search(
     run: Run,
     tokens: Annotated[int, typer.Option(help="Training tokens of each proxy, also its mixture's token budget.")],
     name: Annotated[str, typer.Option(help="Search id: the proxies' sweep_id (validation mixtures: NAME-val).")] = "search",
-    group_by: Annotated[str, typer.Option(help="Groups whose shares are searched: source, lang, topic_id or any doc_signals column.")] = "source",
+    group_by: Annotated[str, typer.Option(help="Groups whose shares are searched: source, lang, topic_id, any doc_signals column or sql:<expression>.")] = "source",
     where: Annotated[str, typer.Option(help="SQL over doc_signals restricting the pool, e.g. \"lang = 'en'\".")] = "true",
     target: Annotated[str, typer.Option(help="What to minimize: panel/bpb, unseen/bpb or <eval_set>/bpb.")] = "panel/bpb",
     preset: Annotated[str, typer.Option(help="Proxy model size: pico | nano | micro | small | base.")] = "nano",

@@ -16,7 +16,8 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field("search", pattern=r"^[A-Za-z0-9._-]+$", description="Search id: the proxies' sweep_id; validation mixtures use <name>-val.")
-    group_by: str = Field("source", description="The groups whose shares are searched: source, lang, topic_id, any doc_signals column (curate.mix.groups).")
+    group_by: str = Field("source", description="The groups whose shares are searched: source, lang, topic_id, any doc_signals column or"
+                          " sql:<expression> (curate.mix.groups).")
     where: str = Field("true", description="SQL over doc_signals restricting the pool, e.g. lang = 'en'.")
     target: str = Field("panel/bpb", description="What to minimize: panel/bpb (mean over the id eval sets), unseen/bpb (eval sets of groups"
                         " outside the search's pool), or <eval_set>/bpb (one set, or id / ood means).")
