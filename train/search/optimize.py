@@ -79,7 +79,6 @@ def top_average(model: Regressor, cands: np.ndarray, top_k: int) -> np.ndarray:
 
 def law_optimum(law: Law, cons: Constraints) -> np.ndarray:
     """argmin of t·w over the box-simplex: minimum shares first, then the rest to groups in increasing t, each up to its cap."""
-    assert law.t is not None, "fit first"
     w = cons.lower.copy()
     left = 1.0 - w.sum()
     for g in np.argsort(law.t, kind="stable"):

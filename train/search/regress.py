@@ -14,7 +14,7 @@ search needs the ranking right more than the level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -69,28 +69,24 @@ class GBM:
 @dataclass
 class Law:
     """L(w) = c + exp(b + t·w) (Ye et al. 2024, one target). Weights sum to one, so t is defined up to a
-    constant (absorbed by b); a small ridge on t picks one."""
+    constant (absorbed by b); a small ridge on t picks one. Unfitted, t is empty."""
 
     c: float = 0.0
     b: float = 0.0
-    t: np.ndarray | None = None
+    t: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Law:
         k = x.shape[1]
         span = float(y.max() - y.min()) or 1.0
-        best = None
-        for c0 in (y.min() - span, y.min() - 0.1 * span, y.min() - 3 * span):
-            start = np.concatenate([[c0, np.log(float(y.mean() - c0))], np.zeros(k)])
-            fit = least_squares(lambda p: np.concatenate([p[0] + np.exp(p[1] + x @ p[2:]) - y, RIDGE ** 0.5 * span * p[2:]]), start,
-                                bounds=(np.r_[-np.inf, -np.inf, np.full(k, -50.0)], np.r_[y.min() - 1e-9, np.inf, np.full(k, 50.0)]))
-            if best is None or fit.cost < best.cost:
-                best = fit
-        assert best is not None
+        bounds = (np.r_[-np.inf, -np.inf, np.full(k, -50.0)], np.r_[y.min() - 1e-9, np.inf, np.full(k, 50.0)])
+        residuals = lambda p: np.concatenate([p[0] + np.exp(p[1] + x @ p[2:]) - y, RIDGE ** 0.5 * span * p[2:]])  # noqa: E731
+        fits = [least_squares(residuals, np.concatenate([[c0, np.log(float(y.mean() - c0))], np.zeros(k)]), bounds=bounds)
+                for c0 in (y.min() - span, y.min() - 0.1 * span, y.min() - 3 * span)]  # c below every loss: three starts
+        best = min(fits, key=lambda f: f.cost)
         self.c, self.b, self.t = float(best.x[0]), float(best.x[1]), best.x[2:]
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        assert self.t is not None, "fit first"
         return self.c + np.exp(self.b + x @ self.t)
 
 
