@@ -49,6 +49,10 @@ def _one(cat: Catalog, row: dict, table: Callable[..., str]) -> str:
              f" {row['validation_seeds']} seeds each at the same budget; CI from the pooled seed sd ({_num(row['seed_sd'], '.4f')})."
              " Proxies that did not learn rank mixtures by how fast token frequencies are learned: "
              f"{row['n_not_learned']} of {row['n_proxies']} here.</p>")
+    spread = points.filter(pl.col("role").is_in(["proxy", "heldout"]))["actual"].std()
+    if spread is not None and row["seed_sd"] is not None and spread < 2 * row["seed_sd"]:
+        intro += (f"<p class='warn'>The proxies' targets vary by sd {_num(spread, '.4f')}, one seed's noise is {_num(row['seed_sd'], '.4f')}:"
+                  " the proxies (one seed each) differ mostly by seed noise, so the regression ranks noise.</p>")
     return (f"<h3>{html.escape(sid)}</h3>{intro}<div class='grid'>{''.join(charts)}</div>"
             + table(arms.select("arm", "mixture_id", "predicted", "actual", "n_runs", "chosen_minus_arm", "ci_low", "ci_high"))
             + table(folds))

@@ -37,4 +37,8 @@ def test_search_section_shows_predicted_vs_actual_and_the_weights_escaped(tmp_pa
         section = search_section(cat, table)
         page = render(cat)
     assert section.count("<svg") == 2 and "v-uniform" in section and "-0.4" in section and "12 of 12" in section
-    assert EVIL not in section and "href='#search'" in page
+    assert EVIL not in section and "href='#search'" in page and "seed noise, so" not in section
+    with Catalog(tmp_path / "run") as cat:  # seed noise as large as the proxies' spread: the page says so
+        cat.execute("UPDATE search_runs SET seed_sd = 10")
+    with Catalog(tmp_path / "run", read_only=True) as cat:
+        assert "differ mostly by seed noise" in search_section(cat, table)
