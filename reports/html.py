@@ -19,6 +19,7 @@ from reports import plots
 from reports.analysis import per_mixture
 from reports.headline import headline
 from reports.queries import run
+from reports.search_html import search_section
 from reports.study_html import study_section
 from sql.quote import sql_ident
 
@@ -29,7 +30,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px soli
 th{background:#f4f4f4}h2{margin-top:36px;border-bottom:1px solid #ccc}.grid{display:flex;flex-wrap:wrap;gap:8px}
 figure.plot{margin:4px}.warn{color:#a33}.muted{color:#777}nav a{margin-right:12px}svg{max-width:100%;height:auto}
 .scroll{overflow-x:auto}.headline{font-size:17px;background:#f6f8fa;border-left:4px solid #369;padding:10px 14px}"""
-SECTIONS = {"study": "Study", "funnel": "Funnel", "corpus": "Languages and topics", "dups": "Largest duplicate clusters",
+SECTIONS = {"study": "Study", "search": "Mixture search", "funnel": "Funnel", "corpus": "Languages and topics", "dups": "Largest duplicate clusters",
             "signals": "Quality signals and thresholds", "mixtures": "Mixtures", "training": "Training",
             "generalization": "Diversity vs generalization"}
 
@@ -178,7 +179,7 @@ def _generalization(cat: Catalog) -> str:
 def render(cat: Catalog) -> str:
     """The whole page for an open catalog."""
     title = f"mixlab report: {cat.run_dir.name}"
-    body = "".join([study_section(cat, table), _funnel(cat), _corpus(cat), _section("dups", table(run(cat, "dup_clusters", limit=15))),
+    body = "".join([study_section(cat, table), search_section(cat, table), _funnel(cat), _corpus(cat), _section("dups", table(run(cat, "dup_clusters", limit=15))),
                     _signals(cat), _mixtures(cat), _training(cat), _generalization(cat)])
     nav = "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in SECTIONS.items() if f"id='{k}'" in body) + "</nav>"
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

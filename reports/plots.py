@@ -166,3 +166,39 @@ def trajectories(frame: pl.DataFrame, title: str, ylabel: str, level: Any = str)
     ax.set_title(title)
     ax.legend(fontsize=6)
     return _svg(fig)
+
+
+def predicted_vs_actual(points: pl.DataFrame, title: str) -> str:
+    """Predicted against actual target per mixture (columns role, predicted, actual), one marker per role, and
+    the diagonal: points on it were predicted exactly; proxies are out-of-fold, held-out ones never fitted."""
+    fig, ax = _figure(3.8, 3.4)
+    styles = {"proxy": (LIGHT, "o", 14), "heldout": (BLUE, "o", 22), "uniform": ("#72b7b2", "s", 40), "natural": ("#b279a2", "D", 36),
+              "best_proxy": ("#f58518", "^", 44), "chosen": (RED, "*", 90)}
+    for role, (colour, marker, size) in styles.items():
+        part = points.filter(pl.col("role") == role).drop_nulls(["predicted", "actual"])
+        if part.height:
+            ax.scatter(part["predicted"], part["actual"], s=size, color=colour, marker=marker, label=role.replace("_", " "), zorder=2)
+    values = points.drop_nulls(["predicted", "actual"]).select("predicted", "actual").to_numpy()
+    if values.size:
+        lo, hi = float(values.min()), float(values.max())
+        ax.plot([lo, hi], [lo, hi], color="#999", linewidth=0.7, linestyle=":", zorder=1)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
+    return _svg(fig)
+
+
+def grouped_bars(arms: list[str], groups: list[str], shares: np.ndarray, title: str) -> str:
+    """Side-by-side bars: each group's share (x) in each arm (colour), e.g. the chosen mixture beside the baselines."""
+    fig, ax = _figure(min(9.0, 2.5 + 0.7 * len(groups)), 2.8)
+    width = 0.8 / max(1, len(arms))
+    colours = [RED, "#72b7b2", "#b279a2", "#f58518", BLUE]
+    for i, arm in enumerate(arms):
+        ax.bar(np.arange(len(groups)) + (i - (len(arms) - 1) / 2) * width, shares[i], width, color=colours[i % len(colours)],
+               label=arm.replace("_", " "))
+    ax.set_xticks(range(len(groups)), [str(g)[:18] for g in groups], rotation=30, ha="right")
+    ax.set_ylabel("share of tokens")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
+    return _svg(fig)

@@ -1,5 +1,5 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
--- version: 4
+-- version: 5
 -- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog/__init__.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
@@ -381,4 +381,68 @@ CREATE TABLE IF NOT EXISTS study_outcomes (
     arm          VARCHAR NOT NULL,
     factor_value DOUBLE NOT NULL,
     outcome      DOUBLE
+);
+
+-- Mixture search (`train search`, RegMix-style): one row per search, its headline and the chosen mixture.
+CREATE TABLE IF NOT EXISTS search_runs (
+    search_id          VARCHAR PRIMARY KEY,
+    proxy_sweep        VARCHAR NOT NULL,      -- mixtures.sweep_id of the proxies
+    validation_sweep   VARCHAR,               -- mixtures.sweep_id of the chosen mixture and the baselines
+    grouping           VARCHAR NOT NULL,      -- group_by of every mixture (source, lang, topic_id, a column)
+    groups             VARCHAR[] NOT NULL,    -- the regression's features, in order
+    target             VARCHAR NOT NULL,      -- e.g. panel/bpb, unseen/bpb, id/<group>/bpb
+    preset             VARCHAR NOT NULL,      -- proxy model size
+    tokens             BIGINT NOT NULL,       -- training tokens (and mixture budget) of each proxy
+    n_proxies          INTEGER NOT NULL,      -- finished proxies used (fit + held out)
+    n_heldout          INTEGER NOT NULL,      -- proxies never used in fitting
+    n_not_learned      INTEGER,               -- proxies that failed the learned check
+    model              VARCHAR NOT NULL,      -- regressor chosen by k-fold CV: linear | loglinear | gbm | law
+    cv_spearman        DOUBLE,                -- mean over folds of the chosen model
+    cv_mae             DOUBLE,
+    heldout_spearman   DOUBLE,                -- chosen model refitted on every fit proxy, scored on the held-out ones
+    heldout_mae        DOUBLE,
+    chosen_weights     JSON NOT NULL,         -- group -> share of the chosen mixture
+    chosen_mixture_id  VARCHAR,               -- the chosen mixture as a normal manifest
+    predicted_target   DOUBLE,                -- the regression's prediction for it
+    validation_preset  VARCHAR,
+    validation_seeds   INTEGER,
+    seed_sd            DOUBLE,                -- pooled within-mixture sd of the target over the validation seeds
+    config             JSON NOT NULL,         -- the whole SearchConfig
+    created_at         TIMESTAMP DEFAULT current_timestamp
+);
+
+-- Per search: every mixture's weights with its predicted and actual target (proxies: out-of-fold per model).
+CREATE TABLE IF NOT EXISTS search_predictions (
+    search_id  VARCHAR NOT NULL,
+    mixture_id VARCHAR NOT NULL,
+    role       VARCHAR NOT NULL,              -- proxy (cross-validated) | heldout | chosen | uniform | natural | best_proxy
+    model      VARCHAR NOT NULL,              -- the regressor that predicted
+    fold       INTEGER,                       -- CV fold of a proxy (NULL otherwise)
+    weights    JSON NOT NULL,                 -- realized token shares of the groups
+    predicted  DOUBLE,
+    actual     DOUBLE,                        -- the target (mean over seeds for validation mixtures)
+    n_runs     INTEGER
+);
+
+-- Per search, regressor and CV fold: rank and absolute agreement of predicted vs actual targets.
+CREATE TABLE IF NOT EXISTS search_folds (
+    search_id VARCHAR NOT NULL,
+    model     VARCHAR NOT NULL,
+    fold      INTEGER NOT NULL,
+    n         INTEGER NOT NULL,
+    spearman  DOUBLE,
+    mae       DOUBLE,
+    chosen    BOOLEAN NOT NULL                -- the model the search kept
+);
+
+-- Per search and baseline: chosen minus baseline target over validation seeds, 95% CI on the pooled seed sd.
+CREATE TABLE IF NOT EXISTS search_comparisons (
+    search_id  VARCHAR NOT NULL,
+    baseline   VARCHAR NOT NULL,              -- uniform | natural | best_proxy
+    n_chosen   INTEGER NOT NULL,
+    n_baseline INTEGER NOT NULL,
+    difference DOUBLE,                        -- negative: the chosen mixture is better (lower bits per byte)
+    ci_low     DOUBLE,
+    ci_high    DOUBLE,
+    df         INTEGER
 );

@@ -62,14 +62,20 @@ def write_corpus(folder: Path, planted: bool, n_docs: int, seed: int = 5) -> Non
         (folder / f"{source}.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
 
 
-def run_planted_study(root: Path, planted: bool, size: PlantedSize = PlantedSize(), workers: int = 2) -> pl.DataFrame:
-    """The whole loop on one generated corpus; returns the study's ``study_effects`` rows."""
-    write_corpus(root / "raw", planted, size.n_docs)
+def build_planted_run(root: Path, planted: bool, n_docs: int, per_group: int) -> Path:
+    """Curate one generated corpus (eval split by source, exact dedup, topics) and train its 600-token BPE."""
+    write_corpus(root / "raw", planted, n_docs)
     recipe = parse_recipe({"name": "planted", "inputs": [{"path": "raw/*.jsonl.gz", "id_field": "id", "source": "{file}"}],
-                           "eval_split": {"group_by": "source", "per_group": size.per_group},
+                           "eval_split": {"group_by": "source", "per_group": per_group},
                            "stages": [{"stage": "exact_dedup"}, {"stage": "topics", "k": 5, "sample_size": 400}]})
     run_dir = RecipeRunner(recipe, root, root / "run", workers=1, progress=False).run().run_dir
     train_tokenizer(run_dir, 600)
+    return run_dir
+
+
+def run_planted_study(root: Path, planted: bool, size: PlantedSize = PlantedSize(), workers: int = 2) -> pl.DataFrame:
+    """The whole loop on one generated corpus; returns the study's ``study_effects`` rows."""
+    run_dir = build_planted_run(root, planted, size.n_docs, size.per_group)
     sweep = SweepSpec(name="planted", base={"group_by": "source", "tokenizer": "run", "token_budget": size.budget, "epochs": 2},
                       design={"kind": "subsets", "k": [1, 2, 4], "draws": size.draws, "balance": 200},
                       control={"group_by": "bucket:5"}, study={"factor": "log2_k", "target": "panel/bpb", "confounds": ["tokens_per_byte"]},

@@ -157,3 +157,51 @@ def export(
         names = write_lm_eval_tasks(run, lm_eval_tasks)
         print(f"lm-eval tasks ({', '.join(names)}): lm_eval run --model hf --model_args pretrained={out} "
               f"--include_path {lm_eval_tasks} --tasks mixlab --device cpu")
+
+
+@app.command()
+def search(
+    run: Run,
+    tokens: Annotated[int, typer.Option(help="Training tokens of each proxy, also its mixture's token budget.")],
+    name: Annotated[str, typer.Option(help="Search id: the proxies' sweep_id (validation mixtures: NAME-val).")] = "search",
+    group_by: Annotated[str, typer.Option(help="Groups whose shares are searched: source, lang, topic_id, any doc_signals column or sql:<expression>.")] = "source",
+    where: Annotated[str, typer.Option(help="SQL over doc_signals restricting the pool, e.g. \"lang = 'en'\".")] = "true",
+    target: Annotated[str, typer.Option(help="What to minimize: panel/bpb, unseen/bpb or <eval_set>/bpb.")] = "panel/bpb",
+    preset: Annotated[str, typer.Option(help="Proxy model size: pico | nano | micro | small | base.")] = "nano",
+    proxies: Annotated[int, typer.Option(help="Proxy mixtures (Dirichlet draws).")] = 32,
+    heldout: Annotated[float, typer.Option(help="Share of proxies never used in fitting.")] = 0.2,
+    folds: Annotated[int, typer.Option(help="k of the k-fold CV that chooses the regressor.")] = 5,
+    model: Annotated[list[str] | None, typer.Option("--model", help="Regressor to compare (repeatable): linear, loglinear, gbm, law; default all.")] = None,
+    max_repeats: Annotated[int, typer.Option(help="Repetition limit: caps each group at its unique tokens x this / the budget.")] = 4,
+    min_share: Annotated[float, typer.Option(help="Smallest share of every group in the chosen mixture.")] = 0.0,
+    candidates: Annotated[int, typer.Option(help="Candidate mixtures scored by the regressor.")] = 100_000,
+    top_k: Annotated[int, typer.Option(help="The chosen mixture averages this many best candidates.")] = 100,
+    validation_seeds: Annotated[int, typer.Option(help="Seeds per validation mixture (chosen and baselines); 0: none.")] = 3,
+    validation_preset: Annotated[str | None, typer.Option(help="Model size of the validation runs (default: the proxies').")] = None,
+    validation_tokens: Annotated[int | None, typer.Option(help="Tokens of the validation runs (default: --tokens).")] = None,
+    eval_docs: EvalDocs = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the draws, folds, held-out split and candidates.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
+) -> None:
+    """Search the mixture (RegMix): train proxies on Dirichlet mixtures, regress the target on the weights, optimize, validate."""
+    import sys
+
+    import duckdb
+    from pydantic import ValidationError
+
+    from train.search.config import MODELS, SearchConfig
+
+    try:
+        cfg = SearchConfig(name=name, group_by=group_by, where=where, target=target, preset=preset, tokens=tokens, n_proxies=proxies,  # type: ignore[arg-type]
+                           heldout=heldout, folds=folds, models=model or list(MODELS), max_repeats=max_repeats, min_share=min_share,  # type: ignore[arg-type]
+                           candidates=candidates, top_k=top_k, validation_seeds=validation_seeds, validation_preset=validation_preset,  # type: ignore[arg-type]
+                           validation_tokens=validation_tokens, eval_docs=eval_docs, seed=seed)
+        from train.search.run import run_search
+
+        result = run_search(run, cfg, workers=workers)
+    except (ValidationError, ValueError, FileNotFoundError, duckdb.Error) as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    from train.search.report import print_search
+
+    print_search(run, result)

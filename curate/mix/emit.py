@@ -53,7 +53,8 @@ class MixtureSpec(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Human name; the id is <name>-<hash of spec and pool>.")
     where: str = Field("true", description="SQL over doc_signals columns (and text), e.g. lang = 'en' AND quality_score > 0.5.")
     group_by: str = Field("source", description="Column whose values are the groups (source, lang, topic_id, any column),"
-                          " quality_bucket, or bucket:N (N pseudo-groups b00.. from a stable hash of doc_id: a negative control).")
+                          " quality_bucket, bucket:N (N pseudo-groups b00.. from a stable hash of doc_id: a negative control),"
+                          " or sql:<expression> over doc_signals columns.")
     quality_buckets: int = Field(4, ge=2, description="group_by quality_bucket: this many equal-count buckets q1..qN of quality_column.")
     strategy: Literal[tuple(STRATEGIES)] = Field("proportional", description="How the budget is shared among groups.")  # type: ignore[valid-type]
     weights: dict[str, float] = Field(default_factory=dict, description="strategy weights: relative weight per group.")

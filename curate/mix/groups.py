@@ -7,7 +7,9 @@
 - ``bucket:N``: N pseudo-groups ``b00..`` from a stable hash of ``doc_id`` (the first 60 bits of its MD5,
   modulo N). They carry no meaning, so a design over them is a negative control: any "effect" of their
   diversity is noise or a confound. The same doc_id falls in the same bucket in every run and process
-  (:func:`bucket_key` in Python, :func:`group_sql` in DuckDB agree).
+  (:func:`bucket_key` in Python, :func:`group_sql` in DuckDB agree);
+- ``sql:<expression>``: any SQL expression over ``doc_signals`` columns, its value (as text) the group, e.g.
+  ``sql:CASE WHEN n_bytes > 4000 THEN 'long' ELSE 'short' END`` or ``sql:source || '/' || lang``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from sql.quote import sql_ident
 
 BUCKET = re.compile(r"^bucket:(\d+)$")
+SQL_PREFIX = "sql:"
 
 
 def bucket_count(group_by: str) -> int | None:
@@ -43,6 +46,11 @@ def bucket_key(doc_id: str, n: int) -> str:
 def group_sql(group_by: str, columns: set[str], quality_column: str = "quality_score", quality_buckets: int = 4,
               doc_id: str = "doc_id") -> str:
     """A DuckDB expression (VARCHAR) for each row's group; raises ValueError naming what is missing."""
+    if group_by.startswith(SQL_PREFIX):
+        expression = group_by[len(SQL_PREFIX):].strip()
+        if not expression or ";" in expression:
+            raise ValueError(f"group_by {group_by!r}: write sql:<one SQL expression over doc_signals columns>, without ';'")
+        return f"coalesce(CAST(({expression}) AS VARCHAR), '<null>')"
     n = bucket_count(group_by)
     if n is not None:
         number = f"(('0x' || left(md5({doc_id}), 15))::BIGINT % {n})"
@@ -52,5 +60,5 @@ def group_sql(group_by: str, columns: set[str], quality_column: str = "quality_s
             raise ValueError(f"group_by quality_bucket needs column {quality_column!r} (run the quality stages)")
         return f"'q' || ntile({int(quality_buckets)}) OVER (ORDER BY {sql_ident(quality_column)} NULLS FIRST, {doc_id})"
     if group_by not in columns:
-        raise ValueError(f"group_by {group_by!r} is not a column (nor quality_bucket or bucket:N); columns: {sorted(columns)}")
+        raise ValueError(f"group_by {group_by!r} is not a column (nor quality_bucket, bucket:N or sql:<expression>); columns: {sorted(columns)}")
     return f"coalesce(CAST({sql_ident(group_by)} AS VARCHAR), '<null>')"

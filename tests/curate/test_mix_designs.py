@@ -190,3 +190,17 @@ def test_cli_sweep_prints_the_plan_and_the_balance(study_run, tmp_path):
 def test_example_recipes_validate(path):
     data = yaml.safe_load(path.read_text())
     (SweepSpec if "base" in data else MixtureSpec).model_validate(data)
+
+
+def test_a_sql_expression_groups_mixtures(study_run):
+    """group_by sql:<expression>: any expression over doc_signals columns; its text value is the group."""
+    with Catalog(study_run) as cat:
+        manifest = emit(cat, MixtureSpec(name="expr", group_by="sql:CASE WHEN n_bytes > 1500 THEN 'long' ELSE 'short' END",
+                                         strategy="uniform", token_budget=4000), diversity_sample=None)
+        rows = pl.read_parquet(study_run / "mixtures" / manifest["mixture_id"] / "*.parquet").select("doc_id", "group_key")
+        sizes = cat.query("SELECT doc_id, n_bytes FROM doc_signals")
+    checked = rows.join(sizes, on="doc_id")
+    assert set(manifest["groups"]) == {"long", "short"} and checked.height == rows.height > 0
+    assert ((checked["n_bytes"] > 1500) == (checked["group_key"] == "long")).all()
+    with pytest.raises(ValueError, match="without ';'"):
+        group_sql("sql:source; DROP TABLE runs", set())

@@ -9,6 +9,7 @@ mixture's topic entropy plus seed noise. The planted string lets HTML tests chec
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 from pathlib import Path
@@ -21,6 +22,8 @@ from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
+from train.search.regress import cross_validate
+from train.search.run import record
 
 PLANTED = "<script>document.title='PWNED'</script><img src=x onerror=\"document.title='PWNED'\">"
 STAGES = [
@@ -68,6 +71,35 @@ def fake_training(mixtures: pl.DataFrame, n_seeds: int, seed: int) -> dict[str, 
     return {"train_runs": pl.DataFrame(runs), "train_curve": pl.DataFrame(curve), "evals": pl.DataFrame(evals)}
 
 
+def fake_search(run_dir: Path, mixtures: pl.DataFrame, evals: pl.DataFrame) -> None:
+    """A mixture search over the sweep's mixtures (their topic shares against their seed-0 ood bpb), recorded with the
+    real regression and writer; the first mixture plays the chosen one, the next two the baselines."""
+    with Catalog(run_dir, read_only=True) as cat:
+        shares = cat.query("SELECT mixture_id, group_key, n_tokens / sum(n_tokens) OVER (PARTITION BY mixture_id) AS share"
+                           " FROM mixture_composition").pivot(on="group_key", index="mixture_id", values="share").fill_null(0.0)
+    ood = evals.filter((pl.col("eval_set") == "ood") & pl.col("train_id").str.ends_with("-nano-s0"))
+    data = mixtures.select("mixture_id").join(shares, on="mixture_id").with_columns(
+        pl.col("mixture_id").replace_strict(dict(zip(ood["train_id"].str.replace("-nano-s0", ""), ood["value"], strict=True))).alias("y"))
+    groups = sorted(c for c in shares.columns if c != "mixture_id")
+    x, y = data.select(groups).to_numpy(), data["y"].to_numpy()
+    cv = cross_validate(x, y, ["linear", "law"], 3, seed=0)
+    weights = [json.dumps(dict(zip(groups, map(float, w), strict=True))) for w in x]
+    roles = ["chosen", "uniform", "natural"]
+    predictions = [{"mixture_id": m, "role": "proxy", "model": name, "fold": int(cv.fold[i]), "weights": weights[i],
+                    "predicted": float(cv.predictions[name][i]), "actual": float(y[i]), "n_runs": 1}
+                   for name in ("linear", "law") for i, m in enumerate(data["mixture_id"])]
+    predictions += [{"mixture_id": m, "role": r, "model": cv.chosen, "fold": None, "weights": weights[i], "predicted": float(y[i]),
+                     "actual": float(y[i]), "n_runs": 3} for i, (m, r) in enumerate(zip(data["mixture_id"], roles))]
+    row = {"search_id": "search", "proxy_sweep": "entropy", "validation_sweep": "entropy", "grouping": "topic_id", "groups": groups,
+           "target": "ood/bpb", "preset": "nano", "tokens": 20_000, "n_proxies": len(y), "n_heldout": 0, "n_not_learned": 0,
+           "model": cv.chosen, "cv_spearman": cv.mean(cv.chosen, "spearman"), "cv_mae": cv.mean(cv.chosen, "mae"), "heldout_spearman": None,
+           "heldout_mae": None, "chosen_weights": weights[0], "chosen_mixture_id": data["mixture_id"][0], "predicted_target": float(y[0]),
+           "validation_preset": "nano", "validation_seeds": 3, "seed_sd": 0.02, "config": "{}"}
+    comparisons = [{"baseline": b, "n_chosen": 3, "n_baseline": 3, "difference": float(y[0] - y[i]), "ci_low": float(y[0] - y[i]) - 0.05,
+                    "ci_high": float(y[0] - y[i]) + 0.05, "df": 6} for i, b in ((1, "uniform"), (2, "natural"))]
+    record(run_dir, row, predictions, cv, comparisons)
+
+
 def build_run(root: Path, n_docs: int = 150, n_mixtures: int = 6, n_seeds: int = 3, seed: int = 0) -> Path:
     """Create ``root/run`` with every catalog table filled; returns the run folder."""
     write_corpus(root / "data", n_docs, seed)
@@ -79,6 +111,8 @@ def build_run(root: Path, n_docs: int = 150, n_mixtures: int = 6, n_seeds: int =
         sweep = SweepSpec(name="entropy", steps=n_mixtures, diversity_sample=40,
                           base={"group_by": "topic_id", "strategy": "target_entropy", "token_budget": 8_000, "max_repeats": 8})
         mixtures = run_sweep(cat, sweep)
-        for table, frame in fake_training(mixtures, n_seeds, seed).items():
+        training = fake_training(mixtures, n_seeds, seed)
+        for table, frame in training.items():
             cat.append(table, frame)
+    fake_search(run_dir, mixtures, training["evals"])
     return run_dir
