@@ -1,7 +1,7 @@
 """Generated documents with planted boilerplate lines and planted PII, and how to score their removal.
 
 Used by the line_dedup and pii tests, the web recipe's test (as HTML pages in a WARC, tests/warcs.py) and
-the benchmarks ``bench_web.py`` and ``bench_rewrite.py``. Everything is made here from a seed (no
+the benchmarks ``bench_web.py`` and ``bench_line_dedup.py``. Everything is made here from a seed (no
 third-party text): page bodies are :func:`tests.corpus.document` sentences.
 """
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -47,3 +50,14 @@ def test_web_recipe_removes_planted_boilerplate_and_pii_and_the_funnel_closes(tm
     assert scores["boilerplate_lines_scored"] >= 50 and scores["pii_items_scored"] >= 10
     assert scores["boilerplate_lines_removed_frac"] == 1.0 and scores["body_lines_removed_frac"] == 0.0
     assert scores["pii_recall"] == 1.0 and scores["pii_precision"] == 1.0 and scores["decoys_kept_frac"] == 1.0
+
+
+def test_bench_web_smoke_runs_the_web_recipe_and_scores_it():
+    """bench_web.py --smoke (a handful of pages, no datatrove): the benchmark runs and its last line has the figures."""
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_web.py"
+    out = subprocess.run([sys.executable, str(bench), "--smoke"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["rejects_accounted"] == 1 and result["warc_records"] > 100 and result["docs_per_cpu_s"] > 0
+    assert result["boilerplate_lines_removed_frac"] == 1.0 and result["pii_recall"] == 1.0 and result["pii_precision"] == 1.0
+    assert result["ratio_vs_datatrove"] is None  # no datatrove in smoke mode
