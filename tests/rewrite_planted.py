@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curate.catalog import Catalog
 from tests.corpus import DOMAINS, document
 
 _DOMAINS = sorted(DOMAINS)
@@ -125,8 +126,6 @@ def recipe_scores(run_dir: Path, planted: dict[str, Page]) -> dict[str, float]:
     of the planted lines and items the extracted text held, on the pages that reached ``line_dedup`` or
     ``pii``, how many the rewritten text lost (and the decoys it kept), with the counts they are
     measured on."""
-    from curate.catalog import Catalog
-
     with Catalog(run_dir, read_only=True) as cat:
         rows = cat.query(
             "SELECT d.meta->>'url' AS url, o.text AS extracted, d.text AS final, s.line_dedup_lines_removed IS NOT NULL AS at_line_dedup,"

@@ -26,8 +26,8 @@ def web_recipe(inputs: str) -> dict:
 
 def test_the_commented_classifier_example_is_a_valid_stage():
     """The recipe's classifier example, uncommented, parses (its model file is the user's)."""
-    lines = [line[4:] for line in WEB_RECIPE.read_text().splitlines() if line.startswith("  # ") and line[4:].lstrip()[:1] in "-kmce "]
-    example = yaml.safe_load("\n".join(lines[lines.index("- stage: classifier"):]))
+    text = WEB_RECIPE.read_text()
+    example = yaml.safe_load("\n".join(line.removeprefix("  # ") for line in text[text.index("  # - stage: classifier"):].splitlines()))
     recipe = parse_recipe(web_recipe("crawl") | {"stages": web_recipe("crawl")["stages"] + example})
     assert [s.stage for s in recipe.stages] == [*ORDER, "classifier"]
 
