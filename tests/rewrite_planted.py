@@ -1,7 +1,8 @@
 """Generated documents with planted boilerplate lines and planted PII, and how to score their removal.
 
-Used by the line_dedup and pii tests and by ``tests/benchmarks/bench_rewrite.py``. Everything is made
-here from a seed (no third-party text): page bodies are :func:`tests.corpus.document` sentences.
+Used by the line_dedup and pii tests, the web recipe's test (as HTML pages in a WARC, tests/warcs.py) and
+the benchmarks ``bench_web.py`` and ``bench_line_dedup.py``. Everything is made here from a seed (no
+third-party text): page bodies are :func:`tests.corpus.document` sentences.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from curate.catalog import Catalog
 from tests.corpus import DOMAINS, document
 
 _DOMAINS = sorted(DOMAINS)
@@ -116,3 +119,32 @@ def boilerplate_scores(pages: list[Page], rewritten: dict[str, str]) -> dict[str
     body = [(p, line) for p in pages for line in p.text.split("\n") if line not in p.boilerplate]
     lost = sum(line not in rewritten[p.doc_id].split("\n") for p, line in body)
     return {"boilerplate_lines_removed_frac": removed / planted if planted else 1.0, "body_lines_removed_frac": lost / max(1, len(body))}
+
+
+def recipe_scores(run_dir: Path, planted: dict[str, Page]) -> dict[str, float]:
+    """Boilerplate and PII scores of a recipe run (web input) on its planted pages, found by ``meta.url``:
+    of the planted lines and items the extracted text held, on the pages that reached ``line_dedup`` or
+    ``pii``, how many the rewritten text lost (and the decoys it kept), with the counts they are
+    measured on."""
+    with Catalog(run_dir, read_only=True) as cat:
+        rows = cat.query(
+            "SELECT d.meta->>'url' AS url, o.text AS extracted, d.text AS final, s.line_dedup_lines_removed IS NOT NULL AS at_line_dedup,"
+            " s.pii_emails IS NOT NULL AS at_pii, coalesce(s.pii_emails + s.pii_ips + s.pii_phones, 0) AS replaced"
+            " FROM documents d JOIN original_documents o USING (doc_id) JOIN doc_signals s USING (doc_id)").rows(named=True)
+    at_dedup, at_pii, extracted, replaced = [], [], {}, 0
+    for row in rows:
+        page = planted.get(row["url"])
+        if page is None:
+            continue
+        lines = row["extracted"].split("\n")
+        kept = Page(page.doc_id, "\n".join(line for line in page.text.split("\n") if line in lines), [b for b in page.boilerplate if b in lines],
+                    [x for x in page.pii if x in row["extracted"]], [x for x in page.decoys if x in row["extracted"]])
+        extracted[page.doc_id] = row["final"]
+        if row["at_line_dedup"] and page.boilerplate:
+            at_dedup.append(kept)
+        if row["at_pii"] and (page.pii or page.decoys):
+            at_pii.append(kept)
+            replaced += row["replaced"]
+    return (boilerplate_scores(at_dedup, extracted) | pii_scores(at_pii, extracted, replaced)
+            | {"boilerplate_pages_scored": len(at_dedup), "boilerplate_lines_scored": sum(len(p.boilerplate) for p in at_dedup),
+               "pii_pages_scored": len(at_pii), "pii_items_scored": sum(len(p.pii) for p in at_pii)})

@@ -18,6 +18,7 @@ from fastwarc.stream_io import GzipWriter
 from fastwarc.warc import WarcRecord, WarcRecordType
 
 from tests.corpus import make_corpus
+from tests.rewrite_planted import Page, boilerplate_pages, pii_pages
 
 NAV = ["Home", "Products", "Blog", "About us", "Contact", "Careers"]
 COOKIE_BANNER = "We use cookies to improve your experience on our site. By continuing you accept our cookie policy."
@@ -57,6 +58,16 @@ def generated_pages(n: int, seed: int = 0, sites: int = 5) -> list[tuple[str, st
         site = f"site{i % sites}.example.com"
         pages.append((f"https://{site}/{doc.domain}/{i}.html", generated_page(f"{doc.domain.title()} note {i}", paras, site)))
     return pages
+
+
+def planted_pages(n_boilerplate: int, n_pii: int, seed: int = 0) -> tuple[list[tuple[str, str]], dict[str, Page]]:
+    """(url, html) pages of :mod:`tests.rewrite_planted` text (each line a paragraph of the article, so
+    extraction keeps the planted boilerplate lines and PII for line_dedup and pii to find), and the
+    planted :class:`Page` by URL."""
+    planted = {f"https://planted.example.org/{p.doc_id}.html": p
+               for p in boilerplate_pages(n_boilerplate, seed=seed) + pii_pages(n_pii, seed=seed + 1)}
+    html = [(url, generated_page(p.doc_id, p.text.split("\n"), "planted.example.org")) for url, p in planted.items()]
+    return html, planted
 
 
 def page_records(pages: list[tuple[str, str]]) -> list[Record]:

@@ -39,8 +39,7 @@ from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
 from curate.ingest.warc import WARC_SUFFIXES, iter_warc
 from curate.ingest.web import REASONS as WEB_REASONS
-from curate.ingest.web import SKIPPED
-from curate.ingest.web import is_html_file, web_fields
+from curate.ingest.web import SKIPPED, is_html_file, web_fields
 from curate.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
@@ -228,9 +227,8 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
                     ranges = [(0, size, 1)]
                 for start, end, first in ranges:
                     add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
-            elif fmt == "warc" and path.lower().endswith(".gz") and storage.stamp(path)[1] > params.split_bytes:
-                size = storage.stamp(path)[1]  # ranges of gzip members: see curate.ingest.warc
-                for start in range(0, size, params.split_bytes):
+            elif fmt == "warc" and path.lower().endswith(".gz") and (size := storage.stamp(path)[1]) > params.split_bytes:
+                for start in range(0, size, params.split_bytes):  # ranges of whole gzip members: see curate.ingest.warc
                     add(kind="warc", path=path, source=source, spec=spec, start=start, end=min(start + params.split_bytes, size))
             else:
                 add(kind=fmt, path=path, source=source, spec=spec)

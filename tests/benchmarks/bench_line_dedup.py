@@ -1,9 +1,10 @@
-"""Rewrite stages benchmark: boilerplate removal by line_dedup, PII recall/precision by pii; speed vs peers.
+"""line_dedup at scale: boilerplate removal and speed against an in-memory CCNet-style program.
 
 Data (generated, :mod:`tests.rewrite_planted`): pages of unique body lines with eight boilerplate lines
-(cookie banner, menu, newsletter, footer with a varying year, ...) each planted in ~60% of the pages, and
-pages with planted e-mails, public IPv4 / IPv6 addresses and decoys that must stay (private and
-reserved addresses, version strings, times, "user at example dot com").
+(cookie banner, menu, newsletter, footer with a varying year, ...) each planted in ~60% of the pages.
+The web recipe's figures (boilerplate and PII removal through extraction and the whole recipe, PII speed
+against datatrove) are ``tests/benchmarks/bench_web.py``'s; this one measures the line_dedup stage alone
+on more pages, as plain text (no HTML).
 
 - ``boilerplate_lines_removed_frac``: planted boilerplate lines gone from the rewritten text (a real
   ``curate run`` with ``line_dedup``, ``max_docs: 10``); ``body_lines_removed_frac``: unique lines lost.
@@ -12,11 +13,8 @@ reserved addresses, version strings, times, "user at example dot com").
   with ``re``, a ``Counter`` of per-document distinct line hashes, then a filtering pass): no peer
   library ships cross-document line dedup on its own (datatrove's ``SentenceDedup`` is a 3-sentence
   span pipeline), so the baseline is the simplest correct program; ours also writes Parquet and spills.
-- ``pii_recall`` / ``pii_precision`` of the ``pii`` stage's ``apply`` on the planted pages, and the same
-  figures and speed for datatrove's ``PIIFormatter`` (its own venv, ``--datatrove-python``, default
-  /tmp/dt-venv/bin/python; skipped when absent) on the same texts, in the same run.
 
-    python tests/benchmarks/bench_rewrite.py --quick      # < 3 min on 2 shared cores
+    python tests/benchmarks/bench_line_dedup.py --quick      # < 3 min on 2 shared cores
 Last line: JSON.
 """
 
@@ -25,14 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-
-import polars as pl
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -40,25 +35,16 @@ sys.path.insert(0, str(ROOT))
 from curate.catalog import Catalog  # noqa: E402
 from curate.pipeline.recipe import parse_recipe  # noqa: E402
 from curate.pipeline.runner import RecipeRunner  # noqa: E402
-from curate.stages.pii import Pii, PiiParams  # noqa: E402
 from tests.conftest import write_jsonl  # noqa: E402
-from tests.rewrite_planted import Page, boilerplate_pages, boilerplate_scores, pii_pages, pii_scores  # noqa: E402
+from tests.rewrite_planted import Page, boilerplate_pages, boilerplate_scores  # noqa: E402
 
 MAX_DOCS = 10
-DATATROVE_PII = r"""
-import json, sys, time
-from datatrove.pipeline.formatters import PIIFormatter
-texts = json.load(open(sys.argv[1]))
-fmt = PIIFormatter(email_replacement="<EMAIL>", ip_replacement="<IP>")
-start = time.perf_counter(); out = [fmt.format(t) for t in texts]; wall = time.perf_counter() - start
-json.dump({"texts": out, "wall_s": wall}, open(sys.argv[2], "w"))
-"""
 
 
 def line_dedup_run(pages: list[Page], work: Path, workers: int) -> tuple[dict[str, str], float]:
     """Rewritten text per page and the line_dedup stage's wall seconds, from a real run."""
     write_jsonl(work / "pages.jsonl", [{"id": p.doc_id, "text": p.text} for p in pages])
-    recipe = parse_recipe({"name": "bench-rewrite", "inputs": [{"path": "pages.jsonl", "id_field": "id"}],
+    recipe = parse_recipe({"name": "bench-line-dedup", "inputs": [{"path": "pages.jsonl", "id_field": "id"}],
                            "ingest": {"shard_docs": 2000}, "stages": [{"stage": "line_dedup", "max_docs": MAX_DOCS}]})
     run = RecipeRunner(recipe, work, work / "run", workers=workers, progress=False).run()
     with Catalog(run.run_dir, read_only=True) as cat:
@@ -84,33 +70,14 @@ def inmemory_baseline(texts: list[str]) -> tuple[list[str], float]:
     return out, time.perf_counter() - start
 
 
-def datatrove_pii(python: Path, texts: list[str], work: Path) -> tuple[list[str], float] | None:
-    if not python.exists():
-        return None
-    (work / "pii_in.json").write_text(json.dumps(texts))
-    (work / "dt_pii.py").write_text(DATATROVE_PII)
-    done = subprocess.run([str(python), str(work / "dt_pii.py"), str(work / "pii_in.json"), str(work / "pii_out.json")],
-                          capture_output=True, text=True)
-    if done.returncode:
-        print(f"datatrove failed: {done.stderr[-500:]}", file=sys.stderr)
-        return None
-    result = json.loads((work / "pii_out.json").read_text())
-    return result["texts"], result["wall_s"]
-
-
-def placeholders(text: str) -> int:
-    return text.count("<EMAIL>") + text.count("<IP>")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10,000 pages each (default 50,000)")
+    parser.add_argument("--quick", action="store_true", help="10,000 pages (default 50,000)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--datatrove-python", type=Path, default=Path("/tmp/dt-venv/bin/python"))
     args = parser.parse_args()
     n = 10_000 if args.quick else 50_000
     result: dict[str, object] = {"pages": n, "workers": args.workers}
-    with tempfile.TemporaryDirectory(prefix="bench-rewrite-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-line-dedup-") as tmp:
         work = Path(tmp)
         pages = boilerplate_pages(n, seed=1)
         rewritten, stage_s = line_dedup_run(pages, work, args.workers)
@@ -121,21 +88,6 @@ def main() -> None:
                    "line_dedup_ratio_vs_inmemory": round(base_s / stage_s, 3),
                    "inmemory_baseline_boilerplate_removed_frac": base_scores["boilerplate_lines_removed_frac"]}
 
-        planted = pii_pages(n, seed=2)
-        texts = [p.text for p in planted]
-        batch = pl.DataFrame({"doc_id": [p.doc_id for p in planted], "text": texts})
-        start = time.perf_counter()
-        out = Pii(PiiParams()).apply(batch)
-        pii_s = time.perf_counter() - start
-        redacted = {p.doc_id: new or p.text for p, new in zip(planted, out["text"], strict=True)}
-        result |= pii_scores(planted, redacted, int(out["pii_emails"].sum() + out["pii_ips"].sum()))
-        result["pii_docs_per_s"] = round(n / pii_s)
-        peer = datatrove_pii(args.datatrove_python, texts, work)
-        if peer is not None:
-            peer_texts, peer_s = peer
-            scores = pii_scores(planted, dict(zip([p.doc_id for p in planted], peer_texts, strict=True)), sum(map(placeholders, peer_texts)))
-            result |= {f"datatrove_{k}": v for k, v in scores.items()}
-            result |= {"datatrove_pii_docs_per_s": round(n / peer_s), "pii_ratio_vs_datatrove": round(peer_s / pii_s, 3)}
     for key, value in result.items():
         print(f"{key:>44}: {value}", file=sys.stderr)
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
