@@ -1,6 +1,7 @@
 -- url_domains: largest registered domains (documents, bytes, hosts) and what the url stage dropped from each, and why
 -- params: limit
 -- defaults: limit=50
+-- types: limit=integer>=0
 SELECT coalesce(u.url_domain, '(no url)') AS domain,
        count(*) AS docs,
        sum(d.n_bytes) AS n_bytes,
