@@ -4,9 +4,10 @@ An ARC file is a ``filedesc://`` version block, then per record one header line,
 Archive-date Content-type Archive-length`` (ARC v1) or ``URL IP-address Archive-date Content-type
 Result-code Checksum Location Offset Filename Archive-length`` (ARC v2), followed by ``Archive-length``
 bytes (the HTTP response as fetched) and a newline; an ``.arc.gz`` compresses each record as its own gzip
-member. FastWARC reads WARC only, and warcio's ARC iterator writes gzip errors to stderr instead of raising
-them and misreads v2 header lines, so the records are framed here (header line, length, gzip members)
-and warcio parses what is inside them (HTTP status line and headers, ARC dates).
+member. FastWARC reads WARC only, and warcio's ARC iterator misreads v2 header lines and, on corrupt gzip
+data, stops the file or writes the error to stderr and returns the record cut short; so records are
+framed here (header line, length, gzip members) and warcio parses what is inside them (HTTP status line
+and headers, ARC dates).
 
 Each record becomes one :class:`RawRecord` with the payload of :func:`curate.ingest.warc.iter_warc`
 (``line`` its 1-based number in the file, ``byte_offset`` its offset, its gzip member's for ``.arc.gz``):
