@@ -1,13 +1,16 @@
-"""WARC files for tests and the web benchmark, written with FastWARC's writer (no third-party pages committed).
+"""WARC files for tests and the web benchmark, written with FastWARC's writer, and ARC files written by hand
+(no third-party pages committed).
 
 :func:`generated_page` makes an HTML page whose main content is generated text (tests/corpus.py) wrapped
 in planted boilerplate (navigation, cookie banner, footer) that every page of a site repeats;
 :func:`write_warc` writes (url, html) pages as request + response record pairs, plus optional extra
-records, one gzip member per record for ``.warc.gz`` (as Common Crawl does).
+records, one gzip member per record for ``.warc.gz`` (as Common Crawl does); :func:`write_arc` writes
+ARC files (v1 or v2 header lines, one gzip member per record for ``.arc.gz``).
 """
 
 from __future__ import annotations
 
+import gzip as gzip_lib
 import html as html_lib
 import io
 import uuid
@@ -118,6 +121,35 @@ def warc_bytes(records: list[Record], gzip: bool, salt: str = "") -> tuple[bytes
 def write_warc(path: Path, records: list[Record], salt: str = "") -> list[int]:
     """Write ``records`` to ``path`` (gzip members when it ends in .gz); returns the record offsets."""
     data, offsets = warc_bytes(records, gzip=path.name.endswith(".gz"), salt=salt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return offsets
+
+
+def arc_bytes(records: list[Record], name: str, gzip: bool, version: int = 1, date: str = "20260101000000") -> tuple[bytes, list[int]]:
+    """An ARC file (ARC ``version`` 1 or 2 header lines) of ``records`` as HTTP responses after its
+    ``filedesc://`` version block, one gzip member per record when ``gzip``; and each record's offset (the
+    version block's first). Written by hand: the format is a header line, the record's bytes and a newline."""
+    fields = "URL IP-address Archive-date Content-type Archive-length" if version == 1 else \
+        "URL IP-address Archive-date Content-type Result-code Checksum Location Offset Filename Archive-length"
+    desc = f"{version} 0 mixlab-tests\n{fields}\n".encode()
+    blocks = [(f"filedesc://{name}", "text/plain", desc)]
+    for rec in records:
+        ctype = rec.content_type or "text/plain"
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {len(rec.body)}\r\n\r\n"
+        blocks.append((rec.url, ctype.split(";")[0], head.encode() + rec.body))
+    out, offsets = b"", []
+    for i, (url, ctype, block) in enumerate(blocks):
+        v2 = f" 200 - - {len(out)} {name}" if version == 2 else ""
+        record = f"{url} 192.0.2.{i % 250} {date} {ctype}{v2} {len(block)}\n".encode() + block + b"\n"
+        offsets.append(len(out))
+        out += gzip_lib.compress(record, mtime=0) if gzip else record
+    return out, offsets
+
+
+def write_arc(path: Path, records: list[Record], version: int = 1) -> list[int]:
+    """Write ``records`` to ``path`` as an ARC file (gzip members when it ends in .gz); the record offsets."""
+    data, offsets = arc_bytes(records, path.name, path.name.endswith(".gz"), version)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return offsets

@@ -37,6 +37,7 @@ from curate.ingest.readers import (
 )
 from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
+from curate.ingest.arc import ARC_SUFFIXES, is_arc, iter_arc
 from curate.ingest.warc import WARC_SUFFIXES, iter_warc
 from curate.ingest.web import REASONS as WEB_REASONS
 from curate.ingest.web import SKIPPED, is_html_file, web_fields
@@ -90,7 +91,7 @@ class InputSpec(BaseModel):
 
     path: str = Field(description="File, glob (** allowed) or directory; relative paths are relative to the recipe file.")
     format: Literal["auto", "jsonl", "parquet", "text", "warc"] = Field(
-        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md/.html/.htm, .warc[.gz], .warc.wet.gz)."
+        "auto", description="auto: by suffix (.jsonl[.gz|.zst], .parquet, .txt/.md/.html/.htm, .warc[.gz], .warc.wet.gz, .arc[.gz]); warc also reads ARC files (.arc, .arc.gz)."
     )
     text_field: str = Field("text", description="Dotted path of the text in each record, e.g. 'content' or 'doc.body'.")
     id_field: str | None = Field(None, description="Dotted path of a unique id (makes doc_id independent of file layout).")
@@ -157,7 +158,7 @@ def detect_format(location: str) -> Literal["jsonl", "parquet", "text", "warc"] 
         return "parquet"
     if name.endswith((".txt", ".md", ".html", ".htm")):
         return "text"
-    if name.endswith(WARC_SUFFIXES):
+    if name.endswith(WARC_SUFFIXES + ARC_SUFFIXES):
         return "warc"
     return None
 
@@ -217,8 +218,7 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
             source = _source_name(spec, path)
             fmt = spec.format if spec.format != "auto" else detect_format(path)
             if fmt not in ("jsonl", "parquet", "warc"):
-                hint = "ARC files are not read: convert them to WARC first" if path.lower().endswith((".arc", ".arc.gz")) else "set format: jsonl|parquet|text|warc"
-                raise IngestError(f"input file {path} has an unknown format; {hint}")
+                raise IngestError(f"input file {path} has an unknown format; set format: jsonl|parquet|text|warc")
             if fmt == "jsonl" and not path.lower().endswith((".gz", ".zst", ".zstd")):
                 size = storage.stamp(path)[1]
                 try:
@@ -227,7 +227,7 @@ def plan_tasks(inputs: list[InputSpec], params: IngestParams, base: Path) -> lis
                     ranges = [(0, size, 1)]
                 for start, end, first in ranges:
                     add(kind="jsonl", path=path, source=source, spec=spec, start=start, end=end, first_line=first)
-            elif fmt == "warc" and path.lower().endswith(".gz") and (size := storage.stamp(path)[1]) > params.split_bytes:
+            elif fmt == "warc" and path.lower().endswith(".gz") and not is_arc(path) and (size := storage.stamp(path)[1]) > params.split_bytes:
                 for start in range(0, size, params.split_bytes):  # ranges of whole gzip members: see curate.ingest.warc
                     add(kind="warc", path=path, source=source, spec=spec, start=start, end=min(start + params.split_bytes, size))
             else:
@@ -297,8 +297,8 @@ class _ShardWriter:
 
 
 def _records(task: IngestTask, params: IngestParams) -> Iterator[RawRecord | ReadFailure]:
-    if task.kind == "warc":
-        return iter_warc(task.path, params.web, task.start, task.end)
+    if task.kind == "warc":  # WARC, WET or ARC (by suffix)
+        return iter_arc(task.path, params.web) if is_arc(task.path) else iter_warc(task.path, params.web, task.start, task.end)
     if task.kind == "jsonl":
         return iter_jsonl(task.path, task.start, task.end, task.first_line)
     if task.kind == "parquet":

@@ -1,11 +1,12 @@
-"""Web records -> text, id and metadata, or a :class:`Reject`: WARC records, HTML files, HTML fields.
+"""Web records -> text, id and metadata, or a :class:`Reject`: WARC and ARC records, HTML files, HTML fields.
 
 The web counterpart of :func:`curate.ingest.records.extract`, on the one HTML path of
 :mod:`curate.ingest.html`:
 
 - a WARC record keeps its ``url``, ``warc_date``, ``warc_record_id``, ``content_type``, ``warc_type`` and
   ``http_status`` in the document's ``meta`` JSON (the ``url`` stage reads ``url`` from there); its
-  ``WARC-Record-ID`` is the document's ``source_id``, so ``doc_id`` follows the record, not its offset;
+  ``WARC-Record-ID`` is the document's ``source_id``, so ``doc_id`` follows the record, not its offset
+  (an ARC record has none: its ``source_id`` is URL, archive date and offset, see :mod:`curate.ingest.arc`);
 - an ``.html``/``.htm`` file of a text folder keeps its ``path``, as text files do;
 - a JSONL/Parquet record with ``html_field`` keeps its other fields, as with ``text_field``.
 
@@ -41,10 +42,11 @@ def web_fields(payload: bytes | dict[str, Any], kind: Literal["jsonl", "parquet"
 
 
 def warc_fields(record: dict[str, Any], params: WebParams) -> Fields:
-    """A WARC record's document, read by :func:`curate.ingest.warc.iter_warc`."""
+    """A WARC or ARC record's document, read by :func:`curate.ingest.warc.iter_warc` or :func:`curate.ingest.arc.iter_arc`."""
     if record["skip"]:
         raise Reject(record["skip"])
-    if not record["warc_record_id"]:
+    source_id = record["warc_record_id"] or record.get("arc_id")  # ARC has no record id: see curate.ingest.arc
+    if not source_id:
         raise Reject("ingest.warc_missing_record_id", "WARC-Record-ID")
     if record["content_type"] in params.text_content_types:
         text = record["body"].decode("utf-8", "replace")
@@ -52,7 +54,7 @@ def warc_fields(record: dict[str, Any], params: WebParams) -> Fields:
             raise Reject("ingest.html_no_text")
     else:
         text = _page_text(record["body"], record["charset"], params)
-    return Fields(text, record["warc_record_id"], meta_json({key: record[key] for key in WARC_META}))
+    return Fields(text, source_id, meta_json({key: record[key] for key in WARC_META}))
 
 
 def _page_text(body: bytes, charset: str | None, params: WebParams) -> str:

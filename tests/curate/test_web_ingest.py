@@ -151,12 +151,6 @@ def test_strict_stops_at_a_damaged_record_not_at_skipped_ones(tmp_path, run_reci
         run_recipe({"inputs": [{"path": "bad"}], "ingest": {"strict": True}}, run_name="bad")
 
 
-def test_an_arc_file_is_refused_with_a_hint(tmp_path, run_recipe):
-    (tmp_path / "old.arc.gz").write_bytes(b"")
-    with pytest.raises(IngestError, match="ARC files are not read: convert them to WARC first"):
-        run_recipe({"inputs": [{"path": "old.arc.gz"}]})
-
-
 def test_a_page_trafilatura_takes_too_long_on_is_a_counted_reject(tmp_path, run_recipe):
     write_warc(tmp_path / "w" / "a.warc.gz", page_records(PAGES[:3]))
     summary = run_recipe({"inputs": [{"path": "w"}], "ingest": {"web": {"extractor": "trafilatura", "trafilatura_timeout_s": 1e-6}}})
