@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from curate.catalog import Catalog
 from curate.diversity import fast
 from curate.diversity import metrics as m
 
@@ -58,7 +59,7 @@ def scope_relation(where: str, base: str = "kept_documents") -> str:
     return f"SELECT * FROM doc_signals s JOIN (SELECT doc_id, text FROM {base}) d USING (doc_id) WHERE ({where})"
 
 
-def scope_index(catalog, where: str = "true", base: str = "kept_documents") -> pl.DataFrame:  # noqa: ANN001
+def scope_index(catalog: Catalog, where: str = "true", base: str = "kept_documents") -> pl.DataFrame:
     """The scope's documents without text, sorted by doc_id: doc_id, source, and lang, topic_id,
     dup_size, dup_cluster when the stages that produce them ran."""
     columns = set(catalog.query("SELECT * FROM doc_signals LIMIT 0").columns)
@@ -82,7 +83,7 @@ def sample_rows(n_docs: int, sample_size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(n_docs)[:sample_size])
 
 
-def embed(catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto") -> tuple[np.ndarray, str]:  # noqa: ANN001
+def embed(catalog: Catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto") -> tuple[np.ndarray, str]:
     """Unit embeddings of the texts and where they came from: the run's topic model (``auto`` when it
     exists), TF-IDF -> SVD fitted on these texts, or MiniLM sentence embeddings."""
     from curate.models.topics import featurizer, load_topic_model
@@ -109,7 +110,7 @@ def build_sample(rows: pl.DataFrame, texts: dict[str, str], embeddings: np.ndarr
                        rows["dup_size"].to_numpy() if has_dups else None, codes("dup_cluster") if has_dups else None)
 
 
-def fetch_texts(catalog, doc_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+def fetch_texts(catalog: Catalog, doc_ids: list[str]) -> dict[str, str]:
     """Texts of the given documents (one scan of the documents' Parquet, keeping only these)."""
     frame = catalog.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids})
     return dict(frame.iter_rows())
@@ -173,7 +174,7 @@ def scope_rows(s: ScopeSample, n_docs: int, scope_kind: str, scope_id: str, para
 
 
 def score_scope(
-    catalog, where: str = "true", scope_kind: str = "adhoc", scope_id: str | None = None,  # noqa: ANN001
+    catalog: Catalog, where: str = "true", scope_kind: str = "adhoc", scope_id: str | None = None,
     sample_size: int = 1000, seed: int = 0, n_boot: int = 20, q: float = 1.0, base: str = "kept_documents",
     write: bool = True, embeddings: Embeddings = "auto", max_chars: int = MAX_CHARS,
 ) -> pl.DataFrame:
