@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -209,15 +208,3 @@ def test_leaf_check_finds_what_breaks_the_layers():
                                       "curate.display imports reports.cli", "curate.threads imports train",
                                       "train.loop imports curate.demo.loop"]
 
-
-# The flat layout's public paths that the README showed, kept as re-export modules (see each one's docstring).
-OLD_PATHS = {"curate.shingles": "curate.dedup.shingles", "curate.minhash": "curate.dedup.minhash",
-             "curate.lid_model": "curate.models.lid", "curate.topics": "curate.models.topics"}
-
-
-@pytest.mark.parametrize(("old", "new"), sorted(OLD_PATHS.items()))
-def test_old_import_paths_reexport_the_new_modules(old, new):
-    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
-    public = getattr(new_module, "__all__", [n for n in vars(new_module) if not n.startswith("_")])
-    assert public and all(getattr(old_module, n) is getattr(new_module, n) for n in public)
-    assert MODULES[old].read_text().count("\n") < 8  # a re-export, never a second copy
