@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -164,12 +164,26 @@ def score_sample(s: ScopeSample, n_boot: int, seed: int, q: float = 1.0) -> dict
     return out
 
 
-def scope_rows(s: ScopeSample, n_docs: int, scope_kind: str, scope_id: str, params: dict, n_boot: int, seed: int,
-               q: float) -> pl.DataFrame:
+@dataclass(frozen=True)
+class ScopeTask:
+    """One scope to score: its sample, the number of documents it was drawn from, its row keys, the scoring
+    settings, and ``params`` (recorded with its rows as JSON)."""
+
+    sample: ScopeSample
+    n_docs: int
+    scope_kind: str
+    scope_id: str
+    params: dict[str, Any]
+    n_boot: int
+    seed: int
+    q: float
+
+
+def scope_rows(task: ScopeTask) -> pl.DataFrame:
     """Rows for the ``diversity`` table from a scope's sample."""
-    rows = [{"scope_kind": scope_kind, "scope_id": scope_id, "metric": metric, "value": value, "ci_low": lo, "ci_high": hi,
-             "n_docs": n_docs, "sample_size": len(s.texts), "params": json.dumps(params, sort_keys=True)}
-            for metric, (value, lo, hi) in score_sample(s, n_boot, seed, q).items()]
+    rows = [{"scope_kind": task.scope_kind, "scope_id": task.scope_id, "metric": metric, "value": value, "ci_low": lo,
+             "ci_high": hi, "n_docs": task.n_docs, "sample_size": len(task.sample.texts), "params": json.dumps(task.params, sort_keys=True)}
+            for metric, (value, lo, hi) in score_sample(task.sample, task.n_boot, task.seed, task.q).items()]
     return pl.DataFrame(rows, schema=ROW_SCHEMA)
 
 
@@ -201,8 +215,8 @@ def score_scope(
         vectors, source = embed(catalog, [texts[d][:max_chars] for d in rows["doc_id"]], seed, embeddings)
         params = {"where": where, "base": base, "seed": seed, "n_boot": n_boot, "q": q if np.isfinite(q) else "inf", "max_chars": max_chars,
                   "embeddings": source}
-        frame = scope_rows(build_sample(rows, texts, vectors, max_chars), index.height, scope_kind, scope_id,
-                           params, n_boot, seed, q)
+        frame = scope_rows(ScopeTask(build_sample(rows, texts, vectors, max_chars), index.height, scope_kind, scope_id,
+                                     params, n_boot, seed, q))
     if write:
         catalog.delete_where("diversity", scope_kind=scope_kind, scope_id=scope_id)
         catalog.append("diversity", frame)

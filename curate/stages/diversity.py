@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, build_sample, embed, fetch_texts, sample_rows,
-                                    scope_index, scope_rows)
+from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, ScopeTask, build_sample, embed, fetch_texts,
+                                    sample_rows, scope_index, scope_rows)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 from curate.threads import thread_budget
 
@@ -55,10 +55,10 @@ def scope_groups(index: pl.DataFrame, scopes: list[str], min_docs: int) -> list[
     return out
 
 
-def score_scope_task(*args: object) -> pl.DataFrame:
+def score_scope_task(task: ScopeTask) -> pl.DataFrame:
     """:func:`scope_rows` with one thread, so its eigenvalues are the same bits in any worker or the driver."""
     with thread_budget(1):
-        return scope_rows(*args)  # type: ignore[arg-type]
+        return scope_rows(task)
 
 
 class Diversity(GlobalStage):
@@ -84,7 +84,7 @@ class Diversity(GlobalStage):
         for kind, sid, idx, chosen in groups:
             params = {"scope": kind, "value": sid, "seed": p.seed, "n_boot": p.n_boot, "q": p.vendi_q,
                       "max_chars": p.max_chars, "embeddings": source, "base": "kept_documents"}
-            tasks.append((full.take(np.searchsorted(union, chosen)), len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q))
+            tasks.append((ScopeTask(full.take(np.searchsorted(union, chosen)), len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q),))
         # one task per scope in the worker pool: the bootstraps (gzip -9 of each resample above all) were
         # 10-15 s of the demo on the driver while the workers idled; results come back in task order
         frames = [pl.DataFrame(schema=ROW_SCHEMA), *ctx.map_tasks("diversity: score each scope", score_scope_task, tasks)]
