@@ -241,7 +241,7 @@ class Catalog:
         """Empty, typed views for every declared stage or table view not produced yet, so reports run on any run."""
         existing = {r[0] for r in self.execute("SELECT table_name FROM information_schema.tables")}
         wanted = {self.stage_view_name(stage): columns for stage, columns in self.declared_views.stages.items()}
-        declared.create(self.execute, existing, {**wanted, **self.declared_views.tables})
+        declared.create_placeholders(self.execute, existing, {**wanted, **self.declared_views.tables})
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""

@@ -39,7 +39,7 @@ class DeclaredViews:
     tables: Mapping[str, Columns] = field(default_factory=dict)
 
 
-def create(execute: Callable[[str], Any], existing: set[str], views: Mapping[str, Columns]) -> None:
+def create_placeholders(execute: Callable[[str], Any], existing: set[str], views: Mapping[str, Columns]) -> None:
     """Create an empty typed view for each of ``views`` (name -> columns) whose name is not in ``existing``."""
     for view, columns in views.items():
         if view not in existing:

@@ -18,7 +18,7 @@ from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
 from curate.pipeline.shards import Upstream, docs_shards, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage
-from curate.stages import STAGES
+from curate.stages import STAGES, declared_views
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 from tests.tiny_models import train_fasttext
@@ -43,6 +43,14 @@ def test_stage_names_and_columns_are_unique():
         assert stage.name.isidentifier() and stage.name == stage.name.lower()
         assert all(r.startswith(f"{stage.name}.") for r in stage.reasons), stage.name
         assert stage.Params.model_fields["stage"].default == stage.name
+
+
+def test_declared_views_cover_every_stage_and_table():
+    """What the runner hands the catalog: each stage's output, each extra table (declared alike by its writers)."""
+    views = declared_views()
+    assert list(views.stages) == [s.name for s in STAGES]
+    assert set(views.tables) == {t for s in STAGES for t in s.tables}
+    assert all(list(views.stages[s.name]) == ["doc_id", *s.schema, DROP_REASON] for s in STAGES)
 
 
 @pytest.fixture(scope="module")
