@@ -7,7 +7,8 @@ The parts, in the order data flows through them (each package's ``__init__`` lis
 - :mod:`curate.dedup`, :mod:`curate.rules`, :mod:`curate.models`, :mod:`curate.diversity`: the
   algorithms, rule sets and learned models the stages call.
 - :mod:`curate.pipeline`: recipes, the runner and the executors that run stages over shards.
-- :mod:`curate.catalog`: the single writer of ``catalog.duckdb`` (``curate.catalog.Catalog``).
+- :mod:`curate.catalog`: the single writer of ``catalog.duckdb`` (``curate.catalog.Catalog``); with
+  storage, settings, threads and display, the infrastructure at the bottom: it imports nothing above it.
 - :mod:`curate.mix`: eval sets, then token-budgeted mixtures and sweeps.
 - :mod:`curate.demo`: the whole loop on text found on this machine.
 - :mod:`curate.cli`: the ``curate`` command, one module per command group.

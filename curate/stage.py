@@ -10,6 +10,11 @@ A stage is a class with these class attributes:
 - ``schema``: the columns it adds, name -> polars dtype; names are unique across stages. A stage whose
   columns its params name (``classifier``) sets ``self.schema`` in ``__init__``; the runner reads the instance's.
 - ``reasons``: the drop reasons it may emit, each ``<name>.<why>``.
+- ``tables``: the extra tables it writes with ``ctx.write_table``, name -> columns, declared here once: the
+  runner hands them to the catalog, which shows an empty typed view of each until a stage writes it.
+- ``catalog_rows``: catalog tables it hands rows to with ``ctx.write_rows`` (``diversity``), name -> (column,
+  values) of the rows it owns there: the catalog, the one writer, replaces those with the new rows when it
+  records the stage.
 - ``fits``: True when the stage may fit a model on the documents (topics; quality_model with ``train``);
   :meth:`Stage.fits_model` says whether it does with its params. A fitting stage leaves out the eval
   split's documents and records the documents it fitted on (:mod:`curate.models.fits`); a recipe's
@@ -21,7 +26,8 @@ Signals are always written, so thresholds can be re-examined in SQL.
 
 A **global stage** implements ``reduce(ctx) -> DataFrame`` with the same output shape, computed over all
 surviving documents at once (dedup clustering, topic fit). It reads through :class:`StageContext`, may
-fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``.
+fan work out with ``ctx.map_shards`` and may write extra tables with ``ctx.write_table``. Like a map stage
+it writes Parquet only; the catalog records what it wrote.
 
 A **rewrite stage** (``rewrites = True``: line dedup, PII redaction) changes text without touching the
 documents it read: beside its part it writes ``stages/<name>/text/<shard>.parquet`` (``doc_id``, ``text``;
@@ -29,7 +35,7 @@ a null text means unchanged). Later stages read the newest version of each text,
 catalog's ``documents`` view and mixtures; ``original_documents`` keeps the ingested text and ``rewrites``
 every version (see docs/development.md). A map rewrite stage returns a ``text`` column from ``apply``
 beside its signals; a global one writes the text parts itself with ``ctx.map_shards(fn, columns,
-REWRITE_DIR)``. What it removed is a signal column of its schema (bytes, lines, matches).
+storage.REWRITE_DIR)``. What it removed is a signal column of its schema (bytes, lines, matches).
 
 ``setup()`` loads models once per worker process, never at import time; ``compile_kernels()`` compiles a
 stage's numba kernels once per run (and machine: they are cached), before the workers need them.
@@ -48,10 +54,12 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import storage
+from curate.catalog import Catalog
+from curate.catalog.declared import Columns, StageRows
 from curate.storage import Location
 
 DROP_REASON = "drop_reason"
-REWRITE_DIR = "text"  # a rewrite stage's text versions: stages/<name>/text/<shard>.parquet (doc_id, text)
+ROWS_DIR = "rows"  # stages/<name>/rows/<table>.parquet: rows a stage hands to a catalog table (see catalog_rows)
 Probability = Annotated[float, Field(ge=0, le=1)]  # a score or share: a recipe value outside [0, 1] is an error
 
 
@@ -78,6 +86,8 @@ class Stage(ABC):
     optional_needs: ClassVar[tuple[str, ...]] = ()  # read when an earlier stage provides them, else absent
     schema: ClassVar[dict[str, pl.DataType | type[pl.DataType]]] = {}
     reasons: ClassVar[tuple[str, ...]] = ()
+    tables: ClassVar[dict[str, Columns]] = {}  # extra tables written with ctx.write_table (see module docstring)
+    catalog_rows: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}  # table -> (column, values) of the rows it owns
     detail_column: ClassVar[str | None] = None  # copied into decisions.detail (e.g. the kept duplicate)
     fits: ClassVar[bool] = False  # may fit a model on the documents (see fits_model)
     rewrites: ClassVar[bool] = False  # writes new text versions (see module docstring)
@@ -103,6 +113,11 @@ class Stage(ABC):
     def output_schema(self) -> dict[str, Any]:
         """Full output schema: doc_id, the declared columns, drop_reason."""
         return {"doc_id": pl.String, **self.schema, DROP_REASON: pl.String}
+
+    def handed_rows(self, stage_dir: Location) -> list[StageRows]:
+        """The catalog rows this stage wrote with ``ctx.write_rows`` under ``stage_dir``, for the catalog to record."""
+        found = [(table, stage_dir / ROWS_DIR / f"{table}.parquet", key) for table, key in self.catalog_rows.items()]
+        return [StageRows(table, path, column, values) for table, path, (column, values) in found if path.exists()]
 
     def empty_output(self) -> pl.DataFrame:
         """A zero-row frame of the output schema (for empty shards)."""
@@ -162,7 +177,9 @@ class StageContext:
     runs ``fn(frame) -> DataFrame`` (``fn(frame, shard=name)`` when ``named``) over every shard in the
     worker pool, writing ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume),
     and returns the paths.
-    ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer).
+    ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer), for reading; a stage writes
+    Parquet only (``write_table``, ``write_rows``) and the catalog records it. ``tables``: the stage's declared
+    extra tables (``Stage.tables``).
     ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
     write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
     ``warn(message)`` shows a warning in the run's output (e.g. a quality classifier that separates nothing).
@@ -173,12 +190,13 @@ class StageContext:
     shards: list[str]
     workers: int
     seed: int
-    catalog: Any
+    catalog: Catalog
     shard_reader: Callable[[str, tuple[str, ...]], pl.DataFrame]
     pool_map: Callable[..., list[Location]]
     scratch_dir: Path
     task_map: Callable[[str, Callable[..., Any], list[tuple[Any, ...]]], list[Any]] = field(default=run_inline)
     warn: Callable[[str], None] = field(default=warn_stderr)
+    tables: dict[str, Columns] = field(default_factory=dict)
 
     def documents(self, columns: tuple[str, ...] = ("doc_id", "text")) -> Iterator[pl.DataFrame]:
         """Surviving documents, one frame per shard, in shard order (deterministic)."""
@@ -211,7 +229,17 @@ class StageContext:
         A name ``base__part`` is also unioned (by column name) into a view ``base``, so two stages can
         contribute to one table (``dup_clusters__exact`` + ``dup_clusters__minhash`` -> ``dup_clusters``).
         """
+        columns = self.tables.get(table.split("__", 1)[0])
+        if columns is None:
+            raise ValueError(f"stage {self.stage_name!r} writes table {table!r} without declaring it in its `tables`")
         path = self.stage_dir / "tables" / f"{table}.parquet"
-        storage.write_parquet(frame, path)
+        storage.write_parquet(frame.select([pl.col(c).cast(t) for c, t in columns.items()]), path)
         self.catalog.register_artifact(table, self.stage_name, path)
+        return path
+
+    def write_rows(self, table: str, frame: pl.DataFrame) -> Location:
+        """Write rows for the catalog table ``table`` (one of the stage's ``catalog_rows``) as Parquet; the catalog
+        records them with the stage, replacing the rows the stage owns there."""
+        path = self.stage_dir / ROWS_DIR / f"{table}.parquet"
+        storage.write_parquet(frame, path)
         return path

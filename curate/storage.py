@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 Location = Union[Path, UPath]  # noqa: UP007 - a runtime alias
+REWRITE_DIR = "text"  # a rewrite stage's text versions: stages/<name>/text/<shard>.parquet (doc_id, text)
 
 
 def is_url(location: str | Location) -> bool:

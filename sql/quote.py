@@ -1,9 +1,9 @@
 """Quoting for the only text spliced into SQL: file paths in view DDL and identifiers.
 
 Values are always bound (``$name``); DuckDB cannot bind a ``read_parquet`` path in a ``CREATE VIEW`` or
-a table or column name, so those go through these two functions, and nowhere else. They live here, in
-the leaf package every other one may import, so that dedup and mixture code quote paths without
-depending on the catalog (the catalog imports the stages that use them).
+a table or column name, so those go through these two functions, and nowhere else. They belong with the
+SQL text, at the bottom of the import rule, so that any SQL a module builds (catalog DDL, a dedup job's
+scratch queries) quotes the same way.
 """
 
 from __future__ import annotations

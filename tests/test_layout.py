@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -74,12 +73,12 @@ def _module_name(path: Path) -> str:
 MODULES = {_module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
 
 
-def _runtime_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement that can run: at module level, in functions, not under TYPE_CHECKING."""
+def _runtime_imports(tree: ast.AST, typing: bool = False) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run: at module level, in functions, not under TYPE_CHECKING (unless ``typing``)."""
     found, stack = [], [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if not typing and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             stack.extend(node.orelse)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -93,10 +92,10 @@ def _known_prefix(dotted: str) -> str | None:
     return next((".".join(parts[:i]) for i in range(len(parts), 0, -1) if ".".join(parts[:i]) in MODULES), None)
 
 
-def _edges(name: str, path: Path) -> set[str]:
-    """The modules of this project that ``name`` imports."""
+def _edges(name: str, path: Path, typing: bool = False) -> set[str]:
+    """The modules of this project that ``name`` imports (with ``typing``, also under TYPE_CHECKING)."""
     out: set[str] = set()
-    for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8")), typing):
         if isinstance(node, ast.Import):
             out |= {m for a in node.names if (m := _known_prefix(a.name))}
             continue
@@ -175,14 +174,37 @@ def test_cycle_check_finds_a_cycle_and_resolves_import_forms(tmp_path):
     assert _edges("curate.dedup.x", relative) == {"curate.dedup.lsh", "curate.text", "curate.dedup.shingles"}
 
 
-# The flat layout's public paths that the README showed, kept as re-export modules (see each one's docstring).
-OLD_PATHS = {"curate.shingles": "curate.dedup.shingles", "curate.minhash": "curate.dedup.minhash",
-             "curate.lid_model": "curate.models.lid", "curate.topics": "curate.models.topics"}
+# The leaf layer: shared infrastructure sits at the bottom of curate and imports nothing above it (no stage,
+# pipeline, mixture, demo, trainer or report; not even for type hints): the runner hands the catalog the stage
+# and table schemas it needs (curate.catalog.declared). The demo drives curate, train and reports, so it sits
+# at the top: nothing imports it but the command line that runs it.
+INFRASTRUCTURE = ("curate.storage", "curate.settings", "curate.threads", "curate.display", "curate.catalog")
+DEMO_USERS = ("curate.cli",)
 
 
-@pytest.mark.parametrize(("old", "new"), sorted(OLD_PATHS.items()))
-def test_old_import_paths_reexport_the_new_modules(old, new):
-    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
-    public = getattr(new_module, "__all__", [n for n in vars(new_module) if not n.startswith("_")])
-    assert public and all(getattr(old_module, n) is getattr(new_module, n) for n in public)
-    assert MODULES[old].read_text().count("\n") < 8  # a re-export, never a second copy
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(f"{p}.") for p in packages)
+
+
+def leaf_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Imports that leave the infrastructure layer (to anything but itself and ``sql``), and imports of the demo
+    by anything but itself and its command line."""
+    out = [f"{m} imports {t}" for m in sorted(graph) if _within(m, INFRASTRUCTURE)
+           for t in sorted(graph[m]) if not _within(t, (*INFRASTRUCTURE, "sql"))]
+    return out + [f"{m} imports {t}" for m in sorted(graph) if not _within(m, ("curate.demo", *DEMO_USERS))
+                  for t in sorted(graph[m]) if _within(t, ("curate.demo",))]
+
+
+def test_infrastructure_is_a_leaf_and_the_demo_a_root():
+    graph = {name: _edges(name, path, typing=True) for name, path in MODULES.items()}
+    assert leaf_violations(graph) == []
+
+
+def test_leaf_check_finds_what_breaks_the_layers():
+    graph = {"curate.catalog": {"curate.stages", "curate.storage", "sql.quote"}, "curate.catalog.access": {"curate.pipeline.runner"},
+             "curate.storage": set(), "curate.stages": {"curate.catalog"}, "train.loop": {"curate.demo.loop", "curate.catalog"},
+             "curate.cli": {"curate.demo.loop"}, "curate.threads": {"train"}, "curate.display": {"reports.cli"}}
+    assert leaf_violations(graph) == ["curate.catalog imports curate.stages", "curate.catalog.access imports curate.pipeline.runner",
+                                      "curate.display imports reports.cli", "curate.threads imports train",
+                                      "train.loop imports curate.demo.loop"]
+

@@ -11,6 +11,11 @@ writing command (e.g. ``curate status RUN``); a reader (``curate sql``, ``report
 the views pointing elsewhere re-points them for its own session, as TEMP views (which shadow the stored
 ones; a read-only connection cannot change the file). All values are bound (``$name``); the only text spliced
 into SQL is a path or an identifier, through :func:`sql.quote.sql_string` and :func:`sql.quote.sql_ident`.
+
+The catalog is part of the infrastructure layer at the bottom of curate: it imports no stage, pipeline,
+mixture, trainer or report. What it must know of them (the stage and table views to show as placeholders,
+the rows a stage hands to a table) it is given (:mod:`curate.catalog.declared`); :mod:`curate.catalog.access`
+decides who may open the file.
 """
 
 from __future__ import annotations
@@ -30,27 +35,13 @@ import polars as pl
 
 import sql
 from curate import storage
-from curate.catalog import access
-from curate.stage import REWRITE_DIR
-from curate.storage import Location
+from curate.catalog import access, declared
+from curate.catalog.declared import DeclaredViews, StageRows
+from curate.storage import REWRITE_DIR, Location
 from sql.quote import sql_ident, sql_string
 
 CATALOG_FILE = "catalog.duckdb"
 WRITER_WAIT_S = 10.0
-
-PLACEHOLDER_ARTIFACTS = {
-    "dup_clusters": {"doc_id": "VARCHAR", "cluster_id": "VARCHAR", "method": "VARCHAR", "is_kept": "BOOLEAN", "cluster_size": "BIGINT"},
-    "topic_labels": {"topic_id": "INTEGER", "size": "BIGINT", "sample_size": "BIGINT", "terms": "VARCHAR", "examples": "VARCHAR[]"},
-    "fit_docs": {"fit": "VARCHAR", "doc_id": "VARCHAR", "split_id": "VARCHAR"},
-    "quality_model_fit": {"auc": "DOUBLE", "precision": "DOUBLE", "recall": "DOUBLE", "score_p05": "DOUBLE", "score_p95": "DOUBLE",
-                          "useful": "BOOLEAN", "reason": "VARCHAR"},
-}
-
-
-def _duck_type(dtype: Any) -> str:
-    return {"String": "VARCHAR", "Float64": "DOUBLE", "Int64": "BIGINT", "Int32": "INTEGER", "Boolean": "BOOLEAN"}.get(
-        str(dtype).split("(")[0], "VARCHAR")
-
 
 def schema_version() -> int:
     """The version declared in ``sql/schema.sql`` (its ``-- version: N`` header line)."""
@@ -91,10 +82,14 @@ def parquet_glob(folder: Location) -> str | None:
 class Catalog:
     """Read-write handle on one run's catalog. Use as a context manager; only the driver opens one."""
 
-    def __init__(self, run_dir: Path | str, read_only: bool = False, data: str | None = None) -> None:
+    def __init__(self, run_dir: Path | str, read_only: bool = False, data: str | None = None,
+                 views: DeclaredViews | None = None) -> None:
         """``data``: where the run's shards live when not in the run folder (a URL, see
-        :mod:`curate.storage`); recorded on first use, so later commands need not repeat it."""
+        :mod:`curate.storage`); recorded on first use, so later commands need not repeat it.
+        ``views``: the stage and table views to create as empty placeholders until produced (the runner's;
+        see :mod:`curate.catalog.declared`); other writers need none, the placeholders are stored."""
         self.run_dir = Path(run_dir).resolve()
+        self.declared_views = views or DeclaredViews()
         self.path = self.run_dir / CATALOG_FILE
         self.read_only = read_only
         if read_only:
@@ -243,17 +238,10 @@ class Catalog:
         self._view("rewrites", " UNION ALL ".join(versions))
 
     def _create_placeholders(self) -> None:
-        """Empty, typed views for every stage or artifact view not produced yet, so reports run on any run."""
-        from curate.stages import STAGES
-
+        """Empty, typed views for every declared stage or table view not produced yet, so reports run on any run."""
         existing = {r[0] for r in self.execute("SELECT table_name FROM information_schema.tables")}
-        wanted = {self.stage_view_name(s.name): {"doc_id": "VARCHAR", **{c: _duck_type(t) for c, t in s.schema.items()},
-                                                 "drop_reason": "VARCHAR"} for s in STAGES}
-        wanted.update(PLACEHOLDER_ARTIFACTS)
-        for view, columns in wanted.items():
-            if view not in existing:
-                cols = ", ".join(f"NULL::{t} AS {sql_ident(c)}" for c, t in columns.items())
-                self.execute(f"CREATE VIEW {sql_ident(view)} AS SELECT {cols} WHERE false")
+        wanted = {self.stage_view_name(stage): columns for stage, columns in self.declared_views.stages.items()}
+        declared.create_placeholders(self.execute, existing, {**wanted, **self.declared_views.tables})
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""
@@ -310,8 +298,10 @@ class Catalog:
                 self.execute(f"DELETE FROM {table} WHERE stage = $s", {"s": stage})
             self.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
 
-    def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]], detail_column: str | None = None) -> None:
-        """Record a completed stage, its shards, and its decisions (read from its Parquet outputs).
+    def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]], detail_column: str | None = None,
+                     rows: list[StageRows] | None = None) -> None:
+        """Record a completed stage, its shards, its decisions and the table rows it handed over (all read from
+        its Parquet outputs), in one transaction.
 
         ``detail_column`` names the stage column copied into ``decisions.detail`` (e.g. the kept doc_id).
         """
@@ -335,6 +325,10 @@ class Catalog:
                     f" FROM read_parquet({sql_string(glob)}) WHERE drop_reason IS NOT NULL ORDER BY doc_id",
                     {"s": stage},
                 )
+            for handed in rows or []:
+                self.execute(f"DELETE FROM {sql_ident(handed.table)} WHERE {sql_ident(handed.column)} IN (SELECT unnest($v))",
+                             {"v": list(handed.values)})
+                self.append(handed.table, storage.read_parquet(handed.path))
         self.refresh_views()
         self.publish_snapshot()
 

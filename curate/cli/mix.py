@@ -47,6 +47,8 @@ mix_app = typer.Typer(cls=DefaultEmit, help="Token-budgeted training mixtures, s
 Run = Annotated[str, typer.Argument(help="Run folder or name under ./runs.")]
 Workers = Annotated[int | None, typer.Option(min=1, help="DuckDB threads for emitting (output is identical for any value).")]
 Ood = Annotated[list[str], typer.Option("--ood", help="A group held out entirely for out-of-distribution eval (repeatable).")]
+THRESHOLD = EvalSplitParams.model_fields["threshold"]  # the recipe's eval_split.threshold: default and help written once
+Threshold = Annotated[float, typer.Option(help=THRESHOLD.description)]
 
 
 def _load(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -83,7 +85,7 @@ def emit_command(
     ood: Ood = [],  # noqa: B006
     eval_group_by: Annotated[str, typer.Option(help="Column defining eval groups (or quality_bucket, bucket:N).")] = "source",
     eval_seed: Annotated[int, typer.Option(help="Seed of the eval split.")] = 0,
-    threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
+    threshold: Threshold = THRESHOLD.default,
     workers: Workers = None,
     diversity_sample: Annotated[int, typer.Option(min=0, help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
 ) -> None:
@@ -156,7 +158,7 @@ def eval_split_command(
     ood: Ood = [],  # noqa: B006
     group_by: Annotated[str, typer.Option(help="Column defining groups (or quality_bucket, bucket:N).")] = "source",
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
-    threshold: Annotated[float, typer.Option(help="Jaccard at or above which a document contaminates an eval one.")] = 0.8,
+    threshold: Threshold = THRESHOLD.default,
     containment: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of an eval document's word 8-grams inside one document that makes"
                                                " it contamination (an eval passage in a longer document); 0: off.")] = 0.5,
 ) -> None:

@@ -100,6 +100,9 @@ def choose_kept(docs: pl.DataFrame, policy: KeepPolicy) -> pl.DataFrame:
     )
 
 
+CLUSTER_SCHEMA = {"doc_id": pl.String, "cluster_id": pl.String, "method": pl.String, "is_kept": pl.Boolean, "cluster_size": pl.Int64}
+
+
 def outputs(docs: pl.DataFrame, method: str, reason: str, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per-document stage output, dup_clusters rows) from docs with cluster/kept columns."""
     per_doc = docs.select(

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
+from curate.catalog import Catalog
 from curate.diversity import fast
 from curate.diversity import metrics as m
 
@@ -58,7 +59,7 @@ def scope_relation(where: str, base: str = "kept_documents") -> str:
     return f"SELECT * FROM doc_signals s JOIN (SELECT doc_id, text FROM {base}) d USING (doc_id) WHERE ({where})"
 
 
-def scope_index(catalog, where: str = "true", base: str = "kept_documents") -> pl.DataFrame:  # noqa: ANN001
+def scope_index(catalog: Catalog, where: str = "true", base: str = "kept_documents") -> pl.DataFrame:
     """The scope's documents without text, sorted by doc_id: doc_id, source, and lang, topic_id,
     dup_size, dup_cluster when the stages that produce them ran."""
     columns = set(catalog.query("SELECT * FROM doc_signals LIMIT 0").columns)
@@ -82,7 +83,7 @@ def sample_rows(n_docs: int, sample_size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(n_docs)[:sample_size])
 
 
-def embed(catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto") -> tuple[np.ndarray, str]:  # noqa: ANN001
+def embed(catalog: Catalog, texts: list[str], seed: int, embeddings: Embeddings = "auto") -> tuple[np.ndarray, str]:
     """Unit embeddings of the texts and where they came from: the run's topic model (``auto`` when it
     exists), TF-IDF -> SVD fitted on these texts, or MiniLM sentence embeddings."""
     from curate.models.topics import featurizer, load_topic_model
@@ -109,7 +110,7 @@ def build_sample(rows: pl.DataFrame, texts: dict[str, str], embeddings: np.ndarr
                        rows["dup_size"].to_numpy() if has_dups else None, codes("dup_cluster") if has_dups else None)
 
 
-def fetch_texts(catalog, doc_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+def fetch_texts(catalog: Catalog, doc_ids: list[str]) -> dict[str, str]:
     """Texts of the given documents (one scan of the documents' Parquet, keeping only these)."""
     frame = catalog.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids})
     return dict(frame.iter_rows())
@@ -163,17 +164,31 @@ def score_sample(s: ScopeSample, n_boot: int, seed: int, q: float = 1.0) -> dict
     return out
 
 
-def scope_rows(s: ScopeSample, n_docs: int, scope_kind: str, scope_id: str, params: dict, n_boot: int, seed: int,
-               q: float) -> pl.DataFrame:
+@dataclass(frozen=True)
+class ScopeTask:
+    """One scope to score: its sample, the number of documents it was drawn from, its row keys, the scoring
+    settings, and ``params`` (recorded with its rows as JSON)."""
+
+    sample: ScopeSample
+    n_docs: int
+    scope_kind: str
+    scope_id: str
+    params: dict[str, Any]
+    n_boot: int
+    seed: int
+    q: float
+
+
+def scope_rows(task: ScopeTask) -> pl.DataFrame:
     """Rows for the ``diversity`` table from a scope's sample."""
-    rows = [{"scope_kind": scope_kind, "scope_id": scope_id, "metric": metric, "value": value, "ci_low": lo, "ci_high": hi,
-             "n_docs": n_docs, "sample_size": len(s.texts), "params": json.dumps(params, sort_keys=True)}
-            for metric, (value, lo, hi) in score_sample(s, n_boot, seed, q).items()]
+    rows = [{"scope_kind": task.scope_kind, "scope_id": task.scope_id, "metric": metric, "value": value, "ci_low": lo,
+             "ci_high": hi, "n_docs": task.n_docs, "sample_size": len(task.sample.texts), "params": json.dumps(task.params, sort_keys=True)}
+            for metric, (value, lo, hi) in score_sample(task.sample, task.n_boot, task.seed, task.q).items()]
     return pl.DataFrame(rows, schema=ROW_SCHEMA)
 
 
 def score_scope(
-    catalog, where: str = "true", scope_kind: str = "adhoc", scope_id: str | None = None,  # noqa: ANN001
+    catalog: Catalog, where: str = "true", scope_kind: str = "adhoc", scope_id: str | None = None,
     sample_size: int = 1000, seed: int = 0, n_boot: int = 20, q: float = 1.0, base: str = "kept_documents",
     write: bool = True, embeddings: Embeddings = "auto", max_chars: int = MAX_CHARS,
 ) -> pl.DataFrame:
@@ -200,8 +215,8 @@ def score_scope(
         vectors, source = embed(catalog, [texts[d][:max_chars] for d in rows["doc_id"]], seed, embeddings)
         params = {"where": where, "base": base, "seed": seed, "n_boot": n_boot, "q": q if np.isfinite(q) else "inf", "max_chars": max_chars,
                   "embeddings": source}
-        frame = scope_rows(build_sample(rows, texts, vectors, max_chars), index.height, scope_kind, scope_id,
-                           params, n_boot, seed, q)
+        frame = scope_rows(ScopeTask(build_sample(rows, texts, vectors, max_chars), index.height, scope_kind, scope_id,
+                                     params, n_boot, seed, q))
     if write:
         catalog.delete_where("diversity", scope_kind=scope_kind, scope_id=scope_id)
         catalog.append("diversity", frame)

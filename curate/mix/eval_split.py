@@ -50,6 +50,7 @@ BATCH_DOCS = 20_000
 SCHEMA = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
 MAX_EVAL_CHARS = 4000  # each eval document is scored on its first 4,000 characters: bounds cost, no document dominates a set
 DOCS_DIGEST_SQL = "SELECT count(*) AS n, coalesce(bit_xor(hash(doc_id)), 0)::VARCHAR AS x FROM documents"
+CONTAMINATION_JACCARD = 0.8  # the default word 5-gram Jaccard at or above which a document duplicates an eval one
 
 
 def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ...], seed: int) -> tuple[pl.DataFrame, list[str]]:
@@ -98,7 +99,7 @@ def record_split(cat: Catalog, evals: pl.DataFrame, contamination: pl.DataFrame,
 
 
 def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
-                 seed: int = 0, threshold: float = 0.8, containment: float | None = 0.5, containment_ngram: int = 8,
+                 seed: int = 0, threshold: float = CONTAMINATION_JACCARD, containment: float | None = 0.5, containment_ngram: int = 8,
                  kept_after: Sequence[str] | None = None) -> pl.DataFrame:
     """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded).
 
@@ -133,7 +134,7 @@ class EvalSplitParams(BaseModel):
     per_group: int = Field(5, ge=0, description="In-distribution eval documents per group (groups under 2x this get none).")
     ood_groups: list[str] = Field(default_factory=list, description="Groups held out entirely for out-of-distribution eval.")
     seed: int = Field(0, description="Seed of the split.")
-    threshold: float = Field(0.8, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
+    threshold: float = Field(CONTAMINATION_JACCARD, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
     containment: float | None = Field(0.5, gt=0, le=1, description="Share of an eval document's word n-grams inside one"
                                       " pool document that makes it contamination (null: off).")
     containment_ngram: int = Field(8, ge=2, le=50, description="Word n-gram length of the containment check.")
@@ -221,7 +222,7 @@ class _EvalIndex:
                            "method", "similarity").cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = 0.8, containment: float | None = 0.5,
+def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = CONTAMINATION_JACCARD, containment: float | None = 0.5,
                        containment_ngram: int = 8) -> pl.DataFrame:
     """Documents (not eval documents themselves) whose normalized text equals an eval document's, whose
     word 5-gram Jaccard with one is ≥ ``threshold``, or that hold ≥ ``containment`` of one's word

@@ -6,9 +6,6 @@ the documents of the current eval split (``eval_sets``) and their duplicates (``
 so twice: in its stored metadata (:meth:`EvalExclusion.manifest`) and as the artifact table
 ``fit_docs__<fit>(fit, doc_id, split_id)``, which the catalog unions into the view ``fit_docs``. The
 ``fits`` report and :func:`curate.mix.eval_split.fit_problems` check those rows against the current split.
-
-This module takes the catalog as an argument and never imports it (stages import this module, and the
-catalog imports the stage registry).
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from curate.catalog import Catalog
 from curate.text import normalize_expr
 
 FIT_SCHEMA = {"fit": pl.String, "doc_id": pl.String, "split_id": pl.String}
@@ -59,13 +57,13 @@ class EvalExclusion:
         return pl.DataFrame({"fit": [fit] * ids.len(), "doc_id": ids, "split_id": [self.split_id] * ids.len()}, schema=FIT_SCHEMA)
 
 
-def current_split_id(cat: Any) -> str | None:
+def current_split_id(cat: Catalog) -> str | None:
     """The ``split_id`` of the eval split reserved in the catalog; None when none is."""
     rows = cat.execute("SELECT split_id FROM eval_splits WHERE split_id IS NOT NULL")
     return rows[0][0] if rows else None
 
 
-def eval_exclusion(cat: Any) -> EvalExclusion:
+def eval_exclusion(cat: Catalog) -> EvalExclusion:
     """The current split of the run's catalog (``eval_splits.split_id``, ``eval_sets``, ``contamination``)."""
     evals = cat.query("SELECT DISTINCT doc_id FROM eval_sets ORDER BY doc_id")["doc_id"]
     dups = cat.query("SELECT DISTINCT doc_id FROM contamination WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)"
@@ -74,7 +72,7 @@ def eval_exclusion(cat: Any) -> EvalExclusion:
 
 
 @contextmanager
-def eval_docs_hidden(cat: Any) -> Iterator[None]:
+def eval_docs_hidden(cat: Catalog) -> Iterator[None]:
     """Inside the block, the views of ``HIDDEN_VIEWS`` (``documents`` and its text versions, ``kept_documents``,
     ``doc_signals``) leave out eval documents and their duplicates, for any SQL run on ``cat``'s connection
     (e.g. a quality classifier's training sources).
@@ -100,7 +98,7 @@ def exact_keys(texts: pl.Series) -> pl.Series:
     return texts.to_frame("t").select(normalize_expr(pl.col("t")).hash(seed=0)).to_series()
 
 
-def without_eval_texts(cat: Any, texts: pl.Series) -> pl.Series:
+def without_eval_texts(cat: Catalog, texts: pl.Series) -> pl.Series:
     """``texts`` minus those whose normalized text equals an eval document's or a duplicate's: for texts a
     fit reads from files, which the catalog's views cannot hide."""
     hidden = cat.query("SELECT text FROM documents WHERE doc_id IN (SELECT doc_id FROM eval_sets UNION SELECT doc_id FROM contamination)")
@@ -109,7 +107,7 @@ def without_eval_texts(cat: Any, texts: pl.Series) -> pl.Series:
     return texts.filter(~exact_keys(texts).is_in(exact_keys(hidden["text"]).implode()))
 
 
-def fit_doc_ids(cat: Any, texts: pl.Series) -> pl.Series:
+def fit_doc_ids(cat: Catalog, texts: pl.Series) -> pl.Series:
     """The catalog documents whose text equals one of ``texts`` (what a fit that reads texts was fitted on)."""
     cat.con.register("_mixlab_fit_texts", texts.unique().to_frame("text").to_arrow())
     try:

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.catalog import Catalog
 from curate.models.classifier import clean_for_model, fasttext_probs
 from curate.models.fits import eval_docs_hidden, eval_exclusion, fit_doc_ids, without_eval_texts
 
@@ -73,13 +74,13 @@ class TrainSpec(BaseModel):
     max_chars: int = Field(20_000, ge=100, description="Documents are cut to this many characters (train and score).")
 
 
-def read_texts(source: TextSource, catalog: Any | None, seed: int) -> list[str]:
+def read_texts(source: TextSource, catalog: Catalog | None, seed: int) -> list[str]:
     """Documents of one source (non-empty), in a seeded order that ignores the row order, at most ``limit``;
     with a catalog, never an eval document or a duplicate of one (see module docstring)."""
     return _read(source, catalog, seed)[0]
 
 
-def _read(source: TextSource, catalog: Any | None, seed: int) -> tuple[list[str], int]:
+def _read(source: TextSource, catalog: Catalog | None, seed: int) -> tuple[list[str], int]:
     """:func:`read_texts`, and how many file texts were dropped for equalling an eval text."""
     n_dropped = 0
     if source.sql is not None:
@@ -143,7 +144,7 @@ def evaluate(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
-def _write_fit_docs(catalog: Any | None, texts: list[str], n_dropped: int, out_dir: Path) -> dict[str, Any] | None:
+def _write_fit_docs(catalog: Catalog | None, texts: list[str], n_dropped: int, out_dir: Path) -> dict[str, Any] | None:
     """``fit_docs.parquet`` (the catalog documents whose text was read) and the manifest's ``eval_split``."""
     if catalog is None:
         return None
@@ -152,7 +153,7 @@ def _write_fit_docs(catalog: Any | None, texts: list[str], n_dropped: int, out_d
     return exclusion.manifest(n_dropped)
 
 
-def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = None) -> dict[str, Any]:
+def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Catalog | None = None) -> dict[str, Any]:
     """Train, evaluate on the held-out split, and save ``model.bin`` + ``manifest.json`` in ``out_dir``
     (with a catalog, also ``fit_docs.parquet``: see the module docstring)."""
     import fasttext
@@ -194,6 +195,10 @@ def train_quality_model(spec: TrainSpec, out_dir: Path, catalog: Any | None = No
     tmp_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     tmp_manifest.replace(out_dir / MANIFEST_FILE)
     return manifest
+
+
+USEFULNESS_SCHEMA = {"auc": pl.Float64, "precision": pl.Float64, "recall": pl.Float64, "score_p05": pl.Float64,
+                     "score_p95": pl.Float64, "useful": pl.Boolean, "reason": pl.String}  # the quality_model_fit table
 
 
 def usefulness(metrics: dict[str, Any], scores: np.ndarray) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from curate import storage
+from curate.catalog import Catalog
 from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
@@ -177,7 +178,7 @@ class StageRunner:
     def __init__(self, data: Location, scratch: Path, pool: Pool, progress: StepProgress, seed: int) -> None:
         self.data, self.scratch, self.pool, self.progress, self.seed = data, scratch, pool, progress, seed
 
-    def run(self, stage: Stage, shards: list[str], upstream: Upstream, catalog: Any) -> list[dict[str, Any]]:
+    def run(self, stage: Stage, shards: list[str], upstream: Upstream, catalog: Catalog) -> list[dict[str, Any]]:
         if isinstance(stage, MapStage):
             return self._run_map(stage, shards, upstream)
         if isinstance(stage, GlobalStage):
@@ -223,7 +224,7 @@ class StageRunner:
             self.pool.run(call_indexed, [(fn, i, task) for i, task in enumerate(tasks)], done)
         return results
 
-    def _run_global(self, stage: GlobalStage, shards: list[str], upstream: Upstream, catalog: Any) -> list[dict[str, Any]]:
+    def _run_global(self, stage: GlobalStage, shards: list[str], upstream: Upstream, catalog: Catalog) -> list[dict[str, Any]]:
         started = time.perf_counter()
         stage.setup()
         ctx = StageContext(
@@ -238,6 +239,7 @@ class StageRunner:
             pool_map=partial(self._pool_map, f"stage {stage.name} (map)", upstream, shards),
             task_map=self._task_map,
             warn=self.progress.warn,
+            tables=stage.tables,
         )
         # one thread: k-means, SVD and eigenvalues then give the same bits whatever the number of workers
         # or cores (and on busy cores one thread was fastest); the pool still fans work out

@@ -34,7 +34,7 @@ from curate.pipeline.kernels import KernelWarmup, has_kernels, start_for
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
 from curate.pipeline.shards import Upstream, docs_shards, stage_part
-from curate.stages import BY_NAME
+from curate.stages import BY_NAME, declared_views
 from curate.storage import Location
 from sql.quote import sql_string
 
@@ -143,7 +143,7 @@ class RecipeRunner:
 
     def _run(self, pool: Pool) -> RunSummary:
         ran, skipped = [], []
-        with Catalog(self.run_dir, data=self.data_arg) as catalog:
+        with Catalog(self.run_dir, data=self.data_arg, views=declared_views()) as catalog:
             self.data = catalog.data_root
             config = {"recipe": self.recipe.model_dump(mode="json"), "workers": self.workers, "executor": self.executor}
             run_id = catalog.begin_run("curate run", config)
@@ -300,7 +300,7 @@ class RecipeRunner:
             "n_kept": sum(r["n_kept"] for r in shard_rows), "n_dropped": sum(r["n_dropped"] for r in shard_rows),
             "wall_s": time.perf_counter() - started,
         }
-        catalog.record_stage(row, shard_rows, cls.detail_column)
+        catalog.record_stage(row, shard_rows, cls.detail_column, stage.handed_rows(folder))
         return fp, True
 
     def _wipe_stages(self, catalog: Catalog) -> None:

@@ -15,8 +15,8 @@ import polars as pl
 
 from curate import storage
 from curate.ingest.tasks import DOC_SCHEMA
-from curate.stage import DROP_REASON, REWRITE_DIR
-from curate.storage import Location
+from curate.stage import DROP_REASON
+from curate.storage import REWRITE_DIR, Location
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
+from curate.catalog.declared import Columns, DeclaredViews
+from curate.stage import DROP_REASON
+
 if TYPE_CHECKING:
     from curate.stage import Stage
 
@@ -36,6 +41,19 @@ def _stages() -> tuple[type[Stage], ...]:
 
     return (LengthFilter, ExactDedup, MinhashDedup, Langid, QualityRules, QualityModel, Topics, Diversity,
             LineDedup, Pii, Classifier, Url)
+
+
+def declared_views() -> DeclaredViews:
+    """Every stage's output columns and every extra table a stage writes: what the runner hands the catalog, so a
+    run shows an empty typed view of each until it is produced. A table two stages write (``dup_clusters``) must
+    be declared alike by both."""
+    tables: dict[str, Columns] = {}
+    for stage in _stages():
+        for table, columns in stage.tables.items():
+            if tables.setdefault(table, columns) != columns:
+                raise ValueError(f"table {table!r}: stage {stage.name!r} declares other columns than an earlier stage")
+    outputs = {s.name: {"doc_id": pl.String, **s.schema, DROP_REASON: pl.String} for s in _stages()}
+    return DeclaredViews(outputs, tables)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,23 +1,24 @@
-"""diversity: score the corpus, each source, each language and each topic; rows go to ``diversity``.
+"""diversity: score the corpus, each source, each language and each topic; rows for the ``diversity`` table.
 
 A global stage with no per-document columns and no drops: it reads the surviving documents through
 the catalog views (so languages and topics from earlier stages are available), draws one seeded sample
 per scope, fetches only the sampled texts, scores the scopes in the worker pool (one task each), and
 writes one row per scope and metric with the sample size, seed and a bootstrap 95% interval (see
-:mod:`curate.diversity.scope`). Its previous rows
-(scope kinds corpus, source, lang, topic) are replaced, so a re-run is idempotent.
+:mod:`curate.diversity.scope`). Like every stage it writes Parquet only
+(``stages/diversity/rows/diversity.parquet``); the catalog records those rows with the stage, replacing the
+previous ones of the scope kinds it owns (corpus, source, lang, topic), so a re-run is idempotent.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, build_sample, embed, fetch_texts, sample_rows,
-                                    scope_index, scope_rows)
+from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, ScopeTask, build_sample, embed, fetch_texts,
+                                    sample_rows, scope_index, scope_rows)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 from curate.threads import thread_budget
 
@@ -54,10 +55,10 @@ def scope_groups(index: pl.DataFrame, scopes: list[str], min_docs: int) -> list[
     return out
 
 
-def score_scope_task(*args: object) -> pl.DataFrame:
+def score_scope_task(task: ScopeTask) -> pl.DataFrame:
     """:func:`scope_rows` with one thread, so its eigenvalues are the same bits in any worker or the driver."""
     with thread_budget(1):
-        return scope_rows(*args)  # type: ignore[arg-type]
+        return scope_rows(task)
 
 
 class Diversity(GlobalStage):
@@ -66,6 +67,7 @@ class Diversity(GlobalStage):
     Params = DiversityParams
     schema = {}
     reasons = ()
+    catalog_rows = {"diversity": ("scope_kind", get_args(Scope))}
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
         p: DiversityParams = self.params  # type: ignore[assignment]
@@ -82,12 +84,10 @@ class Diversity(GlobalStage):
         for kind, sid, idx, chosen in groups:
             params = {"scope": kind, "value": sid, "seed": p.seed, "n_boot": p.n_boot, "q": p.vendi_q,
                       "max_chars": p.max_chars, "embeddings": source, "base": "kept_documents"}
-            tasks.append((full.take(np.searchsorted(union, chosen)), len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q))
+            tasks.append((ScopeTask(full.take(np.searchsorted(union, chosen)), len(idx), kind, sid, params, p.n_boot, p.seed, p.vendi_q),))
         # one task per scope in the worker pool: the bootstraps (gzip -9 of each resample above all) were
         # 10-15 s of the demo on the driver while the workers idled; results come back in task order
         frames = [pl.DataFrame(schema=ROW_SCHEMA), *ctx.map_tasks("diversity: score each scope", score_scope_task, tasks)]
-        with cat.transaction():
-            cat.execute("DELETE FROM diversity WHERE scope_kind IN ('corpus', 'source', 'lang', 'topic')")
-            cat.append("diversity", pl.concat(frames))
+        ctx.write_rows("diversity", pl.concat(frames))
         ids = [f.select("doc_id") for f in ctx.documents(("doc_id",))]
         return pl.concat([pl.DataFrame(schema={"doc_id": pl.String}), *ids]).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))

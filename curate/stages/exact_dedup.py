@@ -16,7 +16,7 @@ import polars as pl
 import xxhash
 from pydantic import Field
 
-from curate.dedup.shared import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
+from curate.dedup.shared import CLUSTER_SCHEMA, DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql
 from curate.stage import GlobalStage, StageContext
 from curate.text import Normalization, normalize_expr
 
@@ -39,6 +39,7 @@ class ExactDedup(GlobalStage):
     Params = ExactDedupParams
     schema = {"exact_hash": pl.String, "exact_cluster": pl.String, "exact_cluster_size": pl.Int64, "exact_dup_of": pl.String}
     reasons = ("exact_dedup.exact_duplicate",)
+    tables = {"dup_clusters": CLUSTER_SCHEMA}
     detail_column = "exact_dup_of"
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:

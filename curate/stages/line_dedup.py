@@ -30,7 +30,8 @@ from pydantic import Field
 from curate import storage
 from curate.dedup.lines import Unit, doc_hashes, remove_segments
 from curate.dedup.shared import connect
-from curate.stage import DROP_REASON, REWRITE_DIR, GlobalStage, StageContext, StageParams
+from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
+from curate.storage import REWRITE_DIR
 from curate.text import Normalization
 from sql.quote import sql_string
 

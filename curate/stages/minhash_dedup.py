@@ -25,7 +25,8 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from curate import storage
-from curate.dedup.shared import DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql, split_memory_limit
+from curate.dedup.shared import (CLUSTER_SCHEMA, DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql,
+                                  split_memory_limit)
 from curate.dedup.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
 from curate.dedup.minhash import HashName, signatures
 from curate.dedup.shingles import Unit, jaccard_pairs, shingle_sets
@@ -91,6 +92,7 @@ class MinhashDedup(GlobalStage):
     Params = MinhashDedupParams
     schema = {"minhash_cluster": pl.String, "minhash_cluster_size": pl.Int64, "minhash_dup_of": pl.String}
     reasons = ("minhash_dedup.near_duplicate",)
+    tables = {"dup_clusters": CLUSTER_SCHEMA}
     detail_column = "minhash_dup_of"
 
     def compile_kernels(self) -> None:

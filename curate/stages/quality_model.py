@@ -28,10 +28,10 @@ import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from curate import storage
-from curate.models.fits import fit_table
+from curate.models.fits import FIT_SCHEMA, fit_table
 from curate.models.classifier import clean_for_model, load_fasttext
-from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, TrainSpec, positive_scores, resolve_model_file,
-                                   train_quality_model, usefulness)
+from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, USEFULNESS_SCHEMA, TrainSpec, positive_scores,
+                                   resolve_model_file, train_quality_model, usefulness)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
 class QualityModelParams(StageParams):
@@ -83,6 +83,7 @@ class QualityModel(GlobalStage):
     Params = QualityModelParams
     schema = {"quality_score": pl.Float64}
     reasons = ("quality_model.low_score", "quality_model.below_top_fraction")
+    tables = {"quality_model_fit": USEFULNESS_SCHEMA, "fit_docs": FIT_SCHEMA}
     fits = True
 
     def fits_model(self) -> bool:
@@ -115,7 +116,7 @@ class QualityModel(GlobalStage):
             ctx.write_table(fit_table(self.name), storage.read_parquet(folder / FIT_DOCS_FILE))
         manifest = json.loads((folder / MANIFEST_FILE).read_text()) if (folder / MANIFEST_FILE).exists() else {}
         fit = usefulness(manifest.get("metrics", {}), scores["quality_score"].to_numpy())
-        ctx.write_table("quality_model_fit", pl.DataFrame([fit]))
+        ctx.write_table("quality_model_fit", pl.DataFrame([fit], schema=USEFULNESS_SCHEMA))
         if not fit["useful"]:
             ctx.warn(f"quality_model: the classifier is useless ({fit['reason']}); its quality_score is kept for inspection"
                      " but filters nothing, and must not be used as a signal or a confound (quality_model_fit.useful = false)")

@@ -22,11 +22,12 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from curate import storage
-from curate.models.fits import EvalExclusion, eval_exclusion, fit_table
+from curate.models.fits import FIT_SCHEMA, EvalExclusion, eval_exclusion, fit_table
 from curate.models.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
 MODEL_FILE = Path("model/topic_model.joblib")
+TOPIC_LABELS = {"topic_id": pl.Int32, "size": pl.Int64, "sample_size": pl.Int64, "terms": pl.String, "examples": pl.List(pl.String)}
 
 
 class TopicsParams(StageParams):
@@ -82,6 +83,7 @@ class Topics(GlobalStage):
     Params = TopicsParams
     schema = {"topic_id": pl.Int32, "topic_distance": pl.Float64}
     reasons = ()
+    tables = {"topic_labels": TOPIC_LABELS, "fit_docs": FIT_SCHEMA}
     fits = True
 
     def reduce(self, ctx: StageContext) -> pl.DataFrame:
@@ -93,8 +95,7 @@ class Topics(GlobalStage):
         if fitted_on.len() == 0:  # nothing to fit: one topic
             frames = [f.select("doc_id") for f in ctx.documents(("doc_id",))]
             ids = pl.concat([pl.DataFrame(schema={"doc_id": pl.String}), *frames])
-            ctx.write_table("topic_labels", pl.DataFrame(schema={"topic_id": pl.Int32, "size": pl.Int64, "sample_size": pl.Int64,
-                                                                 "terms": pl.String, "examples": pl.List(pl.String)}))
+            ctx.write_table("topic_labels", pl.DataFrame(schema=TOPIC_LABELS))
             return ids.with_columns(pl.lit(0, pl.Int32).alias("topic_id"), pl.lit(0.0).alias("topic_distance"),
                                     pl.lit(None, pl.String).alias(DROP_REASON))
         model = fit_topics(sample["text"].to_list(), sample["doc_id"].to_list(), p.k, p.k_range, p.n_components, p.seed,
@@ -106,8 +107,7 @@ class Topics(GlobalStage):
         paths = ctx.map_shards(partial(assign_part, model_path=str(model_path)), ("doc_id", "text"), "assign")
         out = pl.concat([storage.read_parquet(path) for path in paths]).with_columns(pl.lit(None, pl.String).alias(DROP_REASON))
         sizes = out.group_by("topic_id").len("size")
-        labels = pl.DataFrame(model.labels, schema={"topic_id": pl.Int32, "sample_size": pl.Int64, "terms": pl.String,
-                                                    "examples": pl.List(pl.String)})
-        labels = labels.join(sizes, on="topic_id", how="left").with_columns(pl.col("size").fill_null(0).cast(pl.Int64))
-        ctx.write_table("topic_labels", labels.select("topic_id", "size", "sample_size", "terms", "examples").sort("topic_id"))
+        labels = pl.DataFrame(model.labels, schema={c: t for c, t in TOPIC_LABELS.items() if c != "size"})
+        labels = labels.join(sizes, on="topic_id", how="left").with_columns(pl.col("size").fill_null(0))
+        ctx.write_table("topic_labels", labels.sort("topic_id"))  # write_table selects and casts TOPIC_LABELS' columns
         return out

@@ -58,3 +58,15 @@ def test_infeasible_and_invalid_specs_fail_clearly(tmp_path, run_recipe):
     assert out.exit_code == 2 and "max_repeat" in out.output
     out = runner.invoke(app, ["mix", "eval-split", str(run), "--per-group", "2", "--ood", "nosuchgroup"])
     assert out.exit_code == 2 and "nosuchgroup" in out.output
+
+
+def test_contamination_threshold_default_and_help_come_from_the_recipe_model():
+    from typer.main import get_command
+
+    from curate.mix.eval_split import EvalSplitParams
+
+    field = EvalSplitParams.model_fields["threshold"]
+    mix = get_command(app).commands["mix"]  # type: ignore[attr-defined]
+    for name in ("emit", "eval-split"):
+        [option] = [p for p in mix.commands[name].params if p.name == "threshold"]
+        assert (option.default, option.help) == (field.default, field.description), name

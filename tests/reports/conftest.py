@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from curate.catalog import Catalog
+from curate.stages import declared_views
 from reports.analysis import analyse
 from tests.reports.fixture_run import build_run
 
@@ -21,7 +22,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def empty_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A catalog with the schema and placeholder views only."""
+    """A catalog with the schema and placeholder views only (as the runner opens it first)."""
     run_dir = tmp_path_factory.mktemp("empty") / "run"
-    Catalog(run_dir).close()
+    Catalog(run_dir, views=declared_views()).close()
     return run_dir

@@ -88,7 +88,7 @@ def _reduce_in_completion_order(tmp_path: Path, shards: dict[str, pl.DataFrame],
         return [out_dir / f"{name}.parquet" for name in shards]
 
     ctx = StageContext("minhash_dedup", tmp_path / "stage", list(shards), 2, 0, _FakeCatalog(),
-                       lambda shard, cols: shards[shard].select(cols), pool_map, tmp_path / "scratch")
+                       lambda shard, cols: shards[shard].select(cols), pool_map, tmp_path / "scratch", tables=MinhashDedup.tables)
     return MinhashDedup(MinhashDedupParams(**params)).reduce(ctx)
 
 
