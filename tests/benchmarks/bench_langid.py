@@ -14,7 +14,8 @@ more), fortunes (fortunes-fr fortunes-it fortunes-es ...) and Python's own docum
 5. Quality model: documentation paragraphs (positives) vs other paragraphs with boilerplate, shuffled
    words or noise injected (negatives); held-out AUC.
 
-Usage: python tests/benchmarks/bench_langid.py [--quick]. Last stdout line: one JSON object.
+Usage: python tests/benchmarks/bench_langid.py [--quick | --smoke]. Last stdout line: one JSON object.
+``--smoke`` runs every part on a handful of documents (seconds): the test suite's check that the script runs.
 """
 
 from __future__ import annotations
@@ -176,8 +177,9 @@ def bench_quality_model(n: int, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer documents (under 3 minutes)")
+    parser.add_argument("--smoke", action="store_true", help="a handful of documents per part (seconds)")
     args = parser.parse_args()
-    per_lang, n_rules, n_quality = (25, 1500, 600) if args.quick else (120, 6000, 2000)
+    per_lang, n_rules, n_quality = (3, 40, 40) if args.smoke else (25, 1500, 600) if args.quick else (120, 6000, 2000)
     docs = multilingual(per_lang, seed=0)
     lid = bench_langid(docs)
     pl.Config.set_tbl_rows(60)
