@@ -133,15 +133,15 @@ def micro_seconds(demo: Path) -> dict[str, float]:
     return out
 
 
-def train_tokens_per_s(steps: int = 40) -> float:
-    """bench_train's measurement of a ``nano`` step (the demo's vocabulary, batch and context) on one
+def train_tokens_per_s(preset: str, steps: int = 40) -> float:
+    """bench_train's measurement of a ``preset`` step (the demo's vocabulary, batch and context) on one
     thread: the sweep trains its runs side by side with one thread each."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return ours(corpus_tokens(1024), "nano", steps=steps, batch=16, seq=128, vocab=1024, device="cpu")
+        return ours(corpus_tokens(1024), preset, steps=steps, batch=16, seq=128, vocab=1024, device="cpu")
     finally:
         torch.set_num_threads(threads)
 
@@ -156,27 +156,29 @@ def one_pass(quick: bool, label: str, smoke: bool = False) -> dict:
         output, seconds, rss = run_tree(cmd, env, Path(tmp) / "demo.log")
         with Catalog(demo / "run", read_only=True) as cat:
             stages = cat.query("SELECT stage, n_in, wall_s FROM stages ORDER BY position")
-            training = cat.query("SELECT avg(tokens_per_s) AS tps, count(*) AS runs FROM train_runs WHERE preset = 'nano'")
+            preset = cat.query("SELECT mode(preset) AS p FROM train_runs")["p"][0]  # nano; pico in the tiny demo
+            training = cat.query("SELECT avg(tokens_per_s) AS tps, count(*) AS runs FROM train_runs WHERE preset = $p", {"p": preset})
         micro = micro_seconds(demo)
-    train_bench = train_tokens_per_s(6 if smoke else 40)
+    train_bench = train_tokens_per_s(preset, 6 if smoke else 40)
     print(f"\n== {label}: curate demo{' --quick' if quick else ''}: {seconds:.1f} s, peak RSS {rss:.0f} MB (process tree)")
     for name, secs in step_times(output):
         print(f"  step {name[:60]:60s} {secs:7.0f} s")
     print(f"\n  {'stage':15s} {'docs':>7s} {'demo s':>8s} {'demo docs/s':>12s} {'bench docs/s':>13s} {'ratio':>6s}")
     rows = {}
-    for stage, n_in, wall in stages.iter_rows():
-        bench = n_in / max(micro.get(stage, float("nan")), 1e-9)
+    for stage, n_in, wall in stages.iter_rows():  # steps without a micro-benchmark (the eval split): bench figures None
         demo_rate = n_in / max(wall, 1e-9)
-        rows[stage] = {"docs": n_in, "demo_s": round(wall, 2), "demo_docs_per_s": round(demo_rate), "bench_docs_per_s": round(bench),
-                       "ratio": round(bench / demo_rate, 2)}
-        print(f"  {stage:15s} {n_in:7d} {wall:8.1f} {demo_rate:12.0f} {bench:13.0f} {bench / demo_rate:6.2f}")
+        bench = n_in / max(micro[stage], 1e-9) if stage in micro else None
+        ratio = round(bench / demo_rate, 2) if bench is not None else None
+        rows[stage] = {"docs": n_in, "demo_s": round(wall, 2), "demo_docs_per_s": round(demo_rate),
+                       "bench_docs_per_s": round(bench) if bench is not None else None, "ratio": ratio}
+        print(f"  {stage:15s} {n_in:7d} {wall:8.1f} {demo_rate:12.0f} {'-' if bench is None else f'{bench:.0f}':>13s} {ratio if ratio is not None else '-':>6}")
     demo_tps = float(training["tps"][0] or float("nan"))
-    rows["training (nano)"] = {"tokens_per_s": round(demo_tps), "bench_tokens_per_s": round(train_bench), "ratio": round(train_bench / demo_tps, 2)}
-    print(f"  {'training nano':15s} {int(training['runs'][0]):4d} runs {demo_tps:12.0f} {train_bench:13.0f} {train_bench / demo_tps:6.2f}"
+    rows[f"training ({preset})"] = {"tokens_per_s": round(demo_tps), "bench_tokens_per_s": round(train_bench), "ratio": round(train_bench / demo_tps, 2)}
+    print(f"  {'training ' + preset:15s} {int(training['runs'][0]):4d} runs {demo_tps:12.0f} {train_bench:13.0f} {train_bench / demo_tps:6.2f}"
           "   (tokens/s per run; bench: bench_train's loop, one thread)")
     sig_rate = rows.get("minhash_dedup", {}).get("docs", 0) / max(micro.get("minhash_signatures", float("nan")), 1e-9)
     print(f"  (minhash signatures alone, bench_dedup's measurement on these documents: {sig_rate:,.0f} docs/s on 1 core)")
-    worst = max((r["ratio"] for r in rows.values() if r["ratio"] == r["ratio"]), default=float("nan"))
+    worst = max((r["ratio"] for r in rows.values() if r["ratio"] is not None and r["ratio"] == r["ratio"]), default=float("nan"))
     key = "demo_quick_seconds" if quick else "demo_seconds"
     return {key: round(seconds, 1), "worst_stage_ratio_vs_bench": worst, "peak_rss_mb": round(rss),
             "minhash_signature_docs_per_s": round(sig_rate),
