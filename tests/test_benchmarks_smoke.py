@@ -60,3 +60,18 @@ def test_benchmark_smoke_run(name: str) -> None:
     assert isinstance(last, dict) and last, f"{name}: the last stdout line is not a JSON object"
     missing = DOCUMENTED_KEYS.get(name, set()) - set(last)
     assert not missing, f"{name}: the last line lacks the documented keys {sorted(missing)}"
+
+IMPORT_ALL = """
+import importlib, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+for name in sys.argv[3:]:
+    importlib.import_module(name)
+"""
+
+
+def test_slow_benchmarks_import() -> None:
+    """The slow smoke runs leave the fast suite; what they import (the likeliest rot when a module moves) stays in it."""
+    names = [Path(n).stem for n in sorted(SLOW) if (BENCHMARKS / n).exists()]
+    run = subprocess.run([sys.executable, "-c", IMPORT_ALL, str(ROOT), str(BENCHMARKS), *names], cwd=ROOT, capture_output=True,
+                         text=True, timeout=180)
+    assert run.returncode == 0, f"importing {names} failed:\n{run.stderr[-3000:]}"
