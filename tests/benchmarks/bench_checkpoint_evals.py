@@ -9,6 +9,7 @@ of the demo's two sweep workers has.
 
     python tests/benchmarks/bench_checkpoint_evals.py              # nano, 1M tokens
     python tests/benchmarks/bench_checkpoint_evals.py --quick      # 100k tokens
+    python tests/benchmarks/bench_checkpoint_evals.py --smoke      # 4 steps on a tiny panel (the test suite's check)
 Last line: JSON with train_s, checkpoint_eval_s, overhead (checkpoint_eval_s / train_s), per-checkpoint times.
 """
 
@@ -31,11 +32,12 @@ from train.loop import train
 from train.model import build_model
 
 
-def _texts() -> list[str]:
+def _texts(limit: int | None = None) -> list[str]:
+    """Copyright files and doc topics of over 200 characters; the first ``limit`` of each when given."""
     from pydoc_data.topics import topics
 
-    found = [p.read_text(errors="ignore") for p in sorted(Path("/usr/share/doc").glob("*/copyright"))]
-    return [t for t in found + list(topics.values()) if len(t) > 200]
+    found = [p.read_text(errors="ignore") for p in sorted(Path("/usr/share/doc").glob("*/copyright"))[:limit]]
+    return [t for t in found + list(topics.values())[:limit] if len(t) > 200]
 
 
 def _tokenizer(texts: list[str], vocab: int) -> Tokenizer:
@@ -65,15 +67,18 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=4000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="100k training tokens")
+    parser.add_argument("--smoke", action="store_true", help="4 steps, 80 texts, a 2 x 4 x 500-character panel: seconds")
     args = parser.parse_args()
-    texts = _texts()
+    if args.smoke:
+        args.sets, args.docs, args.chars = 2, 4, 500
+    texts = _texts(40 if args.smoke else None)
     tok = _tokenizer(texts, 1024)
     sets = _panel(texts, args.sets, args.docs, args.chars)
     ids = np.asarray([i for d in encode(tok, texts) for i in (*d, EOS_ID)], dtype=np.uint32)
     eval_tokens = sum(len(d) + 2 for s in sets.values() for d in encode(tok, s.texts))
     cfg = TrainConfig(mixture_id="bench", preset=args.preset, num_threads=args.threads, checkpoint_every=10**9)
     seq_len = PRESETS[args.preset]["seq_len"]
-    steps = (100_000 if args.quick else args.tokens) // (cfg.batch_size * seq_len)
+    steps = 4 if args.smoke else (100_000 if args.quick else args.tokens) // (cfg.batch_size * seq_len)
     small = first_docs(sets, cfg.checkpoint_eval_docs)
 
     def hook(model):  # as train.runs does: bits per byte on the first checkpoint_eval_docs of each set

@@ -19,6 +19,7 @@ over the process tree), next to datasketch ``MinHashLSH`` in memory (own process
 
     python tests/benchmarks/bench_dedup.py --quick          # < 3 min on 2 cores
     python tests/benchmarks/bench_dedup.py --docs 1000000   # the 1M figure
+    python tests/benchmarks/bench_dedup.py --smoke          # tiny inputs, no rensa: seconds (the test suite's check)
 Last line: JSON with recall, precision, precision_verified, sig_speedup_vs_datasketch, sig_speedup_vs_rensa, docs, peak_rss_mb.
 """
 
@@ -209,19 +210,24 @@ def end_to_end(n: int, ds_docs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs and no rensa (it needs its own venv): seconds")
     parser.add_argument("--docs", type=int, default=None, help="end-to-end documents (default 20k quick, 1M full)")
     parser.add_argument("--ds-docs", type=int, default=None, help="documents given to datasketch MinHashLSH (default min(docs, 100k))")
     args = parser.parse_args()
-    n_e2e = args.docs or (20_000 if args.quick else 1_000_000)
-    acc_texts = accuracy_corpus(600 if args.quick else 1500)
+    n_acc, n_speed, n_update, n_batch, n_e2e = ((60, 60, 20, 20, 300) if args.smoke else (600, 2000, 150, 300, 20_000) if args.quick
+                                                else (1500, 10000, 1000, 2000, 1_000_000))
+    n_e2e = args.docs or n_e2e
+    acc_texts = accuracy_corpus(n_acc)
     acc = accuracy(acc_texts)
     tight = accuracy(acc_texts, shape=TIGHT_SHAPE)
-    texts = speed_corpus(2000 if args.quick else 10000)
+    texts = speed_corpus(n_speed)
     norm = shingle_text(pl.Series(texts)).to_list()  # peers get normalized text: the same shingles
     ours, ours_sha1 = ours_docs_per_s(texts, "words64"), ours_docs_per_s(texts, "sha1")
-    ds_update = datasketch_docs_per_s(norm[: 150 if args.quick else 1000], batch=False)
-    ds_batch = datasketch_docs_per_s(norm[: 300 if args.quick else 2000], batch=True)
-    rensa = rensa_docs_per_s(norm)
+    ds_update = datasketch_docs_per_s(norm[:n_update], batch=False)
+    ds_batch = datasketch_docs_per_s(norm[:n_batch], batch=True)
+    rensa = None if args.smoke else rensa_docs_per_s(norm)
+    if rensa is None:
+        print("rensa: no figure (" + ("--smoke skips peers in their own venv" if args.smoke else f"its venv {PEERS} could not be built") + ")")
     e2e = end_to_end(n_e2e, args.ds_docs or min(n_e2e, 100_000))
     print(f"accuracy at Jaccard 0.8 ({acc['bands']} bands x {acc['rows']} rows): {acc['true_pairs']} true pairs, {acc['candidate_pairs']} LSH candidates")
     print(f"  LSH only: recall {acc['recall']:.3f} precision {acc['precision']:.3f} | verify: recall {acc['recall_verified']:.3f} precision {acc['precision_verified']:.3f}")

@@ -17,6 +17,7 @@
 
     python tests/benchmarks/bench_demo.py --quick                    # ~1 run of curate demo --quick
     python tests/benchmarks/bench_demo.py --quick --with-neighbour   # twice: alone, then with a neighbour
+    python tests/benchmarks/bench_demo.py --smoke                    # the test-size demo on generated text (a check that it runs)
 
 Last line: JSON with demo_quick_seconds (or demo_seconds), worst_stage_ratio_vs_bench, peak_rss_mb, per-stage
 figures, and the same under ``with_neighbour`` when asked.
@@ -38,10 +39,12 @@ from pathlib import Path
 import polars as pl
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script from any folder
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # runnable as a script from any folder
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_dedup import ours_docs_per_s  # noqa: E402
+from bench_study import DEMO_TINY  # noqa: E402
 from bench_train import corpus_tokens, ours  # noqa: E402
 
 from curate import storage  # noqa: E402
@@ -130,49 +133,52 @@ def micro_seconds(demo: Path) -> dict[str, float]:
     return out
 
 
-def train_tokens_per_s() -> float:
-    """bench_train's measurement of a ``nano`` step (the demo's vocabulary, batch and context) on one
+def train_tokens_per_s(preset: str, steps: int = 40) -> float:
+    """bench_train's measurement of a ``preset`` step (the demo's vocabulary, batch and context) on one
     thread: the sweep trains its runs side by side with one thread each."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return ours(corpus_tokens(1024), "nano", steps=40, batch=16, seq=128, vocab=1024, device="cpu")
+        return ours(corpus_tokens(1024), preset, steps=steps, batch=16, seq=128, vocab=1024, device="cpu")
     finally:
         torch.set_num_threads(threads)
 
 
-def one_pass(quick: bool, label: str) -> dict:
-    """Run the demo and the micro-benchmarks once; print the tables; return the figures."""
+def one_pass(quick: bool, label: str, smoke: bool = False) -> dict:
+    """Run the demo (``smoke``: the test suite's tiny one) and the micro-benchmarks once; print the tables; return the figures."""
     with tempfile.TemporaryDirectory(prefix="mixlab-bench-demo-") as tmp:
         demo = Path(tmp) / "demo"
-        env = {**os.environ, "COLUMNS": "200", "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache")}
-        cmd = [sys.executable, "-m", "curate", "demo", "--out", str(demo), *(["--quick"] if quick else [])]
+        env = {**os.environ, "COLUMNS": "200", "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache"), "PYTHONPATH": str(ROOT)}
+        cmd = ([sys.executable, "-c", DEMO_TINY, str(demo)] if smoke
+               else [sys.executable, "-m", "curate", "demo", "--out", str(demo), *(["--quick"] if quick else [])])
         output, seconds, rss = run_tree(cmd, env, Path(tmp) / "demo.log")
         with Catalog(demo / "run", read_only=True) as cat:
             stages = cat.query("SELECT stage, n_in, wall_s FROM stages ORDER BY position")
-            training = cat.query("SELECT avg(tokens_per_s) AS tps, count(*) AS runs FROM train_runs WHERE preset = 'nano'")
+            preset = cat.query("SELECT mode(preset) AS p FROM train_runs")["p"][0]  # nano; pico in the tiny demo
+            training = cat.query("SELECT avg(tokens_per_s) AS tps, count(*) AS runs FROM train_runs WHERE preset = $p", {"p": preset})
         micro = micro_seconds(demo)
-    train_bench = train_tokens_per_s()
+    train_bench = train_tokens_per_s(preset, 6 if smoke else 40)
     print(f"\n== {label}: curate demo{' --quick' if quick else ''}: {seconds:.1f} s, peak RSS {rss:.0f} MB (process tree)")
     for name, secs in step_times(output):
         print(f"  step {name[:60]:60s} {secs:7.0f} s")
     print(f"\n  {'stage':15s} {'docs':>7s} {'demo s':>8s} {'demo docs/s':>12s} {'bench docs/s':>13s} {'ratio':>6s}")
     rows = {}
-    for stage, n_in, wall in stages.iter_rows():
-        bench = n_in / max(micro.get(stage, float("nan")), 1e-9)
+    for stage, n_in, wall in stages.iter_rows():  # steps without a micro-benchmark (the eval split): bench figures None
         demo_rate = n_in / max(wall, 1e-9)
-        rows[stage] = {"docs": n_in, "demo_s": round(wall, 2), "demo_docs_per_s": round(demo_rate), "bench_docs_per_s": round(bench),
-                       "ratio": round(bench / demo_rate, 2)}
-        print(f"  {stage:15s} {n_in:7d} {wall:8.1f} {demo_rate:12.0f} {bench:13.0f} {bench / demo_rate:6.2f}")
+        bench = n_in / max(micro[stage], 1e-9) if stage in micro else None
+        ratio = round(bench / demo_rate, 2) if bench is not None else None
+        rows[stage] = {"docs": n_in, "demo_s": round(wall, 2), "demo_docs_per_s": round(demo_rate),
+                       "bench_docs_per_s": round(bench) if bench is not None else None, "ratio": ratio}
+        print(f"  {stage:15s} {n_in:7d} {wall:8.1f} {demo_rate:12.0f} {'-' if bench is None else f'{bench:.0f}':>13s} {ratio if ratio is not None else '-':>6}")
     demo_tps = float(training["tps"][0] or float("nan"))
-    rows["training (nano)"] = {"tokens_per_s": round(demo_tps), "bench_tokens_per_s": round(train_bench), "ratio": round(train_bench / demo_tps, 2)}
-    print(f"  {'training nano':15s} {int(training['runs'][0]):4d} runs {demo_tps:12.0f} {train_bench:13.0f} {train_bench / demo_tps:6.2f}"
+    rows[f"training ({preset})"] = {"tokens_per_s": round(demo_tps), "bench_tokens_per_s": round(train_bench), "ratio": round(train_bench / demo_tps, 2)}
+    print(f"  {'training ' + preset:15s} {int(training['runs'][0]):4d} runs {demo_tps:12.0f} {train_bench:13.0f} {train_bench / demo_tps:6.2f}"
           "   (tokens/s per run; bench: bench_train's loop, one thread)")
     sig_rate = rows.get("minhash_dedup", {}).get("docs", 0) / max(micro.get("minhash_signatures", float("nan")), 1e-9)
     print(f"  (minhash signatures alone, bench_dedup's measurement on these documents: {sig_rate:,.0f} docs/s on 1 core)")
-    worst = max((r["ratio"] for r in rows.values() if r["ratio"] == r["ratio"]), default=float("nan"))
+    worst = max((r["ratio"] for r in rows.values() if r["ratio"] is not None and r["ratio"] == r["ratio"]), default=float("nan"))
     key = "demo_quick_seconds" if quick else "demo_seconds"
     return {key: round(seconds, 1), "worst_stage_ratio_vs_bench": worst, "peak_rss_mb": round(rss),
             "minhash_signature_docs_per_s": round(sig_rate),
@@ -187,13 +193,14 @@ def neighbour() -> subprocess.Popen:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="curate demo --quick")
+    ap.add_argument("--smoke", action="store_true", help="the test-size demo on generated text and a 6-step training bench")
     ap.add_argument("--with-neighbour", action="store_true", help="also run everything beside a CPU-burning process")
     args = ap.parse_args()
-    result = one_pass(args.quick, "alone")
+    result = one_pass(args.quick or args.smoke, "alone", args.smoke)
     if args.with_neighbour:
         burner = neighbour()
         try:
-            result["with_neighbour"] = one_pass(args.quick, "with a CPU-burning neighbour")
+            result["with_neighbour"] = one_pass(args.quick or args.smoke, "with a CPU-burning neighbour", args.smoke)
         finally:
             burner.kill()
     print(json.dumps(result))

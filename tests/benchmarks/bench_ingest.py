@@ -6,6 +6,7 @@ peak RSS is sampled every 50 ms over the driver and all its worker processes, su
 
     python tests/benchmarks/bench_ingest.py --quick      # ~300 MB input, < 3 minutes
     python tests/benchmarks/bench_ingest.py --gb 5       # the 5 GB bounded-memory check
+    python tests/benchmarks/bench_ingest.py --smoke      # 300 kB in a fresh folder: seconds (the test suite's check)
 
 Last line: one JSON object with mb_per_s, docs_per_s (best worker count), peak_rss_mb (max over runs).
 """
@@ -96,12 +97,21 @@ def run_ingest(data: Path, workers: int, work: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="300 MB input")
+    parser.add_argument("--smoke", action="store_true", help="300 kB input in a fresh temporary folder, removed after")
     parser.add_argument("--gb", type=float, default=2.0, help="input size in GB (ignored with --quick)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mixlab-bench-ingest")
     args = parser.parse_args()
-    size = 300 << 20 if args.quick else int(args.gb * (1 << 30))
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    data = args.workdir / f"input-{size}.jsonl"
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="mixlab-bench-ingest-") as tmp:
+            measure(300 << 10, Path(tmp))
+    else:
+        measure(300 << 20 if args.quick else int(args.gb * (1 << 30)), args.workdir)
+
+
+def measure(size: int, workdir: Path) -> None:
+    """Ingest ``size`` bytes of generated JSONL (kept in ``workdir`` for the next run) with 1 and 2 workers; print the figures."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    data = workdir / f"input-{size}.jsonl"
     if not data.exists():
         print(f"generating {size / 1e9:.2f} GB of JSONL from real text ...", file=sys.stderr)
         tmp = data.with_suffix(".tmp")
@@ -111,7 +121,7 @@ def main() -> None:
     mb = data.stat().st_size / 1e6
     rows = []
     for workers in (1, 2):
-        wall, peak = run_ingest(data, workers, args.workdir)
+        wall, peak = run_ingest(data, workers, workdir)
         rows.append({"workers": workers, "wall_s": wall, "mb_per_s": mb / wall, "docs_per_s": n_docs / wall, "peak_rss_mb": peak})
     print(f"input: {mb:,.0f} MB, {n_docs:,} documents")
     print(f"{'workers':>8} {'wall s':>8} {'MB/s':>8} {'docs/s':>10} {'peak RSS MB':>12} {'speedup':>8}")

@@ -14,7 +14,8 @@ more), fortunes (fortunes-fr fortunes-it fortunes-es ...) and Python's own docum
 5. Quality model: documentation paragraphs (positives) vs other paragraphs with boilerplate, shuffled
    words or noise injected (negatives); held-out AUC.
 
-Usage: python tests/benchmarks/bench_langid.py [--quick]. Last stdout line: one JSON object.
+Usage: python tests/benchmarks/bench_langid.py [--quick | --smoke]. Last stdout line: one JSON object.
+``--smoke`` runs every part on a handful of documents (seconds): the test suite's check that the script runs.
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def garble(para: str, rng: random.Random) -> str:
     return para + " " + noise
 
 
-def bench_quality_model(n: int, seed: int) -> dict:
+def bench_quality_model(n: int, seed: int, bucket: int = 2_000_000) -> dict:
+    """Held-out metrics of the quality model on n documents per class, trained twice (reproducible by seed?);
+    ``bucket``: fastText's n-gram hash buckets (the model file is bucket x 64 x 4 bytes, written twice)."""
     from pydoc_data.topics import topics
 
     paras = sorted({p.strip() for t in topics.values() for p in t.split("\n\n") if 150 <= len(p.strip()) <= 2000})
@@ -167,7 +170,8 @@ def bench_quality_model(n: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         pl.DataFrame({"text": good}).write_parquet(f"{tmp}/pos.parquet")
         pl.DataFrame({"text": bad}).write_parquet(f"{tmp}/neg.parquet")
-        spec = TrainSpec(positives=TextSource(path=f"{tmp}/pos.parquet"), negatives=TextSource(path=f"{tmp}/neg.parquet"), seed=seed, epoch=25, lr=0.5)
+        spec = TrainSpec(positives=TextSource(path=f"{tmp}/pos.parquet"), negatives=TextSource(path=f"{tmp}/neg.parquet"), seed=seed, epoch=25, lr=0.5,
+                         bucket=bucket)
         first = train_quality_model(spec, Path(tmp) / "a")
         again = train_quality_model(spec, Path(tmp) / "b")
     return {**first["metrics"], "n_per_class": half, "reproducible": first["model_sha256"] == again["model_sha256"]}
@@ -176,8 +180,9 @@ def bench_quality_model(n: int, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer documents (under 3 minutes)")
+    parser.add_argument("--smoke", action="store_true", help="a handful of documents per part, a 10k-bucket quality model (seconds)")
     args = parser.parse_args()
-    per_lang, n_rules, n_quality = (25, 1500, 600) if args.quick else (120, 6000, 2000)
+    per_lang, n_rules, n_quality = (3, 40, 40) if args.smoke else (25, 1500, 600) if args.quick else (120, 6000, 2000)
     docs = multilingual(per_lang, seed=0)
     lid = bench_langid(docs)
     pl.Config.set_tbl_rows(60)
@@ -192,7 +197,7 @@ def main() -> None:
     print(accuracy_table(docs, lid["out"]))
     rules = bench_rules(rules_texts(n_rules))
     print(f"quality_rules (all 4 rule sets, one core): {rules['docs_s']:.0f} docs/s, {rules['mb_s']:.2f} MB/s on {rules['n']} docs ({rules['mb']:.1f} MB)")
-    qm = bench_quality_model(n_quality, seed=0)
+    qm = bench_quality_model(n_quality, seed=0, bucket=10_000 if args.smoke else 2_000_000)
     print(f"quality model (docs vs boilerplate/shuffled/noisy docs, {qm['n_per_class']} per class): held-out AUC {qm['auc']:.4f}, "
           f"precision {qm['precision']:.3f}, recall {qm['recall']:.3f}, reproducible by seed: {qm['reproducible']}")
     print(json.dumps({

@@ -14,6 +14,9 @@ changelogs, man pages), never committed.
    then one mixture of B bytes emitted by the CLI in a subprocess; wall time and peak RSS of its process
    tree (sampled every 50 ms). Full: 1M documents, 1 GB; --quick: 100k documents, 100 MB.
 
+--smoke (the test suite's check that the script runs, seconds): 25 documents per domain (the corpus builder
+keeps domains of 20 or more), a 3-mixture sweep, 300 documents recombined from the sweep's corpus.
+
 Last stdout line: JSON with entropy_spearman, contamination, budget_error_pct, peak_rss_mb (+ details).
 """
 
@@ -101,7 +104,7 @@ def datasketch_peer(cat: Catalog) -> tuple[set[tuple[str, str]], float]:
     return found, time.perf_counter() - started
 
 
-def sweep_part(work: Path, per_domain: int) -> dict:
+def sweep_part(work: Path, per_domain: int, steps: int = 8) -> dict:
     raw = work / "raw"
     build_demo_corpus(raw, per_domain * DOC_BYTES, seed=0)
     n_twins = plant_twins(raw, 0.33, seed=1)
@@ -116,7 +119,7 @@ def sweep_part(work: Path, per_domain: int) -> dict:
         truth = too_close(cat, cat.query("SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)")["doc_id"].to_list())
         peer, peer_s = datasketch_peer(cat)
         pool_tokens = int(cat.query("SELECT sum((n_bytes + 3) // 4)::BIGINT AS t FROM kept_documents")["t"][0])
-        sweep = SweepSpec(name="bench-entropy", steps=8, diversity_sample=200, n_boot=0,
+        sweep = SweepSpec(name="bench-entropy", steps=steps, diversity_sample=200, n_boot=0,
                           base={"group_by": "topic_id", "token_budget": int(pool_tokens * 0.4), "max_repeats": 4})
         table = run_sweep(cat, sweep, workers=2)
         leaked = too_close(cat, cat.query("SELECT DISTINCT doc_id FROM mixture_docs")["doc_id"].to_list())
@@ -140,9 +143,13 @@ def sweep_part(work: Path, per_domain: int) -> dict:
             "sweep": table.select("target_entropy", "topic_entropy_tokens", "vendi", "budget_error_pct").to_dicts()}
 
 
-def scale_part(work: Path, n_docs: int, mixture_bytes: int) -> dict:
-    build_demo_corpus(work / "para-src", 300 * DOC_BYTES, seed=2)
-    text_bytes = synthetic_jsonl(work / "big", work / "para-src", n_docs, seed=3)
+def scale_part(work: Path, n_docs: int, mixture_bytes: int, sources: Path | None = None) -> dict:
+    """n_docs documents recombined from the paragraphs of ``sources`` (default: a fresh corpus of about 300
+    documents per domain) ingested by ``curate run``, then one mixture of mixture_bytes emitted by ``curate mix``."""
+    if sources is None:
+        sources = work / "para-src"
+        build_demo_corpus(sources, 300 * DOC_BYTES, seed=2)
+    text_bytes = synthetic_jsonl(work / "big", sources, n_docs, seed=3)
     (work / "big.yaml").write_text(json.dumps({"name": "big", "inputs": [{"path": "big/*.jsonl", "id_field": "id", "source": "{file}"}]}))
     ingest_s, ingest_rss, _ = peak_rss([str(VENV / "curate"), "run", str(work / "big.yaml"), "--out", str(work / "bigrun"),
                                         "--workers", "2", "--no-progress"])
@@ -164,12 +171,15 @@ def scale_part(work: Path, n_docs: int, mixture_bytes: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Smaller corpus and a 100k-document / 100 MB scale run (< 3 min).")
+    parser.add_argument("--smoke", action="store_true", help="Tiny inputs (seconds): the test suite's check that the script runs.")
     parser.add_argument("--work", type=Path, default=None, help="Work folder (default: a temporary one).")
     args = parser.parse_args()
-    per_domain, n_docs, mixture_bytes = (120, 100_000, 100_000_000) if args.quick else (400, 1_000_000, 1_000_000_000)
+    per_domain, steps, n_docs, mixture_bytes = ((25, 3, 300, 100_000) if args.smoke else (120, 8, 100_000, 100_000_000) if args.quick
+                                                else (400, 8, 1_000_000, 1_000_000_000))
     with tempfile.TemporaryDirectory(prefix="bench-mix-") as tmp:
         work = args.work or Path(tmp)
-        result = sweep_part(work / "sweep", per_domain) | scale_part(work / "scale", n_docs, mixture_bytes)
+        sweep = sweep_part(work / "sweep", per_domain, steps)  # --smoke recombines the sweep's corpus instead of building another
+        result = sweep | scale_part(work / "scale", n_docs, mixture_bytes, work / "sweep" / "raw" if args.smoke else None)
     print(json.dumps(result))
 
 

@@ -5,6 +5,7 @@ and compares every table and view of the two catalogs (timings and paths exclude
 
     python tests/benchmarks/bench_ray.py --quick     # 2,000 docs, < 3 minutes
     python tests/benchmarks/bench_ray.py --docs 50000
+    python tests/benchmarks/bench_ray.py --smoke     # 150 docs: the test suite's check that the script runs
 
 Last line: JSON with identical (1 when all catalogs match), ray_wall_s, local_wall_s (2 workers).
 """
@@ -53,9 +54,10 @@ def timed_run(recipe: dict, base: Path, out: Path, workers: int, executor: str) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="150 documents")
     parser.add_argument("--docs", type=int, default=20_000)
     args = parser.parse_args()
-    n_docs = 2_000 if args.quick else args.docs
+    n_docs = 150 if args.smoke else 2_000 if args.quick else args.docs
     work = Path(tempfile.mkdtemp(prefix="mixlab-bench-ray-"))
     docs = make_corpus(n_docs, seed=11)
     for domain in sorted({d.domain for d in docs}):

@@ -9,6 +9,7 @@ of any run below the unigram entropy of its data, and the answer. Then the plant
 
     python tests/benchmarks/bench_study.py --quick
     python tests/benchmarks/bench_study.py --out runs/study      # the full demo; a re-run re-uses finished steps
+    python tests/benchmarks/bench_study.py --smoke               # as --quick with tiny planted studies (a check that it runs)
 Last line: JSON with n_mixtures, n_runs, demo_seconds, eval_docs_in_fits, max_abs_rho_factor_vs_confound,
 negative_control_ci_covers_zero, planted_effect_found, null_effect_found, loss_below_unigram_nats, peak_rss_mb,
 verdict, planted_seconds.
@@ -87,14 +88,16 @@ def read_study(run_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="the test-size demo on generated text and smaller planted studies")
+    parser.add_argument("--smoke", action="store_true", help="as --quick, with planted studies too small to find anything")
     parser.add_argument("--out", type=Path, help="demo folder (default: a fresh temporary one)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-study-"))
     out = args.out or work / "demo"
-    seconds, peak_mb = run_demo(out, args.quick)
+    seconds, peak_mb = run_demo(out, args.quick or args.smoke)
     study = read_study(out / "run")
     print(f"\ndemo: {seconds:.0f} s, peak RSS {peak_mb:,.0f} MB (process tree)\nanswer: {study.pop('answer')}")
-    size = PlantedSize(budget=120_000, n_boot=500, n_perm=999) if args.quick else PlantedSize()
+    size = (PlantedSize(n_docs=300, budget=20_000, draws=2, n_boot=50, n_perm=99) if args.smoke
+            else PlantedSize(budget=120_000, n_boot=500, n_perm=999) if args.quick else PlantedSize())
     started = time.perf_counter()
     planted = found_effect(run_planted_study(work / "planted", True, size))
     null = found_effect(run_planted_study(work / "null", False, size))

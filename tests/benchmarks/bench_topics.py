@@ -10,6 +10,7 @@ workers, wall time per step and peak RSS of the whole process tree. Peers, in th
 Shaib et al.'s ``diversity`` (compression ratio). Last stdout line: one JSON object.
 
     .venv/bin/python tests/benchmarks/bench_topics.py --quick
+    .venv/bin/python tests/benchmarks/bench_topics.py --smoke   # tiny inputs, no peers: seconds (the test suite's check)
 """
 
 from __future__ import annotations
@@ -147,10 +148,11 @@ def peer_comparison(model, texts: list[str], n: int, tmp: Path) -> list[tuple]: 
             ("compression_ratio", comp_ours, peer["compression"], comp_s, peer["compression_s"], "diversity (Shaib), ' '-joined")]
 
 
-def scale_part(work: Path, n_docs: int) -> dict:
-    """Ingest n_docs documents, then topics (fit on a 20k sample, assign in the pool) and diversity
-    (corpus/source/topic scopes) through ``curate run`` with 2 workers; seconds and peak RSS (MB)."""
-    dc.build_demo_corpus(work / "para-src", 300 * 6000, seed=2)  # about 300 documents per domain
+def scale_part(work: Path, n_docs: int, source_docs: int = 300) -> dict:
+    """Ingest n_docs documents (recombined from about ``source_docs`` real documents per domain), then topics
+    (fit on a 20k sample, assign in the pool) and diversity (corpus/source/topic scopes) through ``curate run``
+    with 2 workers; seconds and peak RSS (MB)."""
+    dc.build_demo_corpus(work / "para-src", source_docs * 6000, seed=2)
     synthetic_jsonl(work / "big", work / "para-src", n_docs, seed=3)
     ingest = {"name": "big", "inputs": [{"path": "big/*.jsonl", "id_field": "id", "source": "{file}"}]}
     stages = [{"stage": "topics", "k": 12, "sample_size": 20_000}, {"stage": "diversity", "sample_size": 1000, "n_boot": 20}]
@@ -170,13 +172,14 @@ def scale_part(work: Path, n_docs: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="200 documents per domain, 10k-document metric scope")
+    ap.add_argument("--smoke", action="store_true", help="8 documents per domain, 200-document scope and scale run, no peers")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peers (they need their own venv, built from PyPI)")
     ap.add_argument("--per-domain", type=int, default=None)
     ap.add_argument("--scope-docs", type=int, default=None)
     ap.add_argument("--scale-docs", type=int, default=None, help="documents in the curate-run scale test (default 1M, 10k with --quick)")
     args = ap.parse_args()
-    scale_docs = args.scale_docs or (10_000 if args.quick else 1_000_000)
-    per_domain = args.per_domain or (200 if args.quick else 1500)
-    scope_docs = args.scope_docs or (10_000 if args.quick else 100_000)
+    size = (8, 200, 200) if args.smoke else (200, 10_000, 10_000) if args.quick else (1500, 100_000, 1_000_000)
+    per_domain, scope_docs, scale_docs = args.per_domain or size[0], args.scope_docs or size[1], args.scale_docs or size[2]
     texts, labels = real_corpus(per_domain, seed=0)
     q = topic_quality(texts, labels)
     print(f"corpus: {q['n_docs']} real documents, {q['k']} sources; topic fit on all of them took {q['fit_seconds']:.1f} s")
@@ -188,19 +191,24 @@ def main() -> None:
     print(f"\nmetric cost on a {scope_docs:,}-document scope (one pass, no bootstrap, 1 core):")
     for name, value in costs.items():
         print(f"  {name:28s} {value:10.2f}" + (" docs/s" if name.endswith("per_s") else " s"))
-    rows = peer_comparison(q["model"], texts, min(2000, len(texts)), Path("/tmp/mixlab-bench-topics"))
-    print(f"\n{'metric':20s} {'mixlab':>10s} {'peer':>10s} {'speedup':>8s}  peer")
+    if args.smoke or args.no_peers:
+        rows = []
+        print("\npeers: no figures (skipped by " + ("--smoke" if args.smoke else "--no-peers") + f"; they need {PEER_VENV})")
+    else:
+        rows = peer_comparison(q["model"], texts, min(2000, len(texts)), Path("/tmp/mixlab-bench-topics"))
+    if rows:
+        print(f"\n{'metric':20s} {'mixlab':>10s} {'peer':>10s} {'speedup':>8s}  peer")
     for name, ours, peer, ours_s, peer_s, who in rows:
         print(f"{name:20s} {ours:10.4f} {peer:10.4f} {peer_s / max(ours_s, 1e-9):7.1f}x  {who}")
     with tempfile.TemporaryDirectory(prefix="mixlab-bench-topics-scale-") as tmp:
-        at_scale = scale_part(Path(tmp), scale_docs)
+        at_scale = scale_part(Path(tmp), scale_docs, 20 if args.smoke else 300)
     scale = scope_docs / 100_000
     print(json.dumps(at_scale | {"nmi": round(q["nmi"], 4), "ari_between_seeds": round(q["ari_between_seeds"], 4),
                       "assign_docs_per_s": round(costs["assign_docs_per_s"], 1),
                       "vendi_seconds_100k": round(costs["vendi"] / scale, 4), "k_chosen": q["k_chosen"],
                       "nmi_k_chosen": round(q["nmi_k_chosen"], 4), "n_docs": q["n_docs"], "scope_docs": scope_docs,
                       "metric_seconds": {k: round(v, 3) for k, v in costs.items() if k != "assign_docs_per_s"},
-                      "peers": {r[0]: {"mixlab": r[1], "peer": r[2], "speedup": round(r[4] / max(r[3], 1e-9), 2)} for r in rows}}))
+                      "peers": {r[0]: {"mixlab": r[1], "peer": r[2], "speedup": round(r[4] / max(r[3], 1e-9), 2)} for r in rows} or None}))
 
 
 if __name__ == "__main__":
