@@ -14,12 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "tests" / "benchmarks"
 SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
 
-# Owned by other branches, which add their own --smoke; the integrator empties this once they land.
-SMOKE_PENDING = {"bench_web.py", "bench_rewrite.py", "bench_search.py"}
-
 # Smoke runs of over ~20 s on 2 cores: a whole (tiny) demo, Ray start-up, a curate run of topics and
-# diversity in subprocesses, or transformers' import plus two timed training loops.
-SLOW = {"bench_demo.py", "bench_study.py", "bench_ray.py", "bench_topics.py", "bench_train.py"}
+# diversity in subprocesses, transformers' import plus two timed training loops, or a search's proxies.
+SLOW = {"bench_demo.py", "bench_study.py", "bench_ray.py", "bench_topics.py", "bench_train.py", "bench_search.py"}
 
 # The keys each script's docstring documents for its last stdout line (scripts not listed: any JSON object).
 DOCUMENTED_KEYS = {
@@ -34,6 +31,10 @@ DOCUMENTED_KEYS = {
     "bench_study.py": {"n_mixtures", "n_runs", "demo_seconds", "eval_docs_in_fits", "max_abs_rho_factor_vs_confound",
                        "negative_control_ci_covers_zero", "planted_effect_found", "null_effect_found", "loss_below_unigram_nats",
                        "peak_rss_mb", "verdict", "planted_seconds"},
+    "bench_search.py": {"n_proxies", "cv_spearman", "heldout_spearman", "chosen_minus_uniform_bpb", "chosen_minus_uniform_bpb_ci_low",
+                        "chosen_minus_uniform_bpb_ci_high", "chosen_minus_natural_bpb", "chosen_minus_natural_bpb_ci_low",
+                        "chosen_minus_natural_bpb_ci_high", "seed_sd_bpb", "seconds"},
+    "bench_line_dedup.py": {"boilerplate_lines_removed_frac", "line_dedup_ratio_vs_inmemory"},
     "bench_topics.py": {"nmi", "ari_between_seeds", "assign_docs_per_s", "scale_docs", "peers"},
     "bench_train.py": {"speedup_vs_hf_trainer", "tokens_per_s", "peak_rss_mb", "device"},
     "bench_web.py": {"warc_records", "docs_per_cpu_s", "ratio_vs_datatrove", "rejects_accounted"},
@@ -44,9 +45,7 @@ def has_smoke(name: str) -> bool:
     return "--smoke" in (BENCHMARKS / name).read_text()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="its owner's branch adds --smoke")) if n in SMOKE_PENDING else n
-    for n in SCRIPTS])
+@pytest.mark.parametrize("name", SCRIPTS)
 def test_every_benchmark_has_a_smoke_mode(name: str) -> None:
     assert has_smoke(name), f"tests/benchmarks/{name} has no --smoke mode: add one (tiny inputs, seconds)"
 

@@ -15,6 +15,7 @@ on more pages, as plain text (no HTML).
   span pipeline), so the baseline is the simplest correct program; ours also writes Parquet and spills.
 
     python tests/benchmarks/bench_line_dedup.py --quick      # < 3 min on 2 shared cores
+    python tests/benchmarks/bench_line_dedup.py --smoke      # seconds: the test suite's check that it still runs
 Last line: JSON.
 """
 
@@ -73,9 +74,10 @@ def inmemory_baseline(texts: list[str]) -> tuple[list[str], float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10,000 pages (default 50,000)")
+    parser.add_argument("--smoke", action="store_true", help="300 pages: the same code path in seconds (the test suite's check)")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    n = 10_000 if args.quick else 50_000
+    n = 300 if args.smoke else 10_000 if args.quick else 50_000
     result: dict[str, object] = {"pages": n, "workers": args.workers}
     with tempfile.TemporaryDirectory(prefix="bench-line-dedup-") as tmp:
         work = Path(tmp)

@@ -2,6 +2,7 @@
 mixtures it never saw, and does the chosen mixture beat the baselines by more than the seed noise?
 
     python tests/benchmarks/bench_search.py --quick                  # generated planted corpus, pico, under 3 minutes on 2 cores
+    python tests/benchmarks/bench_search.py --smoke                  # the same at a tenth of the budget: the test suite's check
     python tests/benchmarks/bench_search.py --run runs/demo/run      # a finished `curate demo` run: nano, 40 proxies, 3 seeds
 
 --quick builds the planted corpus of ``tests/planted.py`` (five sources, each its own vocabulary) and
@@ -31,6 +32,7 @@ from train.search.run import run_search  # noqa: E402
 
 QUICK = {"target": "id/s3/bpb", "preset": "pico", "tokens": 40_000, "n_proxies": 16, "folds": 4, "validation_seeds": 3,
          "eval_docs": 6, "candidates": 20_000}
+SMOKE = QUICK | {"tokens": 4_000, "n_proxies": 8, "folds": 3, "validation_seeds": 2, "candidates": 2_000}
 FULL = {"target": "panel/bpb", "where": "lang = 'en'", "preset": "nano", "tokens": 500_000, "n_proxies": 40, "folds": 5,
         "validation_seeds": 3, "eval_docs": 32}
 
@@ -52,20 +54,23 @@ def headline(result) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="generated planted corpus, pico, tiny budgets")
+    parser.add_argument("--smoke", action="store_true", help="--quick at a tenth of the budget: the test suite's check that it still runs")
     parser.add_argument("--run", type=Path, help="full mode: a curated run with eval sets and a tokenizer (e.g. runs/demo/run)")
     parser.add_argument("--target", help="override the target (e.g. unseen/bpb)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    args.quick = args.quick or args.smoke
     if not args.quick and args.run is None:
         parser.error("full mode needs --run RUN (a finished `curate demo` run); or use --quick")
     started = time.perf_counter()
     if args.quick:
         from tests.planted import build_planted_run
 
-        run_dir = build_planted_run(Path(tempfile.mkdtemp(prefix="bench-search-")), planted=True, n_docs=400, per_group=6)
+        n_docs = 150 if args.smoke else 400
+        run_dir = build_planted_run(Path(tempfile.mkdtemp(prefix="bench-search-")), planted=True, n_docs=n_docs, per_group=6)
     else:
         run_dir = args.run
-    settings = (QUICK if args.quick else FULL) | ({"target": args.target} if args.target else {})
+    settings = (SMOKE if args.smoke else QUICK if args.quick else FULL) | ({"target": args.target} if args.target else {})
     result = run_search(run_dir, SearchConfig(name="bench", **settings), workers=args.workers, progress=False)
     print_search(run_dir, result)
     print(json.dumps(headline(result) | {"seconds": round(time.perf_counter() - started, 1)}))
