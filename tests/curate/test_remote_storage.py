@@ -55,7 +55,8 @@ def _demo_recipe_on(corpus_glob: str) -> dict:
     return {**recipe, "name": "test"}
 
 
-@pytest.mark.parametrize("executor", ["local", "ray"])
+# One end-to-end run per path in the fast suite: Ray has its own (test_executor_ray), so Ray over a bucket is slow.
+@pytest.mark.parametrize("executor", ["local", pytest.param("ray", marks=pytest.mark.slow)])
 def test_run_with_inputs_and_shards_in_a_bucket_matches_a_local_run(tmp_path, bucket, run_recipe, executor, monkeypatch):
     if executor == "ray":
         pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'mixlab[ray]')")
