@@ -15,8 +15,11 @@ BENCHMARKS = ROOT / "tests" / "benchmarks"
 SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
 
 # Smoke runs of over ~20 s on 2 cores: a whole (tiny) demo, Ray start-up, a curate run of topics and
-# diversity in subprocesses, transformers' import plus two timed training loops, or a search's proxies.
-SLOW = {"bench_demo.py", "bench_study.py", "bench_ray.py", "bench_topics.py", "bench_train.py", "bench_search.py"}
+# diversity in subprocesses, transformers' import plus two timed training loops, a search's proxies, a sweep
+# of mixtures, or training with checkpoint evals.
+SLOW = {"bench_demo.py", "bench_study.py", "bench_ray.py", "bench_topics.py", "bench_train.py", "bench_search.py",
+        "bench_mix.py", "bench_checkpoint_evals.py",
+        "bench_web.py"}  # bench_web's smoke run is in the fast suite as tests/curate/test_web_recipe.py, with its scores checked
 
 # The keys each script's docstring documents for its last stdout line (scripts not listed: any JSON object).
 DOCUMENTED_KEYS = {

@@ -37,6 +37,7 @@ def test_ray_and_local_catalogs_are_identical(tmp_path, run_recipe):
     assert_same_catalog(local.run_dir, ray_run.run_dir)
 
 
+@pytest.mark.slow  # a second Ray start-up (~15 s on 2 cores); the fast suite keeps one Ray run above
 def test_failing_task_names_its_shard(tmp_path):
     from curate.pipeline.executor_ray import RayPool, RayTaskError
 

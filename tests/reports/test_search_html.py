@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from curate.catalog import Catalog
+from curate.stages import declared_views
 from reports.html import render, table
 from reports.search_html import search_section
 from train.search.regress import cross_validate
@@ -32,6 +33,7 @@ def test_search_section_shows_predicted_vs_actual_and_the_weights_escaped(tmp_pa
            "predicted_target": 1.1, "validation_preset": "pico", "validation_seeds": 2, "seed_sd": 0.005, "config": "{}"}
     comparisons = [{"baseline": b, "n_chosen": 2, "n_baseline": 2, "difference": d, "ci_low": d - 0.01, "ci_high": d + 0.01, "df": 3}
                    for b, d in (("uniform", -0.4), ("natural", -0.5))]
+    Catalog(tmp_path / "run", views=declared_views()).close()  # a run as `curate run` opens it: every stage's view
     record(tmp_path / "run", row, predictions, cv, comparisons)
     with Catalog(tmp_path / "run", read_only=True) as cat:
         section = search_section(cat, table)
