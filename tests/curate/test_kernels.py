@@ -33,6 +33,7 @@ def _run_with_fresh_cache(tmp_path: Path, cache: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.slow  # a whole run with 2 workers in a subprocess; the fast suite keeps one workers run (test_resume)
 def test_each_kernel_is_compiled_once_per_run_not_once_per_worker(tmp_path, corpus_file):
     lines = _run_with_fresh_cache(tmp_path, tmp_path / "numba")
     saved = [m.group(1) for line in lines if (m := re.search(r"\[cache\] data saved to '(.+)'", line))]
