@@ -24,7 +24,7 @@ import sql
 from curate.catalog import Catalog
 from curate.text import words_expr
 from reports.correlate import correlate, holm
-from reports.queries import run
+from reports.queries import open_run, run
 from reports.scale import scale_agreement
 
 LEARNED_SHARE = 0.5  # train.learned.LEARNED_SHARE (reports never imports train: they meet in the catalog)
@@ -117,7 +117,7 @@ def per_mixture(cat: Catalog, target: str, metrics: tuple[str, ...], confounds: 
 
 def mixture_metrics(run_dir: str | Path) -> tuple[str, ...]:
     """Every diversity metric scored on some mixture of the run (for ``--metric all``)."""
-    with Catalog(run_dir, read_only=True) as cat:
+    with open_run(run_dir) as cat:
         return tuple(sorted(set(run(cat, "mixture_diversity")["metric"])))
 
 

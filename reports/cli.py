@@ -124,11 +124,11 @@ def correlate(
 
 
 def _print_scale_and_headline(run: Path) -> None:
-    from curate.catalog import Catalog
     from reports.analysis import convergence_caveat
     from reports.headline import headline
+    from reports.queries import open_run
 
-    with Catalog(run, read_only=True) as cat:
+    with open_run(run) as cat:
         scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement")
         sentence = headline(cat)
         caveat = convergence_caveat(cat)
@@ -154,7 +154,7 @@ def study(
     """Answer a designed study's pre-registered question (effect of the design factor on the target, with the negative
     control and the n-gram baseline beside it); results replace the sweep's `study_effects` rows. Exits 2 when the
     study is refused or not identifiable, unless --numbers-anyway."""
-    from curate.catalog import Catalog
+    from reports.queries import open_run
     from reports.headline import study_headline
     from reports.study import StudyError, analyse_study
 
@@ -171,7 +171,7 @@ def study(
     if not refused or numbers_anyway:
         title = f"study {frame['sweep_id'][0]}: effect of {frame['factor'][0]} on {frame['target'][0]} (per unit of the factor)"
         print_frame(shown, title=title + (" — NOT EVIDENCE" if refused else ""), console=Console(width=160))
-    with Catalog(run, read_only=True) as cat:
+    with open_run(run) as cat:
         print(f"\nanswer: {study_headline(cat, frame['sweep_id'][0])}")
     if refused and not numbers_anyway:
         raise typer.Exit(2)
@@ -180,10 +180,10 @@ def study(
 @app.command("headline")
 def headline_command(run: RunArg) -> None:
     """The stored analysis in one sentence, with its uncertainty and what was held fixed."""
-    from curate.catalog import Catalog
+    from reports.queries import open_run
     from reports.headline import headline
 
-    with Catalog(run, read_only=True) as cat:
+    with open_run(run) as cat:
         print(headline(cat))
 
 

@@ -18,7 +18,7 @@ from curate.catalog import Catalog
 from reports import plots
 from reports.analysis import per_mixture
 from reports.headline import headline
-from reports.queries import run
+from reports.queries import open_run, run
 from reports.search_html import search_section
 from reports.study_html import study_section
 from sql.quote import sql_ident
@@ -190,7 +190,7 @@ def render(cat: Catalog) -> str:
 
 def write_report(run_dir: str | Path, out: str | Path) -> Path:
     """Write the report page of a run (opened read-only); returns its path."""
-    with Catalog(run_dir, read_only=True) as cat:
+    with open_run(run_dir) as cat:
         page = render(cat)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import polars as pl
 
 import sql
 from curate.catalog import Catalog
+from curate.stages import declared_views
 
 
 def run(catalog: Catalog, name: str, **params: Any) -> pl.DataFrame:
@@ -20,9 +21,15 @@ def run(catalog: Catalog, name: str, **params: Any) -> pl.DataFrame:
     return catalog.report(name, **params)
 
 
+def open_run(run_dir: str | Path) -> Catalog:
+    """A run's catalog, read-only, with an empty view for every stage it lacks (a run made before a stage
+    existed, or that did not run it): every report answers, with no rows where there is nothing."""
+    return Catalog(run_dir, read_only=True, views=declared_views())
+
+
 def query(run_dir: str | Path, name: str, **params: Any) -> pl.DataFrame:
     """Open a run's catalog read-only and run a named report: a polars DataFrame, for notebooks."""
-    with Catalog(run_dir, read_only=True) as cat:
+    with open_run(run_dir) as cat:
         return run(cat, name, **params)
 
 

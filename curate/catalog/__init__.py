@@ -87,7 +87,8 @@ class Catalog:
         """``data``: where the run's shards live when not in the run folder (a URL, see
         :mod:`curate.storage`); recorded on first use, so later commands need not repeat it.
         ``views``: the stage and table views to create as empty placeholders until produced (the runner's;
-        see :mod:`curate.catalog.declared`); other writers need none, the placeholders are stored."""
+        see :mod:`curate.catalog.declared`); stored by a writer, TEMP views for a reader's session (a run made
+        before a stage existed still answers its reports); other writers need none, the placeholders are stored."""
         self.run_dir = Path(run_dir).resolve()
         self.declared_views = views or DeclaredViews()
         self.path = self.run_dir / CATALOG_FILE
@@ -98,6 +99,8 @@ class Catalog:
             access.sandbox(self.con, str(self.run_dir), str(self.data_root))
             if self._views_moved():
                 self.refresh_views()
+            else:  # a run made before a declared stage existed: its placeholder, for this session only
+                self._create_placeholders()
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         access.acquire(self.run_dir)
@@ -222,8 +225,7 @@ class Catalog:
             self._view(base, " UNION ALL BY NAME ".join(f"SELECT * FROM {sql_ident(p)}" for p in parts))
         self._create_text_views(rewrites)
         self._create_derived_views(stage_views)
-        if not self.read_only:  # a reader's stored catalog has them already
-            self._create_placeholders()
+        self._create_placeholders()
 
     def _create_text_views(self, rewrites: list[tuple[str, str]]) -> None:
         """``documents``: the ingested documents with each text (and n_bytes) at its newest version, the last
@@ -241,7 +243,7 @@ class Catalog:
         """Empty, typed views for every declared stage or table view not produced yet, so reports run on any run."""
         existing = {r[0] for r in self.execute("SELECT table_name FROM information_schema.tables")}
         wanted = {self.stage_view_name(stage): columns for stage, columns in self.declared_views.stages.items()}
-        declared.create_placeholders(self.execute, existing, {**wanted, **self.declared_views.tables})
+        declared.create_placeholders(self._view, existing, {**wanted, **self.declared_views.tables})
 
     def _create_derived_views(self, stage_views: list[tuple[str, str]]) -> None:
         """``kept_documents`` (documents no stage dropped) and ``doc_signals`` (every per-doc column)."""

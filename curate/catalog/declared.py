@@ -39,12 +39,13 @@ class DeclaredViews:
     tables: Mapping[str, Columns] = field(default_factory=dict)
 
 
-def create_placeholders(execute: Callable[[str], Any], existing: set[str], views: Mapping[str, Columns]) -> None:
-    """Create an empty typed view for each of ``views`` (name -> columns) whose name is not in ``existing``."""
+def create_placeholders(create_view: Callable[[str, str], Any], existing: set[str], views: Mapping[str, Columns]) -> None:
+    """Create (``create_view(name, body)``) an empty typed view for each of ``views`` (name -> columns) whose
+    name is not in ``existing``."""
     for view, columns in views.items():
         if view not in existing:
             cols = ", ".join(f"NULL::{duck_type(t)} AS {sql_ident(c)}" for c, t in columns.items())
-            execute(f"CREATE VIEW {sql_ident(view)} AS SELECT {cols} WHERE false")
+            create_view(view, f"SELECT {cols} WHERE false")
 
 
 @dataclass(frozen=True)

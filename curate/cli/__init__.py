@@ -82,7 +82,9 @@ def sql_command(
     import duckdb
 
     try:
-        with Catalog(resolve_run(run), read_only=True) as cat:
+        from curate.stages import declared_views
+
+        with Catalog(resolve_run(run), read_only=True, views=declared_views()) as cat:  # every stage's view, empty if absent
             frame = cat.query(query)
     except (duckdb.Error, RunBusy) as err:
         console.print(f"[red]SQL error:[/] {err}")

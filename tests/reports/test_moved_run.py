@@ -38,3 +38,18 @@ def test_readers_of_a_moved_run_read_its_new_location(moved_run, tmp_path):
                                                                " AND NOT temporary")["sql"][0]
     tokenizer = cli.invoke(train_app, ["tokenizer", str(moved_run), "--vocab-size", "300", "--sample-docs", "200"])
     assert tokenizer.exit_code == 0 and str(moved_run) in tokenizer.stdout, tokenizer.output
+
+
+def test_a_run_made_before_a_stage_existed_answers_every_report(full_run, tmp_path):
+    """An older run lacks the view of a stage added since (here `url`): readers add it empty for their session."""
+    old = tmp_path / "old"
+    shutil.copytree(full_run, old)
+    with Catalog(old) as cat:
+        cat.execute("DROP VIEW url")  # as in a catalog written before the url stage existed
+    cli = CliRunner()
+    shown = cli.invoke(reports_app, ["show", "url_domains", str(old), "--format", "csv"])
+    assert shown.exit_code == 0 and "(no url)" in shown.stdout, shown.output
+    counted = cli.invoke(curate_app, ["sql", str(old), "SELECT count(*) AS n FROM url", "--format", "csv"])
+    assert counted.exit_code == 0 and counted.stdout.split()[1] == "0", counted.output
+    with Catalog(old, read_only=True) as cat:  # the file is unchanged: the view was this session's only
+        assert cat.query("SELECT count(*) AS n FROM duckdb_views() WHERE view_name = 'url' AND NOT temporary")["n"][0] == 0
