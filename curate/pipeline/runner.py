@@ -33,7 +33,7 @@ from curate.pipeline.executor import Pool, StageRunner
 from curate.pipeline.kernels import KernelWarmup, has_kernels, start_for
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
-from curate.pipeline.shards import Upstream, docs_shards, stage_part
+from curate.pipeline.shards import Upstream, docs_shards, read_survivors, stage_part
 from curate.stages import BY_NAME, declared_views
 from curate.storage import Location
 from sql.quote import sql_string
@@ -67,11 +67,13 @@ def _reset_dir(folder: Location, fp: str) -> bool:
     return True
 
 
-def _shard_rows(data: Location, stage: str, shards: list[str], stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _shard_rows(data: Location, stage: str, shards: list[str], stats: dict[str, dict[str, Any]],
+                upstream: Upstream) -> list[dict[str, Any]]:
     """Per-shard counts read back from the stage's parts (so a resumed stage records every shard).
 
     A shard finished before a kill has no stats from this run: its ``n_bytes`` (text bytes entering the
-    stage) is summed from the docs shard over the documents in its part; ``wall_s`` stays unknown."""
+    stage) is summed over the documents the stage read, at their newest text (:func:`read_survivors`, as
+    the stage saw them after any rewrite); ``wall_s`` stays unknown."""
     rows = []
     for shard in shards:
         part = storage.read_parquet(stage_part(data, stage, shard), columns=["doc_id", "drop_reason"])
@@ -79,8 +81,7 @@ def _shard_rows(data: Location, stage: str, shards: list[str], stats: dict[str, 
         timing = stats.get(shard, {})
         n_bytes = timing.get("n_bytes")
         if n_bytes is None:
-            docs = storage.read_parquet(data / "docs" / f"{shard}.parquet", columns=["doc_id", "n_bytes"])
-            n_bytes = int(docs.join(part.select("doc_id"), on="doc_id", how="semi")["n_bytes"].sum())
+            n_bytes = int(read_survivors(data, shard, upstream, ("n_bytes",))["n_bytes"].sum())
         rows.append({
             "stage": stage, "shard": shard, "n_in": part.height, "n_kept": part.height - dropped,
             "n_dropped": dropped, "n_bytes": n_bytes, "wall_s": timing.get("wall_s"),
@@ -293,7 +294,7 @@ class RecipeRunner:
             self._warmup.wait()
         scratch = self.data / "stages" if not storage.is_remote(self.data) else self.run_dir / "scratch"
         stats = StageRunner(self.data, scratch, pool, self.progress, self.recipe.seed).run(stage, shards, upstream, catalog)
-        shard_rows = _shard_rows(self.data, cls.name, shards, {s["shard"]: s for s in stats})
+        shard_rows = _shard_rows(self.data, cls.name, shards, {s["shard"]: s for s in stats}, upstream)
         row = {
             "stage": cls.name, "kind": cls.kind, "position": position, "version": cls.version, "fingerprint": fp,
             "params": params.model_dump(mode="json"), "n_in": sum(r["n_in"] for r in shard_rows),
