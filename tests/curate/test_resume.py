@@ -141,13 +141,18 @@ def test_kill_at_each_step_and_resume(tmp_path, full_reference, point):
     done = _kill_when(victim, out / folder, pattern, max(1, round(total * fraction)))
     if fraction < 1:
         assert 0 < done < total, f"the kill should land in the middle of {point}"
+    _resume_and_compare(recipe, out, ref, FULL_TABLES)
+    assert _statuses(out) == ["interrupted", "done"]
+
+
+def _resume_and_compare(recipe: Path, out: Path, ref: dict[str, pl.DataFrame], tables: dict[str, str]) -> None:
+    """Run the killed recipe again: every table is non-empty and equals the uninterrupted run's."""
     resumed = _run(recipe, out)
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()
-    got = _snapshot(out, FULL_TABLES)
-    for name in FULL_TABLES:
+    got = _snapshot(out, tables)
+    for name in tables:
         assert ref[name].height > 0, name
         assert got[name].equals(ref[name]), name
-    assert _statuses(out) == ["interrupted", "done"]
 
 
 REWRITE_TABLES = {**TABLES, "rewrites": "SELECT * FROM rewrites ORDER BY doc_id, stage", "original": "SELECT doc_id, text FROM original_documents ORDER BY doc_id"}
@@ -176,12 +181,7 @@ def test_kill_in_a_rewrite_stage_and_resume(tmp_path, rewrite_reference, stage):
     out = tmp_path / "killed"
     done = _kill_when(_run(recipe, out), out / "stages" / stage / "text", "part-*.parquet", total // 3)
     assert 0 < done < total, f"the kill should land in the middle of {stage}"
-    resumed = _run(recipe, out)
-    assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()
-    got = _snapshot(out, REWRITE_TABLES)
-    for name in REWRITE_TABLES:
-        assert ref[name].height > 0, name
-        assert got[name].equals(ref[name]), name
+    _resume_and_compare(recipe, out, ref, REWRITE_TABLES)
 
 
 @pytest.mark.slow  # three runs in subprocesses: ~25 s on 2 loaded cores
