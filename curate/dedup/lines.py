@@ -49,9 +49,9 @@ def segment_hashes(texts: list[str], unit: Unit, norm: Normalization) -> tuple[l
 def doc_hashes(texts: pl.Series, unit: Unit, norm: Normalization) -> np.ndarray:
     """Every distinct non-blank segment hash of each text, concatenated (a document counts a segment once)."""
     _, offsets, hashes = segment_hashes(texts.to_list(), unit, norm)
-    per_doc = [np.unique(hashes[offsets[i] : offsets[i + 1]]) for i in range(len(offsets) - 1)]
-    flat = np.concatenate([np.empty(0, np.uint64), *per_doc])
-    return flat[flat != 0]
+    doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    pairs = pl.DataFrame({"doc": doc, "hash": hashes}, schema={"doc": pl.Int64, "hash": pl.UInt64})
+    return pairs.filter(pl.col("hash") != 0).unique(maintain_order=True)["hash"].to_numpy()
 
 
 def remove_segments(texts: list[str], unit: Unit, norm: Normalization, frequent: np.ndarray) -> pl.DataFrame:
