@@ -53,10 +53,10 @@ from typing import Annotated, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate import storage
-from curate.catalog import Catalog
-from curate.catalog.declared import Columns, StageRows
-from curate.storage import Location
+from curate.core import storage
+from curate.core.catalog import Catalog
+from curate.core.catalog.declared import Columns, StageRows
+from curate.core.storage import Location
 
 DROP_REASON = "drop_reason"
 ROWS_DIR = "rows"  # stages/<name>/rows/<table>.parquet: rows a stage hands to a catalog table (see catalog_rows)
@@ -177,10 +177,10 @@ class StageContext:
     runs ``fn(frame) -> DataFrame`` (``fn(frame, shard=name)`` when ``named``) over every shard in the
     worker pool, writing ``out_dir/<shard>.parquet`` atomically (finished shards are skipped on resume),
     and returns the paths.
-    ``catalog`` is the driver's :class:`curate.catalog.Catalog` (the single writer), for reading; a stage writes
+    ``catalog`` is the driver's :class:`curate.core.catalog.Catalog` (the single writer), for reading; a stage writes
     Parquet only (``write_table``, ``write_rows``) and the catalog records it. ``tables``: the stage's declared
     extra tables (``Stage.tables``).
-    ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.storage`): what workers
+    ``stage_dir`` is on the run's data root (local or a URL, see :mod:`curate.core.storage`): what workers
     write or read goes there; ``scratch_dir`` is a local folder of the driver (DuckDB spill, temp files).
     ``warn(message)`` shows a warning in the run's output (e.g. a quality classifier that separates nothing).
     """

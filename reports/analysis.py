@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 import sql
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.text import words_expr
 from reports.correlate import correlate, holm
 from reports.queries import open_run, run

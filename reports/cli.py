@@ -10,8 +10,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from curate.cli.common import UserErrorsAsMessages, existing_run
-from curate.display import print_frame, to_csv, to_markdown
+from curate.core.command import UserErrorsAsMessages, existing_run
+from curate.core.display import print_frame, to_csv, to_markdown
 
 app = typer.Typer(cls=UserErrorsAsMessages, help="Named SQL reports, the HTML report and diversity/generalization statistics.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -57,7 +57,7 @@ def show(
     """Run one report on a read-only connection, parameters bound (never formatted into the SQL)."""
     import duckdb
 
-    from curate.catalog.access import RunBusy
+    from curate.core.catalog.access import RunBusy
     from reports.queries import query
     from sql import ParamError
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 
 ALPHA = 0.05
 _TARGET_NAMES = {"ood/bpb": "out-of-distribution bits per byte", "id/bpb": "in-distribution bits per byte",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports import plots
 from reports.analysis import per_mixture
 from reports.headline import headline

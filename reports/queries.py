@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 import sql
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.stages import declared_views
 
 

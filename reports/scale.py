@@ -15,7 +15,7 @@ import math
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports.correlate import bootstrap_ci, kendall, permutation_p, spearman, spearman_rows, warning_for
 from reports.queries import run
 

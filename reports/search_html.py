@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports import plots
 
 ARMS = ("chosen", "uniform", "natural", "best_proxy")

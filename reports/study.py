@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.groups import group_sql
 from curate.mix.balance import realized_balance
 from curate.mix.eval_split import fit_problems

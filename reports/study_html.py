@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports import plots
 
 ORDER = ("primary", "unadjusted", "ngram", "beyond_ngram", "checkpoint", "control", "control_ngram", "control_checkpoint")

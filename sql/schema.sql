@@ -1,6 +1,6 @@
 -- schema: every catalog table, created IF NOT EXISTS; the catalog records the version it applied
 -- version: 5
--- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/catalog/__init__.py
+-- Views over Parquet (documents, one per stage, doc_signals, ...) are created by curate/core/catalog/__init__.py
 -- because their file paths cannot be bound; see Catalog.refresh_views.
 
 CREATE TABLE IF NOT EXISTS schema_version (

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner

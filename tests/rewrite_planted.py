@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from tests.corpus import DOMAINS, document
 
 _DOMAINS = sorted(DOMAINS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 
 VOLATILE = {"wall_s", "finished_at", "started_at", "computed_at", "created_at", "applied_at", "input_file", "run_id",
             "config", "path", "code_version", "tokens_per_s"}

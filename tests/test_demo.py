@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.demo.loop import run_demo
 from tests.corpus import write_sources
 

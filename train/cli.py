@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curate.cli.common import UserErrorsAsMessages, existing_run
+from curate.core.command import UserErrorsAsMessages, existing_run
 
 app = typer.Typer(cls=UserErrorsAsMessages, help="Train compact Transformers on mixtures and evaluate them.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -124,7 +124,7 @@ def sweep(
     replicate: Annotated[int, typer.Option(min=0, help="Mixtures (spread along the sweep) that get one seed more: measures seed noise cheaply.")] = 0,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
-    from curate.display import print_frame
+    from curate.core.display import print_frame
     from train.config import TrainConfig
     from train.sweep import parse_preset, ranking_agreement, run_sweep
 

@@ -20,8 +20,8 @@ import polars as pl
 import torch
 from tokenizers import Tokenizer
 
-from curate.catalog import Catalog
-from curate.errors import NotInRun
+from curate.core.catalog import Catalog
+from curate.core.errors import NotInRun
 
 EOS_ID = 0
 HOLDOUT_FRAC = 0.03  # of a mixture's distinct documents, held out for validation (at least one)

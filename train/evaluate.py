@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from curate.catalog import Catalog
-from curate.errors import NotInRun
+from curate.core.catalog import Catalog
+from curate.core.errors import NotInRun
 from curate.mix.eval_split import MAX_EVAL_CHARS, EvalSet, eval_texts
 from train.data import EOS_ID, encode
 

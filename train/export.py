@@ -20,7 +20,7 @@ import orjson
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from train.data import EOS_ID
 from train.evaluate import PROBE_CONT, PROBE_DISTRACTORS, PROBE_PREFIX, eval_sets
 from train.runs import load_finished

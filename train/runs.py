@@ -18,8 +18,8 @@ import polars as pl
 import torch
 from tokenizers import Tokenizer
 
-from curate.catalog import Catalog
-from curate.errors import NotInRun
+from curate.core.catalog import Catalog
+from curate.core.errors import NotInRun
 from curate.mix.eval_split import EvalSet
 from train.config import PRESETS, TrainConfig
 from train.data import Batches, mixture_dir, packed_tokens, packed_tokens_paths

@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from scipy.stats import kendalltau
 
-from curate.catalog import Catalog
-from curate.errors import NotInRun
-from curate.threads import apply_thread_limits, thread_budget, threads_per_worker
-from curate.workers import process_pool
+from curate.core.catalog import Catalog
+from curate.core.errors import NotInRun
+from curate.core.threads import apply_thread_limits, thread_budget, threads_per_worker
+from curate.core.workers import process_pool
 from train.config import PRESETS, TrainConfig
 from train.evaluate import eval_sets
 from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run, record
@@ -121,7 +121,7 @@ def _train_all(run_dir: Path, plans: list[RunPlan], workers: int, progress: bool
         largest_first = sorted(plans, key=lambda p: -PRESET_COST[p.cfg.preset] * p.total_tokens)  # balances the workers
         threads = plans[0].cfg.num_threads or 1
         # workers start under the budget: their OpenMP/BLAS read it from the environment before torch loads;
-        # they die with this driver, even a kill -9-ed one (curate.workers)
+        # they die with this driver, even a kill -9-ed one (curate.core.workers)
         with thread_budget(threads), process_pool(workers, threads) as pool:
             futures = [pool.submit(_execute_in_worker, p) for p in largest_first]
             for future in as_completed(futures):
@@ -136,7 +136,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     """Train every run of the sweep (skipping finished ones); write and return the summary table.
 
     ``workers`` > 1 trains that many runs at once in separate processes, dividing the cores among them
-    (``curate.threads``). The summary (one row per mixture x preset: seeds, mean id/ood bpb, ood sd and
+    (``curate.core.threads``). The summary (one row per mixture x preset: seeds, mean id/ood bpb, ood sd and
     range) is written to ``train/sweep-<sweep_id>.csv``; with several presets,
     ``train/sweep-<sweep_id>-ranking.csv`` holds the rank agreement across sizes.
     """

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from curate import storage
-from curate.catalog import Catalog
+from curate.core import storage
+from curate.core.catalog import Catalog
 from curate.models.fits import eval_docs_hidden, eval_exclusion, fit_table
 
 EOS = "<|endoftext|>"

@@ -7,16 +7,16 @@ from typing import Annotated
 
 import typer
 
-from curate.catalog import Catalog
-from curate.catalog.access import RunBusy
-from curate.cli.common import FormatOption, TableFormat, UserErrorsAsMessages, console, resolve_run
+from curate.core.catalog import Catalog
+from curate.core.catalog.access import RunBusy
+from curate.core.command import FormatOption, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
-from curate.display import print_frame
+from curate.core.display import print_frame
 from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
-from curate.threads import cores
+from curate.core.threads import cores
 
 app = typer.Typer(cls=UserErrorsAsMessages, help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

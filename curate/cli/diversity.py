@@ -7,9 +7,9 @@ from typing import Annotated
 import duckdb
 import typer
 
-from curate.catalog import Catalog
-from curate.cli.common import FormatOption, TableFormat, console, resolve_run
-from curate.display import print_frame
+from curate.core.catalog import Catalog
+from curate.core.command import FormatOption, TableFormat, console, resolve_run
+from curate.core.display import print_frame
 
 
 def diversity(

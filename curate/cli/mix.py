@@ -21,9 +21,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
-from curate.catalog import Catalog
-from curate.cli.common import FormatOption, TableFormat, console, resolve_run
-from curate.display import print_frame
+from curate.core.catalog import Catalog
+from curate.core.command import FormatOption, TableFormat, console, resolve_run
+from curate.core.display import print_frame
 from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import EvalSplitParams, fit_problems
 from curate.mix.select import InfeasibleMixture

@@ -10,9 +10,9 @@ import polars as pl
 import typer
 from pydantic import ValidationError
 
-from curate.catalog import Catalog
-from curate.cli.common import console
-from curate.display import print_frame
+from curate.core.catalog import Catalog
+from curate.core.command import console
+from curate.core.display import print_frame
 from curate.models.quality import TextSource, TrainSpec, train_quality_model
 
 quality_app = typer.Typer(help="Model-based quality filtering: train a classifier, then apply it with the quality_model stage.", no_args_is_help=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import numba as nb
 import numpy as np
-from curate import storage
+from curate.core import storage
 from sql.quote import sql_string
 
 
@@ -97,7 +97,7 @@ def partition_edges(
     Edges are packed into one int64 each, ``a << 32 | b`` (ordinals are dense document indices), so the
     driver's union is a 1-D sort. ``bands_sql`` selects (ord, band, band_hash) from Parquet; only rows with ``band_hash % partitions
     == partition`` are grouped, in a private DuckDB with ``memory_limit`` that spills to the local
-    ``spill_dir``. ``out`` may be local or remote (:mod:`curate.storage`); an existing ``out`` is a
+    ``spill_dir``. ``out`` may be local or remote (:mod:`curate.core.storage`); an existing ``out`` is a
     finished partition (resume).
     """
     target = storage.location(out)

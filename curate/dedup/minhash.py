@@ -86,7 +86,7 @@ def _permute_min(row: np.ndarray, hashes: np.ndarray, a: np.ndarray, b: np.ndarr
 
 @nb.njit(cache=True)
 def _signatures(buf, starts, ends, n: int, char_unit: bool, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """words64 signatures; one thread: a run's parallelism is its worker processes (:mod:`curate.threads`)."""
+    """words64 signatures; one thread: a run's parallelism is its worker processes (:mod:`curate.core.threads`)."""
     sigs = np.full((starts.shape[0], a.shape[0]), 0xFFFFFFFF, dtype=np.uint32)
     for d in range(starts.shape[0]):
         _permute_min(sigs[d], shingle_hashes(buf, starts[d], ends[d], n, char_unit, WORDS64), a, b)

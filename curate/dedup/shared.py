@@ -17,9 +17,9 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate import storage
+from curate.core import storage
 from curate.stage import DROP_REASON, StageParams
-from curate.storage import Location
+from curate.core.storage import Location
 from sql.quote import sql_string
 
 KeepPolicy = Literal["first", "longest", "column"]

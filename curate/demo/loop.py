@@ -33,16 +33,16 @@ import yaml
 from pydantic import BaseModel
 from rich.console import Console
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.demo.corpus import build_demo_corpus
 from curate.demo.plan import plan_study
-from curate.display import print_frame
+from curate.core.display import print_frame
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner
-from curate.workers import run_bound
+from curate.core.workers import run_bound
 
 
 class DemoSize(BaseModel):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.tokens import count_tokens
 
 EPOCHS = (2, 3, 4)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.diversity import fast
 from curate.diversity import metrics as m
 
@@ -195,7 +195,7 @@ def score_scope(
     """Diversity of the documents of ``base`` matching ``where``, one row per metric.
 
     Args:
-        catalog: an open :class:`curate.catalog.Catalog` (read-only is fine with ``write=False``).
+        catalog: an open :class:`curate.core.catalog.Catalog` (read-only is fine with ``write=False``).
         where: one SQL expression over ``doc_signals`` columns and ``text`` (e.g. ``"lang = 'en'"``).
         scope_kind, scope_id: the row keys (``adhoc``, ``mixture``, ...); scope_id defaults to ``where``.
         sample_size, seed: the seeded uniform sample scored (the whole scope when smaller).

@@ -33,7 +33,7 @@ from warcio.timeutils import timestamp_to_iso_date
 from curate.ingest.html import WebParams
 from curate.ingest.readers import READ_CHUNK_BYTES, RawRecord, ReadFailure
 from curate.ingest.warc import GZIP_MEMBER, WARC_SUFFIXES
-from curate.storage import open_binary
+from curate.core.storage import open_binary
 
 ARC_SUFFIXES = (".arc", ".arc.gz")
 MAX_HEADER_LINE = 1 << 16  # a longer "header line" is not one: the record is corrupt

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from curate import storage
-from curate.storage import relative
+from curate.core import storage
+from curate.core.storage import relative
 
 READ_CHUNK_BYTES = 1 << 20
 UTF8_BOM = b"\xef\xbb\xbf"  # dropped from the start of a file, so its first record parses

@@ -25,7 +25,7 @@ import polars as pl
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate import storage
+from curate.core import storage
 from curate.ingest.readers import (
     RawRecord,
     ReadFailure,
@@ -41,7 +41,7 @@ from curate.ingest.arc import ARC_SUFFIXES, is_arc, iter_arc
 from curate.ingest.warc import WARC_SUFFIXES, iter_warc
 from curate.ingest.web import REASONS as WEB_REASONS
 from curate.ingest.web import SKIPPED, is_html_file, web_fields
-from curate.storage import Location
+from curate.core.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.eval_split import MAX_EVAL_CHARS, eval_texts
 from curate.mix.tokens import TOKENIZER_FILE, DocTokens
 from curate.models.ngram import fit_docs

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.designs import Draw
 from curate.mix.select import seeded_keys
 

@@ -24,7 +24,7 @@ import re
 import duckdb
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 
 SCHEMA = {"name": pl.String, "value": pl.Float64, "role": pl.String}
 BUILT_IN = ("tokens_per_byte", "mean_doc_tokens", "mean_doc_bytes", "unique_tokens", "epochs", "repeat_rate",

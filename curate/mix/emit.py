@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate.catalog import Catalog, schema_version
+from curate.core.catalog import Catalog, schema_version
 from curate.diversity.scope import scope_relation, score_scope
 from curate.mix import covariates
 from curate.mix.alignment import Alignment, alignment_for

@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.dedup.lsh import band_hashes, optimal_bands
 from curate.dedup.minhash import signatures
 from curate.dedup.shingles import jaccard_pairs, shingle_sets

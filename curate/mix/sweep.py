@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix import covariates
 from curate.mix.alignment import alignment_for
 from curate.mix.balance import Curves, choose

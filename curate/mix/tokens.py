@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate import storage
-from curate.catalog import Catalog
+from curate.core import storage
+from curate.core.catalog import Catalog
 
 TOKENIZER_FILE = Path("train/tokenizer/tokenizer.json")
 BATCH_DOCS = 5000

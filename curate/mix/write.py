@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from sql.quote import sql_string
 
 SCHEMA = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("group_key", pa.string())])

@@ -26,8 +26,8 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from curate import storage
-from curate.settings import cache_dir
+from curate.core import storage
+from curate.core.settings import cache_dir
 
 FASTTEXT_PREFIX = "__label__"
 _LOADED: dict[tuple[str, str], Any] = {}

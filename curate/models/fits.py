@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.text import normalize_expr
 
 FIT_SCHEMA = {"fit": pl.String, "doc_id": pl.String, "split_id": pl.String}

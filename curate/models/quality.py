@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.models.classifier import clean_for_model, fasttext_probs
 from curate.models.fits import eval_docs_hidden, eval_exclusion, fit_doc_ids, without_eval_texts
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curate import storage
-from curate.storage import Location
+from curate.core import storage
+from curate.core.storage import Location
 
 if TYPE_CHECKING:  # scikit-learn and joblib load on first use: 2 s of every CLI and worker start on 2 cores
     from sklearn.cluster import KMeans
@@ -65,7 +65,7 @@ class TopicModel:
 
     def save(self, path: Location) -> None:
         """Write the model (joblib) and ``<path>.json`` (k, params, scikit-learn version) atomically,
-        locally or on a remote data root (:mod:`curate.storage`)."""
+        locally or on a remote data root (:mod:`curate.core.storage`)."""
         import joblib
 
         blob = io.BytesIO()

@@ -4,9 +4,9 @@ Each unit of work writes one file under a temporary name and renames it; a file 
 so a killed run resumes by skipping finished shards. Results never depend on scheduling: every output is
 keyed by shard, and global stages see shards in sorted order.
 
-Threads: workers start under :func:`curate.threads.thread_budget` (cores // workers threads each); the
+Threads: workers start under :func:`curate.core.threads.thread_budget` (cores // workers threads each); the
 driver runs global stages with one thread. Workers die with the driver, even a ``kill -9``-ed one
-(:mod:`curate.workers`). A worker imports only the modules of the stages it runs.
+(:mod:`curate.core.workers`). A worker imports only the modules of the stages it runs.
 Small steps run in the driver: workers are used only where they save time (:mod:`curate.pipeline.fanout`).
 """
 
@@ -22,16 +22,16 @@ from typing import Any
 
 import polars as pl
 
-from curate import storage
-from curate.catalog import Catalog
+from curate.core import storage
+from curate.core.catalog import Catalog
 from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
 from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
-from curate.settings import fanout_mode
-from curate.storage import Location
-from curate.threads import thread_budget, threads_per_worker
-from curate.workers import process_pool
+from curate.core.settings import fanout_mode
+from curate.core.storage import Location
+from curate.core.threads import thread_budget, threads_per_worker
+from curate.core.workers import process_pool
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
 

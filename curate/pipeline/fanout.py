@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from curate.threads import cores
+from curate.core.threads import cores
 
 BOOT_S = 0.6  # starting the pool: spawning the workers and importing the executor (0.5-0.6 s measured on 2 cores)
 FIRST_USE_S = 0.4  # at least this per worker on its first task of a step: stage imports, numba's typing context

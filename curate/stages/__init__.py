@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from curate.catalog.declared import Columns, DeclaredViews
+from curate.core.catalog.declared import Columns, DeclaredViews
 from curate.stage import DROP_REASON
 
 if TYPE_CHECKING:

@@ -27,11 +27,11 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate import storage
+from curate.core import storage
 from curate.dedup.lines import Unit, doc_hashes, remove_segments
 from curate.dedup.shared import connect
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
-from curate.storage import REWRITE_DIR
+from curate.core.storage import REWRITE_DIR
 from curate.text import Normalization
 from sql.quote import sql_string
 

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from curate import storage
+from curate.core import storage
 from curate.models.fits import FIT_SCHEMA, fit_table
 from curate.models.classifier import clean_for_model, load_fasttext
 from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, USEFULNESS_SCHEMA, TrainSpec, positive_scores,

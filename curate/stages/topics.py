@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field, field_validator
 
-from curate import storage
+from curate.core import storage
 from curate.models.fits import FIT_SCHEMA, EvalExclusion, eval_exclusion, fit_table
 from curate.models.topics import Features, TopicModel, assign, fit_topics, load_topic_model
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams

@@ -47,8 +47,8 @@ from bench_dedup import ours_docs_per_s  # noqa: E402
 from bench_study import DEMO_TINY  # noqa: E402
 from bench_train import corpus_tokens, ours  # noqa: E402
 
-from curate import storage  # noqa: E402
-from curate.catalog import Catalog  # noqa: E402
+from curate.core import storage  # noqa: E402
+from curate.core.catalog import Catalog  # noqa: E402
 from curate.ingest.tasks import pack_tasks, plan_tasks, run_job  # noqa: E402
 from curate.pipeline.executor import Pool, StageRunner  # noqa: E402
 from curate.pipeline.progress import StepProgress  # noqa: E402

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from curate.catalog import Catalog  # noqa: E402
+from curate.core.catalog import Catalog  # noqa: E402
 from curate.pipeline.recipe import parse_recipe  # noqa: E402
 from curate.pipeline.runner import RecipeRunner  # noqa: E402
 from tests.conftest import write_jsonl  # noqa: E402

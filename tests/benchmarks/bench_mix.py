@@ -36,7 +36,7 @@ import orjson
 import polars as pl
 from scipy.stats import spearmanr
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.demo.corpus import build_demo_corpus
 from curate.mix.emit import MixtureSpec, emit

@@ -30,7 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from curate.catalog import Catalog  # noqa: E402
+from curate.core.catalog import Catalog  # noqa: E402
 from curate.mix.balance import realized_balance  # noqa: E402
 from tests.planted import PlantedSize, found_effect, run_planted_study  # noqa: E402
 

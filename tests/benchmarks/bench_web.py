@@ -158,7 +158,7 @@ def run_ours(folder: Path, extractor: str, work: Path) -> dict[str, float]:
 
 
 def ours_main(folder: str, extractor: str, work: str) -> None:
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
     from curate.pipeline.recipe import parse_recipe
     from curate.pipeline.runner import RecipeRunner
 
@@ -205,7 +205,7 @@ def _json_of(command: list[str]) -> dict[str, float]:
 
 def web_recipe(folder: Path, work: Path, name: str) -> tuple[Path, int]:
     """curate/recipes/web.yaml on the WARC in ``folder``: its run folder and kept + dropped + rejects."""
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
     from curate.pipeline.recipe import parse_recipe
     from curate.pipeline.runner import RecipeRunner
 
@@ -219,7 +219,7 @@ def web_recipe(folder: Path, work: Path, name: str) -> tuple[Path, int]:
 
 def print_funnel(run_dir: Path, source: str) -> None:
     """What each step of the web recipe removed: the funnel, text bytes, boilerplate lines and PII replaced."""
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
     from reports import query
 
     with Catalog(run_dir, read_only=True) as cat:

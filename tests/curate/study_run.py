@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.eval_split import reserve_eval
 from curate.mix.tokens import TOKENIZER_FILE
 from curate.pipeline.recipe import parse_recipe

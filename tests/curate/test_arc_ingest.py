@@ -8,7 +8,7 @@ import orjson
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.ingest.tasks import IngestError
 from tests.warcs import COOKIE_BANNER, FOOTER, Record, generated_pages, write_arc
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog, schema_version
+from curate.core.catalog import Catalog, schema_version
 from curate.cli import app
 from sql.quote import sql_ident, sql_string
 from tests.conftest import write_jsonl

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from curate.catalog import Catalog, access
+from curate.core.catalog import Catalog, access
 from tests.curate.test_resume import _run, _write_recipe
 
 

@@ -7,7 +7,7 @@ import io
 import polars as pl
 from rich.console import Console
 
-from curate.display import print_frame
+from curate.core.display import print_frame
 
 
 def _render(frame: pl.DataFrame, width: int = 80, **kwargs) -> str:

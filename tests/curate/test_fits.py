@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.eval_split import fit_problems, reserve_eval
 from curate.models.quality import FIT_DOCS_FILE, TextSource, TrainSpec, train_quality_model
 from curate.pipeline.recipe import RecipeError, parse_recipe

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.ingest.tasks import IngestError, IngestParams, InputSpec, pack_tasks, plan_tasks
 from tests.conftest import write_jsonl
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.ingest.tasks import IngestParams, InputSpec, pack_tasks, plan_tasks, run_job
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 
 BOM = b"\xef\xbb\xbf"
 DEEP = b'{"k": ' * 300 + b"{}" + b"}" * 300

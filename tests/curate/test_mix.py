@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.emit import MixtureSpec, emit, load_pool
 from curate.mix.select import InfeasibleMixture
 from curate.mix.sweep import SweepSpec, run_sweep

@@ -7,7 +7,7 @@ import json
 import yaml
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.cli import app
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from tokenizers import Tokenizer
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix import covariates
 from curate.mix.emit import Extras, MixtureSpec, emit
 from curate.mix.eval_split import eval_texts

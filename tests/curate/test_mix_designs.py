@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.cli import app
 from curate.mix.emit import MixtureSpec, emit, load_pool
 from curate.mix.eval_split import eval_texts, reserve_eval

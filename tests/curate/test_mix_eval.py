@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import reserve_eval

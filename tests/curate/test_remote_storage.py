@@ -11,7 +11,7 @@ import fsspec
 import pytest
 import yaml
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.emit import MixtureSpec, emit
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 import yaml
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 from tests.rewrite_planted import BOILERPLATE, boilerplate_pages, pii_pages

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from curate.pipeline.executor import Pool
-from curate.threads import cores, current_threads, thread_budget, threads_per_worker
+from curate.core.threads import cores, current_threads, thread_budget, threads_per_worker
 
 
 def worker_threads() -> dict[str, object]:

@@ -8,7 +8,7 @@ import orjson
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.ingest.html import WebParams, decode_html, html_to_text
 from curate.ingest.tasks import IngestError
 from tests.conftest import write_jsonl

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.pipeline.recipe import parse_recipe
 from tests.rewrite_planted import recipe_scores
 from tests.warcs import Record, generated_pages, page_records, planted_pages, write_warc

@@ -59,12 +59,12 @@ def _parent_of(child_code: str, spawn: str) -> tuple[subprocess.Popen, psutil.Pr
 
 def test_the_portable_parent_watch_ends_an_orphan_without_prctl():
     child = ("import os, sys, time\nsys.platform = 'darwin'  # no prctl: the parent watch alone must end this process\n"
-             "from curate.workers import die_with_parent\ndie_with_parent(os.getppid())\nprint(os.getpid(), flush=True)\ntime.sleep(60)")
+             "from curate.core.workers import die_with_parent\ndie_with_parent(os.getppid())\nprint(os.getpid(), flush=True)\ntime.sleep(60)")
     parent, orphan = _parent_of(child, "subprocess.Popen(cmd)")
     _kill_and_expect_orphans_gone(parent, [orphan])
 
 
 def test_a_command_run_bound_dies_with_its_parent():
     child = "import os, time; print(os.getpid(), flush=True); time.sleep(60)"
-    parent, orphan = _parent_of(child, "from curate.workers import run_bound\nrun_bound(cmd)")
+    parent, orphan = _parent_of(child, "from curate.core.workers import run_bound\nrun_bound(cmd)")
     _kill_and_expect_orphans_gone(parent, [orphan])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.stages import declared_views
 from reports.analysis import analyse
 from tests.reports.fixture_run import build_run

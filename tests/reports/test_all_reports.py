@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sql
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports import query
 from reports.cli import app
 from reports.queries import available

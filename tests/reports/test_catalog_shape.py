@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
 from tests.conftest import write_jsonl

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports import query
 from reports.analysis import analyse
 from reports.correlate import (bootstrap_ci, close_pairs, correlate, holm, kendall, kendall_rows, loo_rank_agreement,

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sql
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.cli import app as curate_app
 from reports.cli import app as reports_app
 from train.cli import app as train_app

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from reports.analysis import UndertrainedError, analyse
 from reports.cli import app
 from reports.headline import headline

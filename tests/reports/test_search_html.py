@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.stages import declared_views
 from reports.html import render, table
 from reports.search_html import search_section

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.groups import bucket_key
 from curate.mix.sweep import SweepSpec, run_sweep
 from reports.cli import app

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.eval_split import SCHEMA as CONTAMINATION_SCHEMA
 from curate.mix.eval_split import record_split
 from tests.corpus import make_corpus

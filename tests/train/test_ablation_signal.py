@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from tests.train.conftest import build_run
 from train.config import TrainConfig
 from train.sweep import run_sweep

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 import torch
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.eval_split import eval_texts
 from train.config import TrainConfig
 from train.runs import reevaluate, run_training

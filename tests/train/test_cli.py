@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from train.cli import app
 from train.tokenizer import MANIFEST_PATH, TOKENIZER_PATH, count_tokens_in_run, load_tokenizer
 

@@ -97,7 +97,7 @@ def test_held_out_documents_leave_training_in_every_copy(tmp_path):
 def test_runs_recorded_before_the_split_are_rechecked(tmp_path):
     import polars as pl
 
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
 
     old = [{"train_id": t, "preset": "nano", "seed": 0, "data_seed": 0, "tokens": 1, "learned": False, "loss_below_unigram": below,
             "tail_gain": gain} for t, below, gain in (("still-improving", 3.41, 0.052), ("near-unigram", 0.4, 0.01))]

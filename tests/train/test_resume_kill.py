@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from tests.train.conftest import build_run
 from train.tokenizer import train_tokenizer
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from train.cli import app
 from train.search.targets import scored_sets, target_sets
 

@@ -39,7 +39,7 @@ def test_ranking_agreement_across_sizes():
 
 
 def test_a_sweep_holds_every_arm_of_its_design(run_dir):
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
     from train.sweep import sweep_mixtures
 
     with Catalog(run_dir) as cat:  # a control-arm mixture emitted under another sweep_id, registered in the design

@@ -142,7 +142,7 @@ def test_loss_decreases_on_real_text(tmp_path):
 
 
 def test_eval_sets_cap_is_a_fixed_subset(run_dir):
-    from curate.catalog import Catalog
+    from curate.core.catalog import Catalog
     from train.evaluate import eval_sets
 
     with Catalog(run_dir, read_only=True) as cat:

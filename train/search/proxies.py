@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.designs import DirichletDesign, dirichlet
 from curate.mix.emit import Extras, MixtureSpec, Pool, emit, load_pool, mixture_id
 from curate.mix.select import entropy_of

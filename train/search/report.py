@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from curate.catalog import Catalog
-from curate.display import print_frame
+from curate.core.catalog import Catalog
+from curate.core.display import print_frame
 from train.search.run import SearchResult
 
 

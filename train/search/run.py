@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.mix.select import max_entropy_shares
 from train.config import TrainConfig
 from train.runs import train_id_of

@@ -15,7 +15,7 @@ import json
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 
 KIND_MEANS = ("id", "ood")
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.cli import app
 from curate.pipeline.executor import stage_ref, worker_stage
 from curate.pipeline.recipe import RecipeError, parse_recipe

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.models.quality import TextSource, TrainSpec, train_quality_model
 from curate.pipeline.executor import Pool, StageRunner
 from curate.pipeline.progress import StepProgress

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.cli import app
 from curate.diversity.metrics import entropy
 from curate.diversity.scope import score_scope

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 

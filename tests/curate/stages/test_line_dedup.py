@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.dedup.lines import segments
 from curate.mix.emit import MixtureSpec, emit
 from curate.pipeline.recipe import parse_recipe

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.dedup.shingles import shingles
 from curate.stage import StageContext
 from curate.stages.minhash_dedup import MinhashDedup, MinhashDedupParams

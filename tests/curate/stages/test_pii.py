@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.stages.pii import Pii, PiiParams
 from tests.conftest import write_jsonl
 from tests.rewrite_planted import pii_pages, pii_scores

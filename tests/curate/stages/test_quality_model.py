@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.models.quality import TextSource, TrainSpec, read_texts, train_quality_model, usefulness
 from curate.pipeline.recipe import load_recipe
 from curate.pipeline.runner import RecipeRunner

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from curate.catalog import Catalog
+from curate.core.catalog import Catalog
 from curate.models.topics import assign, load_topic_model
 from curate.stages.topics import MODEL_FILE
 from tests.conftest import write_jsonl

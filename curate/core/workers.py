@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
 from multiprocessing import get_context
 
-from curate.threads import apply_thread_limits
+from curate.core.threads import apply_thread_limits
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCH_S = 1.0

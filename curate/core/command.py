@@ -1,8 +1,8 @@
 """What every command line (``curate``, ``train``, ``reports``) shares: where its messages go, how a run
 is named, and how a user's mistake is reported.
 
-Kept apart from :mod:`curate.cli` (the app and the run commands) so that the command-group modules
-import these helpers from here, and nothing in the CLI imports back up into the app.
+In the core layer because all three apps use it: ``train`` and ``reports`` take it from here rather than
+from curate's own command line, and nothing in a CLI imports back up into an app.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from curate.catalog.access import RunUnavailable
-from curate.errors import NotInRun
+from curate.core.catalog.access import RunUnavailable
+from curate.core.errors import NotInRun
 
 console = Console(stderr=True)
 

@@ -14,7 +14,7 @@ into SQL is a path or an identifier, through :func:`sql.quote.sql_string` and :f
 
 The catalog is part of the infrastructure layer at the bottom of curate: it imports no stage, pipeline,
 mixture, trainer or report. What it must know of them (the stage and table views to show as placeholders,
-the rows a stage hands to a table) it is given (:mod:`curate.catalog.declared`); :mod:`curate.catalog.access`
+the rows a stage hands to a table) it is given (:mod:`curate.core.catalog.declared`); :mod:`curate.core.catalog.access`
 decides who may open the file.
 """
 
@@ -34,10 +34,10 @@ import duckdb
 import polars as pl
 
 import sql
-from curate import storage
-from curate.catalog import access, declared
-from curate.catalog.declared import DeclaredViews, StageRows
-from curate.storage import REWRITE_DIR, Location
+from curate.core import storage
+from curate.core.catalog import access, declared
+from curate.core.catalog.declared import DeclaredViews, StageRows
+from curate.core.storage import REWRITE_DIR, Location
 from sql.quote import sql_ident, sql_string
 
 CATALOG_FILE = "catalog.duckdb"
@@ -85,9 +85,9 @@ class Catalog:
     def __init__(self, run_dir: Path | str, read_only: bool = False, data: str | None = None,
                  views: DeclaredViews | None = None) -> None:
         """``data``: where the run's shards live when not in the run folder (a URL, see
-        :mod:`curate.storage`); recorded on first use, so later commands need not repeat it.
+        :mod:`curate.core.storage`); recorded on first use, so later commands need not repeat it.
         ``views``: the stage and table views to create as empty placeholders until produced (the runner's;
-        see :mod:`curate.catalog.declared`); stored by a writer, TEMP views for a reader's session (a run made
+        see :mod:`curate.core.catalog.declared`); stored by a writer, TEMP views for a reader's session (a run made
         before a stage existed still answers its reports); other writers need none, the placeholders are stored."""
         self.run_dir = Path(run_dir).resolve()
         self.declared_views = views or DeclaredViews()

@@ -1,7 +1,7 @@
 """Errors that mean the user named something a run does not hold; every command line prints them in one line.
 
 Kept at the bottom of ``curate`` so that ``train`` and ``reports`` raise the same error the command lines
-catch (:data:`curate.cli.common.USER_ERRORS`), without importing a command line.
+catch (:data:`curate.core.command.USER_ERRORS`), without importing a command line.
 """
 
 from __future__ import annotations

