@@ -55,11 +55,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate.core import storage
 from curate.core.catalog import Catalog
-from curate.core.catalog.declared import Columns, StageRows
+from curate.core.catalog.declared import Columns, StageRows, StageTable
 from curate.core.storage import Location
 
 DROP_REASON = "drop_reason"
 ROWS_DIR = "rows"  # stages/<name>/rows/<table>.parquet: rows a stage hands to a catalog table (see catalog_rows)
+TABLES_DIR = "tables"  # stages/<name>/tables/<table>.parquet: a stage's extra tables (see tables), views once recorded
 Probability = Annotated[float, Field(ge=0, le=1)]  # a score or share: a recipe value outside [0, 1] is an error
 
 
@@ -113,6 +114,15 @@ class Stage(ABC):
     def output_schema(self) -> dict[str, Any]:
         """Full output schema: doc_id, the declared columns, drop_reason."""
         return {"doc_id": pl.String, **self.schema, DROP_REASON: pl.String}
+
+    def handed_tables(self, stage_dir: Location) -> list[StageTable]:
+        """The extra tables this stage wrote with ``ctx.write_table`` under ``stage_dir`` (each declared in ``tables``,
+        itself or as ``base__part``), for the catalog to expose as views when it records the stage."""
+        folder = stage_dir / TABLES_DIR
+        if not folder.exists():
+            return []
+        names = sorted(Path(str(f)).stem for f in storage.find_files(str(folder)) if str(f).endswith(".parquet"))
+        return [StageTable(name, folder / f"{name}.parquet") for name in names if name.split("__", 1)[0] in self.tables]
 
     def handed_rows(self, stage_dir: Location) -> list[StageRows]:
         """The catalog rows this stage wrote with ``ctx.write_rows`` under ``stage_dir``, for the catalog to record."""
@@ -224,7 +234,8 @@ class StageContext:
         return self.task_map(step_name, fn, tasks)
 
     def write_table(self, table: str, frame: pl.DataFrame) -> Location:
-        """Write an extra table (e.g. ``topic_labels``) as Parquet; the catalog exposes it as a view.
+        """Write an extra table (e.g. ``topic_labels``) as Parquet; the catalog exposes it as a view when it records
+        the stage (after ``reduce``: nothing reaches the catalog mid-stage).
 
         A name ``base__part`` is also unioned (by column name) into a view ``base``, so two stages can
         contribute to one table (``dup_clusters__exact`` + ``dup_clusters__minhash`` -> ``dup_clusters``).
@@ -232,9 +243,8 @@ class StageContext:
         columns = self.tables.get(table.split("__", 1)[0])
         if columns is None:
             raise ValueError(f"stage {self.stage_name!r} writes table {table!r} without declaring it in its `tables`")
-        path = self.stage_dir / "tables" / f"{table}.parquet"
+        path = self.stage_dir / TABLES_DIR / f"{table}.parquet"
         storage.write_parquet(frame.select([pl.col(c).cast(t) for c, t in columns.items()]), path)
-        self.catalog.register_artifact(table, self.stage_name, path)
         return path
 
     def write_rows(self, table: str, frame: pl.DataFrame) -> Location:

@@ -27,7 +27,7 @@ from curate.core.catalog import Catalog
 from curate.pipeline.fanout import InlineProbe
 from curate.pipeline.progress import StepProgress
 from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
-from curate.stage import DROP_REASON, GlobalStage, MapStage, Stage, StageContext
+from curate.stage import DROP_REASON, TABLES_DIR, GlobalStage, MapStage, Stage, StageContext
 from curate.core.settings import fanout_mode
 from curate.core.storage import Location
 from curate.core.threads import thread_budget, threads_per_worker
@@ -241,6 +241,7 @@ class StageRunner:
             warn=self.progress.warn,
             tables=stage.tables,
         )
+        storage.remove_tree(ctx.stage_dir / TABLES_DIR)  # reduce writes every table again: none left from an earlier run
         # one thread: k-means, SVD and eigenvalues then give the same bits whatever the number of workers
         # or cores (and on busy cores one thread was fastest); the pool still fans work out
         with self.progress.step(f"stage {stage.name} (reduce)", total=None), thread_budget(1):

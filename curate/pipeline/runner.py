@@ -301,7 +301,7 @@ class RecipeRunner:
             "n_kept": sum(r["n_kept"] for r in shard_rows), "n_dropped": sum(r["n_dropped"] for r in shard_rows),
             "wall_s": time.perf_counter() - started,
         }
-        catalog.record_stage(row, shard_rows, cls.detail_column, stage.handed_rows(folder))
+        catalog.record_stage(row, shard_rows, cls.detail_column, stage.handed_rows(folder), stage.handed_tables(folder))
         return fp, True
 
     def _wipe_stages(self, catalog: Catalog) -> None:

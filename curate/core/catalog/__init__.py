@@ -36,7 +36,7 @@ import polars as pl
 import sql
 from curate.core import storage
 from curate.core.catalog import access, declared
-from curate.core.catalog.declared import DeclaredViews, StageRows
+from curate.core.catalog.declared import DeclaredViews, StageRows, StageTable
 from curate.core.storage import REWRITE_DIR, Location
 from sql.quote import sql_ident, sql_string
 
@@ -301,9 +301,9 @@ class Catalog:
             self.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
 
     def record_stage(self, row: dict[str, Any], shard_rows: list[dict[str, Any]], detail_column: str | None = None,
-                     rows: list[StageRows] | None = None) -> None:
-        """Record a completed stage, its shards, its decisions and the table rows it handed over (all read from
-        its Parquet outputs), in one transaction.
+                     rows: list[StageRows] | None = None, tables: list[StageTable] | None = None) -> None:
+        """Record a completed stage, its shards, its decisions, the table rows it handed over and the extra tables
+        it wrote (all read from its Parquet outputs), in one transaction; then refresh the views.
 
         ``detail_column`` names the stage column copied into ``decisions.detail`` (e.g. the kept doc_id).
         """
@@ -327,6 +327,9 @@ class Catalog:
                     f" FROM read_parquet({sql_string(glob)}) WHERE drop_reason IS NOT NULL ORDER BY doc_id",
                     {"s": stage},
                 )
+            self.execute("DELETE FROM artifacts WHERE stage = $s", {"s": stage})
+            for written in tables or []:
+                self._insert_artifact(written.table, stage, written.path)
             for handed in rows or []:
                 self.execute(f"DELETE FROM {sql_ident(handed.table)} WHERE {sql_ident(handed.column)} IN (SELECT unnest($v))",
                              {"v": list(handed.values)})
@@ -335,14 +338,18 @@ class Catalog:
         self.publish_snapshot()
 
     def register_artifact(self, table: str, stage: str, path: Location) -> None:
-        """Expose a stage's extra Parquet table (a file on the data root) as a view named ``table``."""
+        """Expose an extra Parquet table (a file on the data root) written outside a curate stage (e.g. by ``train
+        tokenizer``) as a view named ``table``; a stage's tables are recorded with the stage."""
+        self._insert_artifact(table, stage, path)
+        self.refresh_views()
+
+    def _insert_artifact(self, table: str, stage: str, path: Location) -> None:
         sql_ident(table)
         if table in self.base_tables():
             raise ValueError(f"artifact name {table!r} collides with a catalog table")
         rel = storage.relative(str(path), str(self.data_root))
         self.execute("DELETE FROM artifacts WHERE table_name = $t", {"t": table})
         self.execute("INSERT INTO artifacts VALUES ($t, $s, $p)", {"t": table, "s": stage, "p": rel})
-        self.refresh_views()
 
     # -- generic reads and writes -----------------------------------------------------------------
 

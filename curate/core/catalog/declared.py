@@ -58,3 +58,12 @@ class StageRows:
     path: Location  # on the run's data root (a local path or a URL)
     column: str
     values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageTable:
+    """An extra table a stage wrote as Parquet (``path``): recorded with the stage, it becomes the view ``table``
+    (a name ``base__part`` is also unioned into the view ``base``)."""
+
+    table: str
+    path: Location  # on the run's data root (a local path or a URL)

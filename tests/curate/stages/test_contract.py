@@ -95,7 +95,7 @@ def _check_map(cls: type[MapStage], params: dict) -> None:
 
 
 # Global stages run through the real executor on a small run: ingest-only run folders, a pool of one, the run's
-# own catalog; what they wrote is read back from their parts.
+# own catalog opened read-only (a stage writes Parquet only); what they wrote is read back from their parts.
 
 
 def _small_run(root: Path, n_docs: int) -> Path:
@@ -119,7 +119,7 @@ def _run_global(stage: GlobalStage, run_dir: Path) -> pl.DataFrame:
     shards = docs_shards(run_dir)
     pool = Pool(1)
     try:
-        with Catalog(run_dir) as cat:
+        with Catalog(run_dir, read_only=True) as cat:  # a stage writes Parquet only; the runner records it afterwards
             StageRunner(run_dir, run_dir / "stages", pool, StepProgress(enabled=False), 0).run(stage, shards, Upstream(), cat)
     finally:
         pool.close()
@@ -133,7 +133,7 @@ def _check_global(cls: type[GlobalStage], params: dict, runs: dict[str, Path]) -
     assert out.columns == ["doc_id", *stage.schema, DROP_REASON]
     with Catalog(runs["docs"], read_only=True) as cat:
         doc_ids = cat.query("SELECT doc_id FROM documents")["doc_id"]
-        tables = {t for (t,) in cat.execute("SELECT table_name FROM artifacts WHERE stage = $s", {"s": cls.name})}
+    tables = {t.table for t in stage.handed_tables(runs["docs"] / "stages" / cls.name)}
     assert out["doc_id"].sort().equals(doc_ids.sort()), "one row per document it was given"
     assert set(out[DROP_REASON].drop_nulls()) <= set(cls.reasons)
     assert {t.split("__", 1)[0] for t in tables} <= set(cls.tables), "extra tables are declared in `tables`"

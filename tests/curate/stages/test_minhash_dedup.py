@@ -73,11 +73,6 @@ def test_empty_short_docs_and_keep_column(tmp_path, run_recipe):
         assert kept == expected and reasons == {"minhash_dedup.near_duplicate"}
 
 
-class _FakeCatalog:
-    def register_artifact(self, *args: object) -> None:
-        """Tables are only written as Parquet here."""
-
-
 def _reduce_in_completion_order(tmp_path: Path, shards: dict[str, pl.DataFrame], order: list[str], params: dict) -> pl.DataFrame:
     """reduce() with a real StageContext whose pool finishes shards in ``order`` (as 2 workers might)."""
 
@@ -87,9 +82,10 @@ def _reduce_in_completion_order(tmp_path: Path, shards: dict[str, pl.DataFrame],
             fn(shards[name].select(list(dict.fromkeys(("doc_id", *columns))))).write_parquet(out_dir / f"{name}.parquet")
         return [out_dir / f"{name}.parquet" for name in shards]
 
-    ctx = StageContext("minhash_dedup", tmp_path / "stage", list(shards), 2, 0, _FakeCatalog(),
-                       lambda shard, cols: shards[shard].select(cols), pool_map, tmp_path / "scratch", tables=MinhashDedup.tables)
-    return MinhashDedup(MinhashDedupParams(**params)).reduce(ctx)
+    with Catalog(tmp_path / "run") as catalog:  # a stage writes Parquet only: its reduce never writes the catalog
+        ctx = StageContext("minhash_dedup", tmp_path / "stage", list(shards), 2, 0, catalog,
+                           lambda shard, cols: shards[shard].select(cols), pool_map, tmp_path / "scratch", tables=MinhashDedup.tables)
+        return MinhashDedup(MinhashDedupParams(**params)).reduce(ctx)
 
 
 def test_completion_order_does_not_change_clusters(tmp_path):
