@@ -31,7 +31,7 @@ def test_wide_table_fits_80_columns_and_names_what_it_leaves_out(tmp_path):
     assert "every row: sweep_id=topic-entropy" in text
     hidden = " ".join(text.split("more columns")[1].split())
     assert "metric_number_11" not in hidden and "metric_number_10" in hidden  # a key column is shown first
-    assert str(tmp_path / "full.csv") in text.replace("\n", "")
+    assert str(tmp_path / "full.csv") in "".join(text.split())  # a path longer than a line breaks mid-name
     assert pl.read_csv(tmp_path / "full.csv").columns == frame.columns
     cells = {c for line in text.splitlines() for c in line.split("│")}
     assert not any(0 < len(c.strip()) <= 4 and c.strip().isalpha() for c in cells - {"", " "})  # no 4-character shreds
