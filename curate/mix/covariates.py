@@ -39,7 +39,7 @@ def known_name(name: str) -> bool:
 
 
 def _exists(cat: Catalog, name: str) -> bool:
-    return bool(cat.ask("mix/table_exists", name=name)["n"][0])
+    return bool(cat.ask("mix/table_exists", table=name)["n"][0])
 
 
 def quality_usable(cat: Catalog) -> tuple[bool, str]:

@@ -392,7 +392,7 @@ class Catalog:
         file = sql.read_report(name)
         return self.query(file.text, file.bind(params))
 
-    def ask(self, name: str, splices: dict[str, str] | None = None, **params: Any) -> pl.DataFrame:
+    def ask(self, name: str, /, splices: dict[str, str] | None = None, **params: Any) -> pl.DataFrame:
         """Run the internal query ``sql/queries/<name>.sql`` with its declared params bound (and splices filled)."""
         file = sql.read_query(name)
         return self.query(file.render(splices), file.bind(params))

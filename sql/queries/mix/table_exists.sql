@@ -1,3 +1,3 @@
 -- table_exists: 1 when the catalog has a table or view of this name, else 0
--- params: name
-SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $name
+-- params: table
+SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $table
