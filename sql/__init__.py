@@ -3,7 +3,7 @@
 What lives here, and what may stay inline (``tests/test_sql_home.py`` checks it):
 
 - ``sql/reports/<name>.sql``: the user-facing reports (``reports show NAME``), read by :func:`read_report`.
-- ``sql/queries/<module>/<name>.sql``: every other statement that answers a question about a run, i.e. reads
+- ``sql/queries/<area>/<name>.sql``: every other statement that answers a question about a run, i.e. reads
   catalog tables or views for what a report, the headline, the HTML pages, the study and analysis, train's
   run and sweep lookups, the search, the demo or a command's status table show. Read by :func:`read_query`
   (``Catalog.ask`` runs one). The modules of ``reports/``, ``train/``, ``curate/cli/`` and ``curate/demo/``
@@ -21,14 +21,13 @@ A file starts with a header::
     -- params: run_id, limit
     -- defaults: run_id=NULL, limit=20
     -- types: limit=integer>=0
-    -- splices: group_key
 
 `read("reports/funnel")` returns its name, text, declared params (with defaults and types) and doc line;
 `read_report(name)` accepts only the name of a file under ``sql/reports/`` (no path), `read_query(name)` one
 under ``sql/queries/``. Values are always bound by DuckDB (`$name`), never formatted into the text;
 :meth:`SqlFile.bind` checks the typed ones first (``integer`` or ``number``, with optional ``>=``/``<=``
 bounds; untyped params are text), so a bad value is an error naming the parameter, not a DuckDB error from
-deep inside the query. A ``{name}`` slot declared in ``splices:`` is the one place text goes in: an
+deep inside the query. A ``{name}`` slot declared in a ``-- splices: name`` line is the one place text goes in: an
 identifier quoted by :func:`sql.quote.sql_ident` or a group expression from ``curate.mix.groups.group_sql``
 (never a value); :meth:`SqlFile.render` fills exactly the declared slots.
 """
@@ -178,14 +177,14 @@ def read_report(name: str) -> SqlFile:
 
 
 def read_query(name: str) -> SqlFile:
-    """The internal query ``sql/queries/<name>.sql`` (``module/name``): one of :func:`list_queries`."""
+    """The internal query ``sql/queries/<name>.sql`` (``area/name``): one of :func:`list_queries`."""
     if name not in list_queries():
         raise KeyError(f"no query named {name!r} under sql/queries/")
     return read(f"queries/{name}")
 
 
 def list_queries() -> list[str]:
-    """Names (``module/name``) of all internal queries (files under sql/queries/<module>/), sorted."""
+    """Names (``area/name``) of all internal queries (files under sql/queries/<area>/), sorted."""
     root = resources.files(__name__).joinpath("queries")
     return sorted(f"{d.name}/{p.name[:-4]}" for d in root.iterdir() if d.is_dir()
                   for p in d.iterdir() if p.name.endswith(".sql"))
