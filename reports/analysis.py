@@ -44,9 +44,8 @@ SCHEMA = {"metric": pl.String, "target": pl.String, "preset": pl.String, "n_mixt
 def unique_words(cat: Catalog) -> pl.DataFrame:
     """Distinct lower-cased words (curate.text's definition) in each mixture: the 'unique-token count' confound."""
     rows = []
-    for (mixture_id,) in cat.execute("SELECT mixture_id FROM mixtures ORDER BY 1"):
-        texts = cat.query("SELECT d.text FROM mixture_docs m JOIN documents d USING (doc_id) WHERE m.mixture_id = $m",
-                          {"m": mixture_id})
+    for mixture_id in cat.ask("shared/mixture_ids")["mixture_id"]:
+        texts = cat.ask("analysis/mixture_texts", mixture_id=mixture_id)
         n = texts.select(words_expr(pl.col("text").str.to_lowercase()).explode().drop_nulls().n_unique()).item() if texts.height else 0
         rows.append({"mixture_id": mixture_id, "n_unique_words": n})
     return pl.DataFrame(rows, schema={"mixture_id": pl.String, "n_unique_words": pl.Int64})
@@ -58,8 +57,7 @@ class UndertrainedError(ValueError):
 
 def presets_by_runs(cat: Catalog) -> list[str]:
     """Presets with finished runs, the primary one (most runs; then fewest parameters) first."""
-    rows = cat.query("SELECT preset, count(*) AS n, min(n_params) AS p FROM train_runs WHERE status = 'done'"
-                     " GROUP BY preset ORDER BY n DESC, p, preset")
+    rows = cat.ask("analysis/presets")
     return rows["preset"].to_list()
 
 
@@ -69,10 +67,9 @@ def require_learned(cat: Catalog) -> None:
     Only the learned check (far enough below the unigram entropy) refuses; a run that is still improving
     at the end has learned, and :func:`convergence_caveat` says so beside the answer.
     """
-    bad = cat.query("SELECT train_id, learned, loss_below_unigram, unigram_entropy - bigram_loss AS bigram_gain FROM train_runs"
-                    " WHERE status = 'done' AND learned IS DISTINCT FROM true ORDER BY loss_below_unigram NULLS FIRST")
+    bad = cat.ask("analysis/not_learned")
     if bad.height:
-        total = cat.query("SELECT count(*) AS n FROM train_runs WHERE status = 'done'")["n"][0]
+        total = cat.ask("analysis/finished_runs")["n"][0]
         worst = bad.row(0, named=True)
         detail = ("it was never checked (trained before the check existed)" if worst["learned"] is None else
                   f"its val loss is only {_num(worst['loss_below_unigram'])} nats below the unigram entropy of its data, "
@@ -85,8 +82,7 @@ def require_learned(cat: Catalog) -> None:
 
 def convergence_caveat(cat: Catalog) -> str | None:
     """A sentence on the finished runs that were still improving at the end (``converged`` false), or None."""
-    row = cat.query("SELECT count(*) FILTER (WHERE converged = false) AS n, count(*) AS total,"
-                    " max(tail_gain) FILTER (WHERE converged = false) AS worst FROM train_runs WHERE status = 'done'").row(0, named=True)
+    row = cat.ask("analysis/still_improving").row(0, named=True)
     if not row["n"]:
         return None
     return (f"{row['n']} of {row['total']} training runs were still improving at the end (their last 20% of steps gained up to "
@@ -167,8 +163,7 @@ def analyse(run_dir: str | Path, metrics: tuple[str, ...] = DEFAULT_METRICS, tar
         frame = pl.DataFrame(rows, schema=SCHEMA)
         scale = scale_agreement(cat, presets, targets, seed, n_boot)
         with cat.transaction():
-            cat.execute("DROP TABLE IF EXISTS correlations")
-            cat.execute("DROP TABLE IF EXISTS scale_agreement")
+            cat.execute(sql.read_query("analysis/drop_results").text)
             cat.execute(sql.read("schema").text)
             cat.append("correlations", frame)
             cat.append("scale_agreement", scale)

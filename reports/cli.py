@@ -129,7 +129,7 @@ def _print_scale_and_headline(run: Path) -> None:
     from reports.queries import open_run
 
     with open_run(run) as cat:
-        scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement")
+        scale = cat.ask("cli/scale_agreement")
         sentence = headline(cat)
         caveat = convergence_caveat(cat)
     if scale.height:

@@ -34,18 +34,13 @@ def _ci(row: dict, key: str = "estimate", low: str = "ci_low", high: str = "ci_h
 
 
 def _fixed(cat: Catalog, preset: str, sweep_id: str | None = None) -> str:
-    runs = cat.query("SELECT any_value(n_params) AS params, any_value(tokens) AS tokens, count(DISTINCT tokens) AS budgets"
-                     " FROM train_runs WHERE status = 'done' AND preset = $p AND ($s IS NULL OR sweep_id = $s)",
-                     {"p": preset, "s": sweep_id}).row(0, named=True)
+    runs = cat.ask("headline/fixed", preset=preset, sweep_id=sweep_id).row(0, named=True)
     tokens = f"{_count(runs['tokens'])} tokens each" if runs["budgets"] == 1 else "unequal token budgets"
     return f"{preset}, {_count(runs['params'])} parameters, {tokens}; tokenizer, model, schedule and token budget held fixed"
 
 
 def _design(cat: Catalog, sweep_id: str, preset: str, factor: str) -> str:
-    d = cat.query("SELECT count(DISTINCT d.mixture_id) AS n, min(r.seeds) AS lo, max(r.seeds) AS hi, list(DISTINCT d.factor_value"
-                  " ORDER BY d.factor_value) AS levels FROM mixture_design d JOIN (SELECT mixture_id, count(*) AS seeds FROM train_runs"
-                  " WHERE status = 'done' AND preset = $p GROUP BY 1) r USING (mixture_id) WHERE d.sweep_id = $s AND d.arm = 'study'",
-                  {"s": sweep_id, "p": preset}).row(0, named=True)
+    d = cat.ask("headline/design", sweep_id=sweep_id, preset=preset).row(0, named=True)
     seeds = f"{d['lo']}" if d["lo"] == d["hi"] else f"{d['lo']}-{d['hi']}"
     if factor == "log2_k":
         levels = "k = " + ", ".join(f"{2 ** v:.0f}" for v in d["levels"] or [])
@@ -79,9 +74,7 @@ def _checkpoint_signs(effects: pl.DataFrame) -> str:
 
 
 def _caveats(cat: Catalog, sweep_id: str, preset: str) -> str:
-    r = cat.query("SELECT count(*) FILTER (WHERE converged IS DISTINCT FROM true) AS still, count(*) FILTER (WHERE learned IS"
-                  " DISTINCT FROM true) AS unlearned, count(*) AS n FROM train_runs WHERE status = 'done' AND sweep_id = $s AND preset = $p",
-                  {"s": sweep_id, "p": preset}).row(0, named=True)
+    r = cat.ask("headline/caveats", sweep_id=sweep_id, preset=preset).row(0, named=True)
     notes = []
     if r["unlearned"]:
         notes.append(f"{r['unlearned']} of {r['n']} runs did not pass the learned check and were analysed anyway (not evidence)")
@@ -92,8 +85,7 @@ def _caveats(cat: Catalog, sweep_id: str, preset: str) -> str:
 
 def study_headline(cat: Catalog, sweep_id: str | None = None) -> str | None:
     """The answer of the latest (or the given) analysed study; None when no study was analysed."""
-    effects = cat.query("SELECT * FROM study_effects WHERE sweep_id = coalesce($s, (SELECT sweep_id FROM study_effects"
-                        " ORDER BY computed_at DESC LIMIT 1))", {"s": sweep_id})
+    effects = cat.ask("headline/study_effects", sweep_id=sweep_id)
     if effects.height == 0:
         return None
     by = {r["analysis"]: r for r in effects.filter(pl.col("step_frac") == 1.0).iter_rows(named=True)}
@@ -106,8 +98,7 @@ def study_headline(cat: Catalog, sweep_id: str | None = None) -> str | None:
     adjusted = f"adjusted for {', '.join(p['adjusted_for'])}" if p["adjusted_for"] else "no confound adjusted for"
     fixed = f"; held fixed by the design: {', '.join(p['held_fixed'])}" if p["held_fixed"] else ""
     balance = f"; max |ρ(factor, any recorded confound)| = {p['max_abs_rho_confound']:.2f}" if p["max_abs_rho_confound"] is not None else ""
-    epochs = cat.query("SELECT min(c.value) AS lo, max(c.value) AS hi FROM mixture_covariates c JOIN mixture_design d USING (mixture_id)"
-                       " WHERE d.sweep_id = $s AND d.arm = 'study' AND c.name = 'epochs'", {"s": sweep}).row(0, named=True)
+    epochs = cat.ask("headline/epochs", sweep_id=sweep).row(0, named=True)
     repeats = f", every document seen exactly {epochs['lo']:g} times" if epochs["lo"] is not None and epochs["lo"] == epochs["hi"] else ""
     design = f" {_design(cat, sweep, preset, p['factor'])} ({_fixed(cat, preset, sweep)}{repeats}; {adjusted}{fixed}{balance})."
     if p["verdict"] in ("refused", "not identifiable"):
@@ -170,13 +161,11 @@ def headline(cat: Catalog) -> str:
     study = study_headline(cat)
     if study is not None:
         return study
-    corr = cat.query("SELECT * FROM correlations WHERE preset = (SELECT preset FROM correlations ORDER BY rowid LIMIT 1)"
-                     " ORDER BY target = 'ood/bpb' DESC, target, rowid")
+    corr = cat.ask("headline/correlations")
     if corr.height == 0:
         return "No answer yet: no study or correlation is stored (train the sweep, then run `reports study` or `reports correlate`)."
-    unlearned = cat.query("SELECT count(*) FILTER (WHERE learned IS DISTINCT FROM true) AS bad, count(*) AS n"
-                          " FROM train_runs WHERE status = 'done'").row(0, named=True)
+    unlearned = cat.ask("headline/unlearned").row(0, named=True)
     caveat = (f"Not evidence: {unlearned['bad']} of {unlearned['n']} runs did not pass the learned check. "
               if unlearned["bad"] else "")
-    scale = cat.query("SELECT * FROM scale_agreement")
+    scale = cat.ask("headline/scale_agreement")
     return caveat + _diversity_sentence(cat, corr) + _scale_sentence(scale, corr["target"][0])

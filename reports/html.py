@@ -79,15 +79,16 @@ def _corpus(cat: Catalog) -> str:
 
 
 def _threshold(cat: Catalog, stage: str, key: str) -> float | None:
-    rows = cat.execute("SELECT params FROM stages WHERE stage = $s", {"s": stage})
-    value = json.loads(rows[0][0]).get(key) if rows and rows[0][0] else None
+    rows = cat.ask("html/stage_params", stage=stage)["params"]
+    value = json.loads(rows[0]).get(key) if len(rows) and rows[0] else None
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def _column(cat: Catalog, view: str, column: str) -> np.ndarray:
-    if column not in cat.query(f"SELECT * FROM {sql_ident(view)} LIMIT 0").columns:
+    if column not in cat.ask("shared/columns", splices={"view": sql_ident(view)}).columns:
         return np.array([])
-    return cat.query(f"SELECT {sql_ident(column)}::DOUBLE AS v FROM {sql_ident(view)}")["v"].drop_nulls().to_numpy()
+    values = cat.ask("html/column_values", splices={"view": sql_ident(view), "column": sql_ident(column)})
+    return values["v"].drop_nulls().to_numpy()
 
 
 def _signals(cat: Catalog) -> str:
@@ -107,7 +108,7 @@ def _signals(cat: Catalog) -> str:
 
 
 def _mixtures(cat: Catalog) -> str:
-    comp = cat.query("SELECT mixture_id, group_key, n_tokens FROM mixture_composition ORDER BY 1, 2")
+    comp = cat.ask("html/composition")
     chart = ""
     if comp.height:
         wide = comp.pivot(on="group_key", index="mixture_id", values="n_tokens").fill_null(0).sort("mixture_id")
@@ -153,8 +154,7 @@ def _scatters(cat: Catalog, corr: pl.DataFrame) -> list[str]:
 
 
 def _generalization(cat: Catalog) -> str:
-    corr = cat.query("SELECT * EXCLUDE (computed_at) FROM correlations ORDER BY preset = (SELECT preset FROM correlations"
-                     " ORDER BY rowid LIMIT 1) DESC, preset, target DESC, p_perm NULLS LAST, metric")
+    corr = cat.ask("html/correlations")
     if corr.height == 0:
         intro = "<p class='muted'>No correlations stored: run <code>reports correlate RUN</code> after training.</p>"
         return _section("generalization", intro, table(run(cat, "diversity_vs_generalization"), 40))
@@ -168,7 +168,7 @@ def _generalization(cat: Catalog) -> str:
     warn = f"<ul>{warn}</ul>" if warn else ""
     shown = corr.select("preset", "metric", "target", "n_mixtures", "n_seeds", "rho", "rho_ci_low", "rho_ci_high", "tau", "r", "p_perm",
                         "p_holm", "partial_rho", "confound", "loo_rank_agreement", "n_close_pairs")
-    scale = cat.query("SELECT * EXCLUDE (computed_at) FROM scale_agreement ORDER BY target DESC, preset_large")
+    scale = cat.ask("html/scale_agreement")
     scale_part = ("<h3>Does the mixture ranking transfer to a larger model?</h3><p>Spearman ρ / Kendall τ between the"
                   " per-mixture seed means at the primary (small) preset and at the larger one; p: permutation p of ρ.</p>"
                   + table(scale)) if scale.height else ""

@@ -34,12 +34,9 @@ def _weights_plot(arms: pl.DataFrame, chosen: dict[str, float], groups: list[str
 
 def _one(cat: Catalog, row: dict, table: Callable[..., str]) -> str:
     sid = row["search_id"]
-    points = cat.query("SELECT role, predicted, actual FROM search_predictions WHERE search_id = $s AND (role != 'proxy' OR model = $m)",
-                       {"s": sid, "m": row["model"]})
+    points = cat.ask("search/predicted_vs_actual", search_id=sid, model=row["model"])
     arms = cat.report("search", search_id=sid)
-    folds = cat.query("SELECT model, chosen, count(*) AS folds, avg(spearman) AS mean_spearman, min(spearman) AS min_spearman,"
-                      " avg(mae) AS mean_mae FROM search_folds WHERE search_id = $s GROUP BY ALL ORDER BY mean_spearman DESC NULLS LAST",
-                      {"s": sid})
+    folds = cat.ask("search/folds", search_id=sid)
     title = f"{row['target']}: {row['model']}, CV ρ {_num(row['cv_spearman'], '.2f')}, held-out ρ {_num(row['heldout_spearman'], '.2f')}"
     charts = [plots.predicted_vs_actual(points, title), _weights_plot(arms, json.loads(row["chosen_weights"]), list(row["groups"]))]
     intro = (f"<p>{row['n_proxies']} proxy mixtures ({html.escape(row['preset'])}, {row['tokens']:,} tokens each; Dirichlet draws over"
@@ -60,7 +57,7 @@ def _one(cat: Catalog, row: dict, table: Callable[..., str]) -> str:
 
 def search_section(cat: Catalog, table: Callable[..., str]) -> str:
     """The section's HTML for the latest searches (empty string when the run holds none)."""
-    rows = cat.query("SELECT * FROM search_runs ORDER BY created_at DESC LIMIT $n", {"n": MAX_SEARCHES})
+    rows = cat.ask("search/latest", limit=MAX_SEARCHES)
     if rows.height == 0:
         return ""
     parts = "".join(_one(cat, r, table) for r in rows.iter_rows(named=True))

@@ -56,9 +56,9 @@ class Question:
 
 def question(cat: Catalog, sweep_id: str | None = None) -> Question:
     """The study of ``sweep_id`` (default: the latest one recorded)."""
-    rows = cat.query("SELECT * FROM studies WHERE $s IS NULL OR sweep_id = $s ORDER BY created_at DESC LIMIT 1", {"s": sweep_id})
+    rows = cat.ask("study/question", sweep_id=sweep_id)
     if rows.height == 0:
-        known = cat.query("SELECT sweep_id FROM studies ORDER BY 1")["sweep_id"].to_list()
+        known = cat.ask("study/sweep_ids")["sweep_id"].to_list()
         raise StudyError(f"no designed study {sweep_id or ''} in {cat.run_dir} (studies: {known or 'none'}); emit one with"
                          " `curate mix sweep RUN study.yaml` (a sweep with a `design:`, see docs/mixtures.md)")
     r = rows.row(0, named=True)
@@ -67,24 +67,18 @@ def question(cat: Catalog, sweep_id: str | None = None) -> Question:
 
 def panel(cat: Catalog, grouping: str) -> pl.DataFrame:
     """(doc_id, eval_set, kind, group_key) of every eval document, its group computed as the arm's mixtures do."""
-    columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
-    return cat.query(f"SELECT e.doc_id, e.eval_set, e.kind, {group_sql(grouping, columns)} AS group_key"
-                     " FROM eval_sets e JOIN doc_signals USING (doc_id)")
+    columns = set(cat.ask("shared/columns", splices={"view": "doc_signals"}).columns)
+    return cat.ask("study/panel", splices={"group_key": group_sql(grouping, columns)})
 
 
 def _losses(cat: Catalog, sweep_id: str, preset: str) -> pl.DataFrame:
     """(train_id, mixture_id, step_frac, eval_set, doc_id, nll_bits, n_bytes) of the sweep's finished runs."""
-    return cat.query(
-        "WITH runs AS (SELECT train_id, mixture_id FROM train_runs WHERE status = 'done' AND sweep_id = $s AND preset = $p),"
-        " last AS (SELECT train_id, max(step) AS final FROM eval_doc_losses JOIN runs USING (train_id) GROUP BY 1)"
-        " SELECT l.train_id, r.mixture_id, round(l.step / last.final, 3) AS step_frac, l.eval_set, l.doc_id, l.nll_bits, l.n_bytes"
-        " FROM eval_doc_losses l JOIN runs r USING (train_id) JOIN last USING (train_id)", {"s": sweep_id, "p": preset})
+    return cat.ask("study/losses", sweep_id=sweep_id, preset=preset)
 
 
 def _alignment(cat: Catalog, sweep_id: str) -> pl.DataFrame:
     """The n-gram LM's per-document losses, shaped like ``_losses`` (one 'run' per mixture, final only)."""
-    return cat.query("SELECT a.mixture_id AS train_id, a.mixture_id, 1.0 AS step_frac, a.eval_set, a.doc_id, a.nll_bits, a.n_bytes"
-                     " FROM mixture_alignment a JOIN mixture_design d USING (mixture_id) WHERE d.sweep_id = $s", {"s": sweep_id})
+    return cat.ask("study/alignment", sweep_id=sweep_id)
 
 
 def group_values(losses: pl.DataFrame, docs: pl.DataFrame, design: pl.DataFrame, target: str) -> pl.DataFrame:
@@ -134,9 +128,8 @@ class Arm:
 
 
 def _arms(cat: Catalog, q: Question) -> list[Arm]:
-    design = cat.query("SELECT * FROM mixture_design WHERE sweep_id = $s ORDER BY mixture_id", {"s": q.sweep_id})
-    long = cat.query("SELECT c.mixture_id, c.name, c.value FROM mixture_covariates c JOIN mixture_design d USING (mixture_id)"
-                     " WHERE d.sweep_id = $s AND c.role = 'confound'", {"s": q.sweep_id})
+    design = cat.ask("study/design", sweep_id=q.sweep_id)
+    long = cat.ask("study/confounds", sweep_id=q.sweep_id)
     wide = long.pivot(on="name", index="mixture_id", values="value") if long.height else pl.DataFrame(schema={"mixture_id": pl.String})
     arms = []
     for arm, grouping in (("study", q.grouping), ("control", q.control_grouping)):
@@ -164,14 +157,13 @@ def refusal(cat: Catalog, q: Question, preset: str, allow_undertrained: bool) ->
     problems = fit_problems(cat)
     if problems:
         return "eval documents reached a fitted model: " + "; ".join(problems)
-    bad = cat.query("SELECT count(*) FILTER (WHERE learned IS DISTINCT FROM true) AS bad, count(*) AS n FROM train_runs"
-                    " WHERE status = 'done' AND sweep_id = $s AND preset = $p", {"s": q.sweep_id, "p": preset}).row(0, named=True)
+    bad = cat.ask("study/unlearned", sweep_id=q.sweep_id, preset=preset).row(0, named=True)
     if bad["n"] == 0:
         return f"no finished {preset} runs of sweep {q.sweep_id}: run `train sweep RUN --sweep {q.sweep_id}`"
     if bad["bad"] and not allow_undertrained:
         return (f"{bad['bad']} of {bad['n']} runs did not make half of the gain a bigram model of their data makes over the unigram"
                 " entropy (the learned check): they compare how fast token frequencies are learned; train longer")
-    split = cat.query("SELECT params FROM eval_splits")
+    split = cat.ask("shared/eval_split_params")
     split_group = json.loads(split["params"][0]).get("group_by") if split.height else None
     if q.target.split("/")[0] in ("unseen", "seen", "panel") and split_group != q.grouping:
         return (f"the eval panel is grouped by {split_group!r} but the study's mixtures by {q.grouping!r}: reserve the eval split"
@@ -225,8 +217,7 @@ def analyse_arm(q: Question, arm: Arm, losses: pl.DataFrame, ngram: pl.DataFrame
 
 def primary_preset(cat: Catalog, sweep_id: str) -> str:
     """The preset with the most finished runs in the sweep (then the smallest)."""
-    rows = cat.query("SELECT preset FROM train_runs WHERE status = 'done' AND sweep_id = $s GROUP BY preset"
-                     " ORDER BY count(*) DESC, min(n_params), preset LIMIT 1", {"s": sweep_id})
+    rows = cat.ask("study/primary_preset", sweep_id=sweep_id)
     if rows.height == 0:
         raise StudyError(f"no finished training runs for sweep {sweep_id}: run `train sweep RUN --sweep {sweep_id}` first")
     return rows["preset"][0]

@@ -41,8 +41,7 @@ def _fit_line(outcomes: pl.DataFrame, slope: float | None) -> float | None:
 
 def _balance(cat: Catalog, sweep_id: str) -> pl.DataFrame:
     """Spearman ρ of the factor with every recorded confound, per arm (what the design balanced)."""
-    rows = cat.query("SELECT d.arm, d.factor_value, c.name, c.value FROM mixture_design d JOIN mixture_covariates c USING (mixture_id)"
-                     " WHERE d.sweep_id = $s AND c.role = 'confound' ORDER BY ALL", {"s": sweep_id})
+    rows = cat.ask("study/confound_values", sweep_id=sweep_id)
     out = []
     for (arm, name), part in rows.group_by("arm", "name", maintain_order=True):
         varies = part["value"].drop_nulls().n_unique() > 1
@@ -54,13 +53,12 @@ def _balance(cat: Catalog, sweep_id: str) -> pl.DataFrame:
 
 def study_section(cat: Catalog, table: Callable[..., str]) -> str:
     """The section's HTML (empty string when the run holds no analysed study)."""
-    effects = cat.query("SELECT * FROM study_effects WHERE sweep_id = (SELECT sweep_id FROM study_effects ORDER BY computed_at DESC"
-                        " LIMIT 1) ORDER BY arm DESC, list_position($order, analysis), step_frac", {"order": list(ORDER)})
+    effects = cat.ask("study/latest_effects", order=list(ORDER))
     if effects.height == 0:
         return ""
     sweep = effects["sweep_id"][0]
-    design = cat.query("SELECT * FROM mixture_design WHERE sweep_id = $s ORDER BY arm DESC, factor_value, mixture_id", {"s": sweep})
-    outcomes = cat.query("SELECT * FROM study_outcomes WHERE sweep_id = $s", {"s": sweep})
+    design = cat.ask("study/design_by_arm", sweep_id=sweep)
+    outcomes = cat.ask("study/outcomes", sweep_id=sweep)
     factor, target = effects["factor"][0], effects["target"][0]
     ylabel = f"{target} − group mean"
     panels = []

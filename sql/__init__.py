@@ -1,6 +1,21 @@
-"""Named SQL for mixlab, loaded by name from this package (the one home of SQL text).
+"""Named SQL for mixlab, loaded by name from this package (the one home of SQL that answers questions).
 
-A report file starts with a header::
+What lives here, and what may stay inline (``tests/test_sql_home.py`` checks it):
+
+- ``sql/reports/<name>.sql``: the user-facing reports (``reports show NAME``), read by :func:`read_report`.
+- ``sql/queries/<area>/<name>.sql``: every other statement that answers a question about a run, i.e. reads
+  catalog tables or views for what a report, the headline, the HTML pages, the study and analysis, train's
+  run and sweep lookups, the search, the demo or a command's status table show. Read by :func:`read_query`
+  (``Catalog.ask`` runs one). The modules of ``reports/``, ``train/``, ``curate/cli/`` and ``curate/demo/``
+  hold no SQL statement text at all.
+- ``schema.sql``: the catalog's tables.
+- Inline, and only in ``curate/core/`` (the catalog's own DDL and bookkeeping writes: views over Parquet
+  paths, run/stage/shard/decision/artifact rows, the read-only lock) and in the curation stages and algorithms
+  (``curate/stages``, ``curate/dedup``, ``curate/diversity``, ``curate/mix``, ``curate/models``,
+  ``curate/pipeline``), where DuckDB computes over Parquet files, frames and scratch tables the module itself
+  names; moving those would scatter one-off plumbing away from the algorithm it implements.
+
+A file starts with a header::
 
     -- funnel: per stage, how many documents went in, were kept, dropped (by reason) or rejected
     -- params: run_id, limit
@@ -8,10 +23,13 @@ A report file starts with a header::
     -- types: limit=integer>=0
 
 `read("reports/funnel")` returns its name, text, declared params (with defaults and types) and doc line;
-`read_report(name)` accepts only the name of a file under ``sql/reports/`` (no path). Values are always
-bound by DuckDB (`$name`), never formatted into the text; :meth:`SqlFile.bind` checks the typed ones first
-(``integer`` or ``number``, with optional ``>=``/``<=`` bounds; untyped params are text), so a bad value
-is an error naming the parameter, not a DuckDB error from deep inside the query.
+`read_report(name)` accepts only the name of a file under ``sql/reports/`` (no path), `read_query(name)` one
+under ``sql/queries/``. Values are always bound by DuckDB (`$name`), never formatted into the text;
+:meth:`SqlFile.bind` checks the typed ones first (``integer`` or ``number``, with optional ``>=``/``<=``
+bounds; untyped params are text), so a bad value is an error naming the parameter, not a DuckDB error from
+deep inside the query. A ``{name}`` slot declared in a ``-- splices: name`` line is the one place text goes in: an
+identifier quoted by :func:`sql.quote.sql_ident` or a group expression from ``curate.mix.groups.group_sql``
+(never a value); :meth:`SqlFile.render` fills exactly the declared slots.
 """
 
 from __future__ import annotations
@@ -23,6 +41,7 @@ from importlib import resources
 from typing import Any
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_SPLICE_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TYPE_RE = re.compile(r"^(integer|number)((?:\s*(?:>=|<=)\s*-?[0-9.]+)*)$")
 _BOUND_RE = re.compile(r"(>=|<=)\s*(-?[0-9.]+)")
 _INT64 = 2**63 - 1
@@ -78,17 +97,35 @@ class SqlFile:
     doc: str
     defaults: dict[str, str | None] = field(default_factory=dict)
     types: dict[str, ParamType] = field(default_factory=dict)
+    splices: tuple[str, ...] = ()
+
+    def _body(self) -> str:
+        return "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
 
     def used_params(self) -> set[str]:
         """The `$name` placeholders the SQL body actually uses (comments excluded)."""
-        body = "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
-        return set(_PARAM_RE.findall(body))
+        return set(_PARAM_RE.findall(self._body()))
+
+    def used_splices(self) -> set[str]:
+        """The `{name}` slots the SQL body actually uses (comments excluded)."""
+        return set(_SPLICE_RE.findall(self._body()))
+
+    def render(self, splices: dict[str, str] | None = None) -> str:
+        """The text with each declared ``{slot}`` filled; the given slots must be exactly the declared ones."""
+        given = splices or {}
+        if set(given) != set(self.splices):
+            raise ValueError(f"SQL {self.name!r} declares splices {list(self.splices)}; got {sorted(given)}")
+        return _SPLICE_RE.sub(lambda m: given[m.group(1)] if m.group(1) in given else m.group(0), self.text)
+
+    def kind(self) -> str:
+        """``report`` for a file under sql/reports/, else ``query``: how errors name it."""
+        return "report" if self.name.startswith("reports/") else "query"
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         """The values to bind: given ones over defaults, typed ones converted and range-checked."""
         unknown = set(given) - set(self.params)
         if unknown:
-            raise ParamError(f"report {self.name.removeprefix('reports/')!r} has no params {sorted(unknown)}; it declares {list(self.params)}")
+            raise ParamError(f"{self.kind()} {self.name.split('/', 1)[-1]!r} has no params {sorted(unknown)}; it declares {list(self.params)}")
         values = {p: given.get(p, self.defaults.get(p)) for p in self.used_params()}
         for name, kind in self.types.items():
             if name in values:
@@ -96,16 +133,20 @@ class SqlFile:
         return values
 
 
-def _parse_header(name: str, text: str) -> tuple[str, tuple[str, ...], dict[str, str | None], dict[str, ParamType]]:
-    doc, params, defaults, types = "", (), {}, {}
+def _names(body: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in body.split(":", 1)[1].split(",") if p.strip())
+
+
+def _parse_header(name: str, text: str) -> tuple[str, dict[str, tuple[str, ...]], dict[str, str | None], dict[str, ParamType]]:
+    doc, lists, defaults, types = "", {"params": (), "splices": ()}, {}, {}
     for line in text.splitlines():
         if not line.startswith("--"):
             break
         body = line[2:].strip()
         if body.startswith(f"{name.rsplit('/', 1)[-1]}:"):
             doc = body.split(":", 1)[1].strip()
-        elif body.startswith("params:"):
-            params = tuple(p.strip() for p in body.split(":", 1)[1].split(",") if p.strip())
+        elif body.startswith(("params:", "splices:")):
+            lists[body.split(":", 1)[0]] = _names(body)
         elif body.startswith("defaults:"):
             for pair in body.split(":", 1)[1].split(","):
                 if "=" in pair:
@@ -115,7 +156,7 @@ def _parse_header(name: str, text: str) -> tuple[str, tuple[str, ...], dict[str,
             for pair in body.split(":", 1)[1].split(","):
                 key, _, kind = pair.partition("=")
                 types[key.strip()] = ParamType.parse(kind)
-    return doc, params, defaults, types
+    return doc, lists, defaults, types
 
 
 def read(name: str) -> SqlFile:
@@ -124,8 +165,8 @@ def read(name: str) -> SqlFile:
     if not path.is_file():
         raise KeyError(f"no SQL named {name!r} (looked for sql/{name}.sql; known reports: {', '.join(list_reports())})")
     text = path.read_text(encoding="utf-8")
-    doc, params, defaults, types = _parse_header(name, text)
-    return SqlFile(name=name, text=text, params=params, doc=doc, defaults=defaults, types=types)
+    doc, lists, defaults, types = _parse_header(name, text)
+    return SqlFile(name=name, text=text, params=lists["params"], doc=doc, defaults=defaults, types=types, splices=lists["splices"])
 
 
 def read_report(name: str) -> SqlFile:
@@ -133,6 +174,20 @@ def read_report(name: str) -> SqlFile:
     if name not in list_reports():
         raise KeyError(f"no report named {name!r}; known reports: {', '.join(list_reports())}")
     return read(f"reports/{name}")
+
+
+def read_query(name: str) -> SqlFile:
+    """The internal query ``sql/queries/<name>.sql`` (``area/name``): one of :func:`list_queries`."""
+    if name not in list_queries():
+        raise KeyError(f"no query named {name!r} under sql/queries/")
+    return read(f"queries/{name}")
+
+
+def list_queries() -> list[str]:
+    """Names (``area/name``) of all internal queries (files under sql/queries/<area>/), sorted."""
+    root = resources.files(__name__).joinpath("queries")
+    return sorted(f"{d.name}/{p.name[:-4]}" for d in root.iterdir() if d.is_dir()
+                  for p in d.iterdir() if p.name.endswith(".sql"))
 
 
 def list_reports() -> list[str]:

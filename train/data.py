@@ -28,9 +28,9 @@ HOLDOUT_FRAC = 0.03  # of a mixture's distinct documents, held out for validatio
 
 
 def mixture_dir(cat: Catalog, mixture_id: str) -> Path:
-    rows = cat.query("SELECT path FROM mixtures WHERE mixture_id = $m", {"m": mixture_id})
+    rows = cat.ask("train/mixture_path", mixture_id=mixture_id)
     if rows.height == 0:
-        known = cat.query("SELECT mixture_id FROM mixtures ORDER BY 1")["mixture_id"].to_list()
+        known = cat.ask("shared/mixture_ids")["mixture_id"].to_list()
         raise NotInRun(f"no mixture {mixture_id!r} in {cat.path}; known: {known}")
     return cat.run_dir / rows["path"][0]
 

@@ -84,7 +84,7 @@ def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, Eval
     when the caller already read them for this ``cfg.eval_docs``)."""
     tokenizer, tok_hash = load_tokenizer(run_dir)
     folder = mixture_dir(cat, cfg.mixture_id)
-    sweep_id = cat.query("SELECT sweep_id FROM mixtures WHERE mixture_id = $m", {"m": cfg.mixture_id})["sweep_id"][0]
+    sweep_id = cat.ask("train/mixture_sweep", mixture_id=cfg.mixture_id)["sweep_id"][0]
     tokens = cfg.tokens or 20 * parameter_counts(build_model(cfg.preset, tokenizer.get_vocab_size(), cfg.seed))[0]
     cache = run_dir / "train" / "cache"
     packed_tokens(folder, tokenizer, tok_hash, cache)
@@ -93,7 +93,7 @@ def plan_run(run_dir: Path, cfg: TrainConfig, cat: Catalog, sets: dict[str, Eval
 
 
 def is_done(cat: Catalog, train_id: str) -> bool:
-    return bool(cat.query("SELECT count(*) AS n FROM train_runs WHERE train_id = $t AND status = 'done'", {"t": train_id})["n"][0])
+    return bool(cat.ask("train/is_done", train_id=train_id)["n"][0])
 
 
 @dataclass
@@ -225,7 +225,7 @@ def record(run_dir: Path, outcome: RunOutcome) -> None:
 def load_finished(run_dir: Path, train_id: str, device: str = "cpu") -> tuple[torch.nn.Module, Tokenizer, TrainConfig]:
     """A finished run's model (final checkpoint, on ``device``, eval mode), the run's tokenizer and its config."""
     with Catalog(run_dir, read_only=True) as cat:
-        row = cat.query("SELECT preset, seed, tokenizer_hash, config FROM train_runs WHERE train_id = $t", {"t": train_id})
+        row = cat.ask("train/run_config", train_id=train_id)
     if row.height == 0:
         raise NotInRun(f"no training run {train_id!r} in {run_dir}; see `reports show training {run_dir}`")
     tokenizer, tok_hash = load_tokenizer(run_dir)
@@ -249,8 +249,7 @@ def reevaluate(run_dir: Path, train_id: str, device: str = "auto", num_threads: 
         use_cpu_matmul(model, cfg.cpu_matmul)
     with Catalog(run_dir, read_only=True) as cat:
         sets = eval_sets(cat, cfg.eval_docs, cfg.eval_only)
-        step = cat.execute("SELECT coalesce(any_value(r.steps), max(c.step)) FROM train_runs r LEFT JOIN train_curve c"
-                           " USING (train_id) WHERE r.train_id = $t", {"t": train_id})[0][0]  # steps: NULL in old catalogs
+        step = cat.ask("train/final_step", train_id=train_id)["step"][0]  # steps: NULL in old catalogs
     found = evaluate(model, tokenizer, sets, PRESETS[cfg.preset]["seq_len"], device, cfg.eval_batch_size, probe_docs=cfg.probe_docs)
     with Catalog(run_dir) as cat, cat.transaction():
         cat.delete_where("evals", train_id=train_id)

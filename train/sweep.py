@@ -33,27 +33,11 @@ from train.runs import RunOutcome, RunPlan, describe, execute, is_done, plan_run
 DATA_SEED_OFFSET = 1000  # data-order seeds 1000, 1001, ... stay distinct from init seeds 0, 1, ...
 PRESET_COST = {name: p["n_layer"] * p["d_model"] ** 2 for name, p in PRESETS.items()}  # relative cost per token
 
-SUMMARY_SQL = """
-SELECT r.mixture_id, m.name, d.arm, r.preset, count(DISTINCT r.train_id) AS seeds, any_value(r.tokens) AS tokens,
-       avg(e.value) FILTER (WHERE e.eval_set = 'id') AS id_bpb,
-       avg(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb,
-       stddev_samp(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_sd,
-       min(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_min,
-       max(e.value) FILTER (WHERE e.eval_set = 'ood') AS ood_bpb_max,
-       avg(r.final_val_loss) AS val_loss
-FROM train_runs r JOIN mixtures m USING (mixture_id) LEFT JOIN mixture_design d USING (mixture_id)
-LEFT JOIN evals e ON e.train_id = r.train_id AND e.metric = 'bpb' AND e.eval_set IN ('id', 'ood')
-WHERE r.status = 'done' AND list_contains($ids, r.train_id)
-GROUP BY ALL ORDER BY r.preset, ood_bpb
-"""
-
 
 def sweep_mixtures(cat: Catalog, sweep_id: str) -> list[str]:
     """Every mixture of a sweep, by name: those emitted with its ``sweep_id`` and every arm of its design
     (``mixture_design``: the study arm and the negative control are trained alike)."""
-    return cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s OR mixture_id IN"
-                     " (SELECT mixture_id FROM mixture_design WHERE sweep_id = $s) ORDER BY name, mixture_id",
-                     {"s": sweep_id})["mixture_id"].to_list()
+    return cat.ask("train/sweep_mixtures", sweep_id=sweep_id)["mixture_id"].to_list()
 
 
 def parse_preset(entry: str, seeds: int) -> tuple[str, int]:
@@ -155,7 +139,7 @@ def run_sweep(run_dir: Path, sweep_id: str, presets: list[str], seeds: int = 3, 
     _train_all(run_dir, [p for p in plans if p.train_id not in done], min(workers, os.cpu_count() or 1), progress)
     ids = [p.train_id for p in plans]
     with Catalog(run_dir, read_only=True) as cat:
-        summary = cat.query(SUMMARY_SQL, {"ids": ids})
+        summary = cat.ask("train/sweep_summary", ids=ids)
     out = Path(run_dir) / "train"
     summary.write_csv(out / f"sweep-{sweep_id}.csv")
     if len(presets) > 1:

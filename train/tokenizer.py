@@ -49,10 +49,8 @@ def train_tokenizer(run_dir: Path, vocab_size: int = 8192, sample_docs: int = 20
         if exclusion.split_id is None and require_split:
             raise NoEvalSplit(_no_split_message(run_dir))
         with eval_docs_hidden(cat):
-            sample = cat.query("SELECT doc_id, text FROM kept_documents ORDER BY hash(doc_id || $seed) LIMIT $n",
-                               {"seed": str(seed), "n": sample_docs})
-        n_removed = cat.execute("SELECT count(*) FROM kept_documents WHERE doc_id IN (SELECT unnest($ids::VARCHAR[]))",
-                                {"ids": exclusion.doc_ids.to_list()})[0][0]
+            sample = cat.ask("train/tokenizer_sample", seed=str(seed), limit=sample_docs)
+        n_removed = cat.ask("train/kept_among", ids=exclusion.doc_ids.to_list())["n"][0]
         started = time.perf_counter()
         tokenizer = Tokenizer(models.BPE())
         tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

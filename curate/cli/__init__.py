@@ -66,10 +66,8 @@ def status(run: Annotated[str | None, typer.Argument(help="Run folder or name (d
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2) from None
     with cat:
-        print_frame(cat.query(
-            "SELECT position, stage, kind, n_in, n_kept, n_dropped, round(wall_s, 2) AS wall_s, finished_at"
-            " FROM stages ORDER BY position"), title=f"stages of {cat.run_dir}")
-        print_frame(cat.query("SELECT command, status, started_at, finished_at FROM runs ORDER BY started_at"), title="runs")
+        print_frame(cat.ask("cli/stages"), title=f"stages of {cat.run_dir}")
+        print_frame(cat.ask("cli/runs"), title="runs")
 
 
 @app.command("sql")

@@ -70,7 +70,7 @@ def _warn_fits(cat: Catalog) -> None:
 
 def _reserve(cat: Catalog, split: EvalSplitParams) -> None:
     found = split.reserve(cat)
-    sets = cat.query("SELECT kind, count(DISTINCT eval_set) AS sets, count(*) AS docs FROM eval_sets GROUP BY kind ORDER BY kind")
+    sets = cat.ask("cli/eval_set_kinds")
     print_frame(sets, title="eval sets", console=console)
     if found.height:
         print_frame(found.group_by("method").agg(docs=pl.len()).sort("method"), title="dropped: duplicates of eval documents", console=console)

@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel
 from rich.console import Console
 
+import sql
 from curate.core.catalog import Catalog
 from curate.demo.corpus import build_demo_corpus
 from curate.demo.plan import plan_study
@@ -70,11 +71,7 @@ SIZES = {
 }
 # Seconds per step measured on 2 cores, with headroom for a first run's JIT.
 ETA_S = {"quick": [5, 60, 10, 40, 200, 30], "full": [5, 150, 30, 120, 1400, 60], "tiny": [1, 30, 3, 20, 20, 15]}
-QUERIES = (
-    "SELECT analysis, arm, estimate, ci_low, ci_high, p_value, verdict FROM study_effects WHERE step_frac = 1 ORDER BY arm DESC, analysis",
-    "SELECT mixture_id, arm, factor_value, groups FROM mixture_design ORDER BY arm DESC, factor_value",
-    "SELECT fit, count(*) AS docs, count(*) FILTER (WHERE doc_id IN (SELECT doc_id FROM eval_sets)) AS eval_docs FROM fit_docs GROUP BY 1",
-)
+TRY_QUERIES = ("demo/try_effects", "demo/try_design", "demo/try_fit_docs")  # printed for the user to run in the duckdb CLI
 
 
 class DemoSteps:
@@ -163,8 +160,7 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     with Catalog(run_dir) as cat:
         sweep = _study_spec(cat, out, size, seed, console)
         mixtures = run_sweep(cat, sweep)
-        sweep_groups = sorted(cat.query("SELECT DISTINCT unnest(groups) AS g FROM mixture_design WHERE sweep_id = $s AND arm = 'study'",
-                                        {"s": sweep.name})["g"])
+        sweep_groups = sorted(cat.ask("demo/study_groups", sweep_id=sweep.name)["g"])
         for arm in ("study", "control"):
             balance = realized_balance(cat, sweep.name, arm)
             if balance["max_abs_rho"] is not None:
@@ -184,7 +180,8 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     steps.done(f"report: {(out / 'report.html').resolve()}")
     catalog = (run_dir / "catalog.duckdb").resolve()
     console.print(f"\ncatalog: {catalog}\nTry:")
-    for q in QUERIES:
+    for name in TRY_QUERIES:
+        q = " ".join(line for line in sql.read_query(name).text.splitlines() if not line.startswith("--"))
         console.print(f'  duckdb {catalog} -c "{q}"', soft_wrap=True)
     if mode == "quick":
         console.print("[yellow]--quick is a smoke run of the whole loop (few mixtures, short training): not an answer[/]")

@@ -41,9 +41,7 @@ class StudyPlan:
 
 def pool_tokens(cat: Catalog) -> dict[str, int]:
     """Run-tokenizer tokens per source over the English pool (kept, not eval, not contaminated)."""
-    frame = cat.query("SELECT doc_id, source, n_bytes FROM doc_signals WHERE dropped_by IS NULL AND lang = 'en'"
-                      " AND doc_id NOT IN (SELECT doc_id FROM eval_sets) AND doc_id NOT IN (SELECT doc_id FROM contamination)"
-                      " ORDER BY doc_id")
+    frame = cat.ask("demo/english_pool")
     frame = frame.with_columns(count_tokens(cat, frame, "run"))
     return dict(frame.group_by("source").agg(pl.col("n_tokens").sum()).sort("source").iter_rows())
 

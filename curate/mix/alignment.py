@@ -58,7 +58,7 @@ def alignment_for(cat: Catalog, tokens: DocTokens | None = None) -> Alignment | 
     """An :class:`Alignment` for the run, or the reason there is none (no tokenizer, no eval sets)."""
     if not (cat.run_dir / TOKENIZER_FILE).exists():
         return f"no run tokenizer ({TOKENIZER_FILE}); train it with `train tokenizer`"
-    if cat.execute("SELECT count(*) FROM eval_sets")[0][0] == 0:
+    if cat.ask("mix/eval_docs")["n"][0] == 0:
         return "no eval sets reserved (`curate mix eval-split`)"
     return Alignment(cat, tokens or DocTokens(cat.run_dir))
 

@@ -168,11 +168,7 @@ def realized_balance(cat: Catalog, sweep_id: str, arm: str = "study", names: lis
     the arm are skipped, and so are those exact epochs fixes by design (``epochs``, ``repeat_rate``, and
     ``unique_tokens``, which varies by under one document); both lists are in the result.
     """
-    rows = cat.query(
-        "SELECT d.mixture_id, d.factor_value, c.name, c.value, m.spec FROM mixture_design d JOIN mixture_covariates c USING (mixture_id)"
-        " JOIN mixtures m USING (mixture_id) WHERE d.sweep_id = $s AND d.arm = $a AND ($all OR list_contains(CAST($names AS VARCHAR[]), c.name))"
-        " AND (NOT $all OR c.role = 'confound') ORDER BY d.mixture_id, c.name",
-        {"s": sweep_id, "a": arm, "all": names is None, "names": names or []})
+    rows = cat.ask("mix/arm_covariates", sweep_id=sweep_id, arm=arm, all=names is None, names=names or [])
     if rows.height == 0:
         return {"arm": arm, "n_mixtures": 0, "rho": {}, "max_abs_rho": None, "worst_covariate": None, "skipped": {}}
     epochs = all(json.loads(s).get("epochs") for s in rows["spec"].unique().to_list())

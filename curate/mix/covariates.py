@@ -39,14 +39,14 @@ def known_name(name: str) -> bool:
 
 
 def _exists(cat: Catalog, name: str) -> bool:
-    return bool(cat.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": name})[0][0])
+    return bool(cat.ask("mix/table_exists", table=name)["n"][0])
 
 
 def quality_usable(cat: Catalog) -> tuple[bool, str]:
     """(usable, why not): the quality model is a covariate only when ``quality_model_fit`` says it is useful."""
     if not _exists(cat, "quality_model_fit"):
         return False, "no quality_model_fit table: the quality model's usefulness was not measured"
-    rows = cat.query("SELECT useful, reason, auc FROM quality_model_fit LIMIT 1")
+    rows = cat.ask("mix/quality_model_fit")
     if rows.height == 0 or not rows["useful"][0]:
         reason = rows["reason"][0] if rows.height else "quality_model_fit is empty"
         return False, f"quality model not useful: {reason}"
@@ -110,7 +110,7 @@ def values_of(rows: pl.DataFrame) -> dict[str, float | None]:
 def _omitted(cat: Catalog, values: dict[str, float | None]) -> dict[str, str]:
     """The built-in covariates not to record, with why."""
     omitted: dict[str, str] = {}
-    if cat.execute("SELECT count(*) FROM dup_clusters")[0][0] == 0:
+    if cat.ask("mix/dup_cluster_rows")["n"][0] == 0:
         omitted["near_dup_frac"] = "no dup_clusters rows (the dedup stages did not run or found no duplicates)"
     usable, why = quality_usable(cat)
     if not usable or values["mean_quality"] is None:

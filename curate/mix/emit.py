@@ -122,7 +122,7 @@ def load_pool(cat: Catalog, spec: MixtureSpec) -> Pool:
         keys.append("stratum")
     lines = frame.select(pl.concat_str(keys, separator="\t", ignore_nulls=True))
     digest = hashlib.sha256("\n".join(lines.to_series().to_list()).encode())
-    digest.update(json.dumps(cat.query("SELECT eval_set, doc_id FROM eval_sets ORDER BY ALL").rows()).encode())
+    digest.update(json.dumps(cat.ask("mix/eval_ids").rows()).encode())
     return Pool(frame, digest.hexdigest()[:16], token_counter_name(cat.run_dir, spec.tokenizer), resolve_mode(cat.run_dir, spec.tokenizer))
 
 

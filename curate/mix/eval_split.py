@@ -161,17 +161,15 @@ def eval_texts(cat: Catalog, max_docs: int | None = None, max_chars: int = MAX_E
     ``max_docs``: at most this many documents per set, the first by md5(doc_id), so the subset is the
     same for every run and does not depend on how the set was written.
     """
-    rows = cat.query("SELECT e.eval_set, e.kind, e.doc_id, left(d.text, $chars) AS text FROM eval_sets e JOIN documents d USING (doc_id)"
-                     " QUALIFY $n IS NULL OR row_number() OVER (PARTITION BY e.eval_set ORDER BY md5(e.doc_id)) <= $n"
-                     " ORDER BY e.eval_set, e.doc_id", {"n": max_docs, "chars": max_chars})
+    rows = cat.ask("mix/eval_texts", max_docs=max_docs, max_chars=max_chars)
     return {k[0]: EvalSet(g["kind"][0], g["doc_id"].to_list(), g["text"].to_list())
             for k, g in rows.group_by("eval_set", maintain_order=True)}
 
 
 def check_split_current(cat: Catalog) -> None:
     """Raise when eval sets exist but documents were added or removed since their contamination check."""
-    split = cat.query("SELECT n_docs_checked, docs_digest FROM eval_splits")
-    if cat.execute("SELECT count(*) FROM eval_sets")[0][0] == 0:
+    split = cat.ask("mix/split_checked")
+    if cat.ask("mix/eval_docs")["n"][0] == 0:
         return
     if split.height == 0 or tuple(split.row(0)) != tuple(cat.execute(DOCS_DIGEST_SQL)[0]):
         raise ValueError("the documents changed since the eval split was reserved, so new documents were never checked"
@@ -266,9 +264,8 @@ def fit_problems(cat: Catalog) -> list[str]:
                             f" {current or '(none)'}: refit it with {how}")
     if current is None:
         return problems
-    recorded = {t.removeprefix("fit_docs__") for (t,) in cat.execute("SELECT table_name FROM artifacts WHERE starts_with(table_name, 'fit_docs__')")}
-    fitted = {s for (s,) in cat.execute("SELECT stage FROM stages WHERE stage = 'topics'"
-                                        " OR (stage = 'quality_model' AND json_type(params->'train') = 'OBJECT')")}
+    recorded = {t.removeprefix("fit_docs__") for t in cat.ask("mix/recorded_fits")["table_name"]}
+    fitted = set(cat.ask("mix/fitted_stages")["stage"])
     fitted |= {"tokenizer"} if (cat.run_dir / TOKENIZER_FILE).exists() else set()
     return problems + [f"{fit} recorded no fit documents (fitted before fits were recorded): refit it with {REFIT[fit]}"
                        for fit in sorted(fitted - recorded)]

@@ -247,8 +247,7 @@ def run_sweep(cat: Catalog, sweep: SweepSpec, workers: int | None = None, plan: 
         extras = Extras(user_covariates=sweep.covariates, alignment=alignment, design=design)
         manifest = emit(cat, planned.spec, pooled(cat, planned.spec, plan.pools), workers, sweep.diversity_sample or None,
                         sweep.n_boot, extras)
-        profile = dict(cat.query("SELECT metric, value FROM diversity WHERE scope_kind = 'mixture' AND scope_id = $m",
-                                 {"m": manifest["mixture_id"]}).iter_rows())
+        profile = dict(cat.ask("mix/mixture_diversity", mixture_id=manifest["mixture_id"]).iter_rows())
         rows.append({"mixture_id": manifest["mixture_id"], "arm": design["arm"], "draw": design["draw"], sweep.factor: design["factor_value"],
                      **{k: v for k, v in planned.label.items() if k != sweep.factor}, "groups": ",".join(sorted(manifest["groups"])),
                      "n_docs": manifest["n_docs"], "n_tokens": manifest["n_tokens"], "budget_error_pct": manifest["budget_error_pct"],

@@ -70,7 +70,7 @@ def emit_planned(cat: Catalog, pool: Pool, planned: list[Planned], sweep_id: str
     name reused with other settings). Validation sweeps keep earlier chosen mixtures (their runs are done, so the
     sweep skips them): a search re-run with other constraints or more proxies validates its new choice beside them."""
     ids = [mixture_id(p.spec, pool) for p in planned]
-    known = set(cat.query("SELECT mixture_id FROM mixtures WHERE sweep_id = $s", {"s": sweep_id})["mixture_id"].to_list())
+    known = set(cat.ask("search/sweep_mixtures", sweep_id=sweep_id)["mixture_id"].to_list())
     stray = sorted(known - set(ids))
     if stray and refuse_stray:
         raise ValueError(f"sweep {sweep_id!r} holds {len(stray)} mixtures this search did not plan (e.g. {stray[0]}): the name was used"
@@ -86,8 +86,7 @@ def emit_planned(cat: Catalog, pool: Pool, planned: list[Planned], sweep_id: str
 
 def realized_shares(cat: Catalog, ids: list[str], groups: list[str]) -> np.ndarray:
     """(mixtures, groups): each mixture's realized token share of each group (0 where it has none)."""
-    rows = cat.query("SELECT mixture_id, group_key, n_tokens / sum(n_tokens) OVER (PARTITION BY mixture_id) AS share"
-                     " FROM mixture_composition WHERE list_contains($ids, mixture_id)", {"ids": ids})
+    rows = cat.ask("search/realized_shares", ids=ids)
     out = np.zeros((len(ids), len(groups)))
     row_of, col_of = {m: i for i, m in enumerate(ids)}, {g: j for j, g in enumerate(groups)}
     for m, g, share in rows.iter_rows():

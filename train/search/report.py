@@ -16,12 +16,9 @@ def print_search(run_dir: Path, result: SearchResult) -> None:
     """Three tables (models by CV, mixtures by arm, comparisons) and a one-line verdict."""
     row = result.row
     with Catalog(run_dir, read_only=True) as cat:
-        folds = cat.query("SELECT model, chosen, count(*) AS folds, round(avg(spearman), 3) AS spearman, round(min(spearman), 3) AS"
-                          " min_spearman, round(avg(mae), 4) AS mae FROM search_folds WHERE search_id = $s GROUP BY ALL ORDER BY spearman"
-                          " DESC NULLS LAST", {"s": row["search_id"]})
+        folds = cat.ask("search/folds_rounded", search_id=row["search_id"])
         arms = cat.report("search", search_id=row["search_id"])
-        spread = cat.execute("SELECT stddev_samp(actual) FROM search_predictions WHERE search_id = $s AND (role = 'heldout' OR"
-                             " (role = 'proxy' AND model = $m))", {"s": row["search_id"], "m": row["model"]})[0][0]
+        spread = cat.ask("search/target_spread", search_id=row["search_id"], model=row["model"])["sd"][0]
     print_frame(folds, title=f"regressors, {row['n_proxies'] - row['n_heldout']} proxies in k-fold CV (target {row['target']})")
     groups = row["groups"]
     weights = {"chosen": json.loads(row["chosen_weights"]), **result.arms}

@@ -25,13 +25,13 @@ def target_sets(cat: Catalog, target: str, groups: list[str], grouping: str) -> 
     name, _, metric = target.rpartition("/")
     if metric != "bpb" or not name:
         raise ValueError(f"target {target!r}: write panel/bpb, unseen/bpb or <eval_set>/bpb (searches minimize bits per byte)")
-    sets = cat.query("SELECT DISTINCT eval_set, group_key, kind FROM eval_sets ORDER BY eval_set")
+    sets = cat.ask("search/eval_sets")
     if sets.height == 0:
         raise ValueError(f"no eval sets in {cat.run_dir}: reserve them first (`curate mix eval-split RUN --per-group N`)")
     if name == "panel":
         return sets.filter(pl.col("kind") == "id")["eval_set"].to_list()
     if name == "unseen":
-        split = cat.query("SELECT params FROM eval_splits")
+        split = cat.ask("shared/eval_split_params")
         split_group = json.loads(split["params"][0]).get("group_by") if split.height else None
         if split_group != grouping:
             raise ValueError(f"target unseen/bpb: the eval split is grouped by {split_group!r}, the search by {grouping!r};"
@@ -53,14 +53,10 @@ def scored_sets(cat: Catalog, sets: list[str]) -> list[str]:
     kinds = [s for s in sets if s in KIND_MEANS]
     if not kinds:
         return sets
-    rows = cat.query("SELECT DISTINCT eval_set FROM eval_sets WHERE list_contains($k, kind) ORDER BY 1", {"k": kinds})
+    rows = cat.ask("search/eval_sets_of_kinds", kinds=kinds)
     return sorted(set(rows["eval_set"].to_list()) | {s for s in sets if s not in KIND_MEANS})
 
 
 def run_values(cat: Catalog, train_ids: list[str], sets: list[str]) -> pl.DataFrame:
     """(train_id, mixture_id, learned, value): each finished run's mean bits per byte over ``sets``."""
-    return cat.query(
-        "SELECT r.train_id, r.mixture_id, r.learned, avg(e.value) AS value, count(*) AS n_sets FROM train_runs r"
-        " JOIN evals e USING (train_id) WHERE r.status = 'done' AND list_contains($ids, r.train_id) AND e.metric = 'bpb'"
-        " AND list_contains($sets, e.eval_set) GROUP BY ALL HAVING count(*) = len($sets) ORDER BY r.train_id",
-        {"ids": train_ids, "sets": sets})
+    return cat.ask("search/run_values", ids=train_ids, sets=sets)

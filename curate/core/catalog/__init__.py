@@ -398,3 +398,8 @@ class Catalog:
         """Run the named report ``sql/reports/<name>.sql`` with its declared params bound."""
         file = sql.read_report(name)
         return self.query(file.text, file.bind(params))
+
+    def ask(self, name: str, /, splices: dict[str, str] | None = None, **params: Any) -> pl.DataFrame:
+        """Run the internal query ``sql/queries/<name>.sql`` with its declared params bound (and splices filled)."""
+        file = sql.read_query(name)
+        return self.query(file.render(splices), file.bind(params))
