@@ -39,7 +39,6 @@ from scipy.stats import spearmanr
 from curate.core.catalog import Catalog
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.demo.corpus import build_demo_corpus
-from curate.mix.emit import MixtureSpec, emit
 from curate.mix.eval_split import reserve_eval
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.recipe import parse_recipe

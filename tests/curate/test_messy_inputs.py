@@ -9,7 +9,6 @@ import gzip
 import zlib
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,39 +36,13 @@ import sql
 from curate.core import storage
 from curate.core.catalog import access, declared
 from curate.core.catalog.declared import DeclaredViews, StageRows, StageTable
+from curate.core.catalog.versions import code_version, schema_version
 from curate.core.storage import REWRITE_DIR, Location
 from sql.quote import sql_ident, sql_string
 
 CATALOG_FILE = "catalog.duckdb"
 WRITER_WAIT_S = 10.0
-
-def schema_version() -> int:
-    """The version declared in ``sql/schema.sql`` (its ``-- version: N`` header line)."""
-    for line in sql.read("schema").text.splitlines():
-        if line.startswith("-- version:"):
-            return int(line.split(":", 1)[1])
-    raise RuntimeError("sql/schema.sql lacks a '-- version: N' header")
-
-
-def code_version() -> str:
-    """mixlab's version plus the git commit of the source tree, when it is a checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ver = version("mixlab")
-    except PackageNotFoundError:
-        ver = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{ver}+{commit}" if commit else ver
+__all__ = ["CATALOG_FILE", "Catalog", "code_version", "parquet_glob", "schema_version"]
 
 
 def parquet_glob(folder: Location) -> str | None:
