@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -25,6 +24,7 @@ import polars as pl
 from curate.core.catalog import Catalog
 from curate.mix.designs import Draw
 from curate.mix.select import seeded_keys
+from curate.mix.spec import MixtureSpec
 
 REFINE = 20  # candidates re-scored on their exact selections
 FIXED_BY_EPOCHS = ("epochs", "repeat_rate", "unique_tokens")  # constant (up to one document) when epochs is set
@@ -68,7 +68,7 @@ class Curves:
     the realized covariates closely.
     """
 
-    def __init__(self, frame: pl.DataFrame, spec: Any, with_quality: bool) -> None:
+    def __init__(self, frame: pl.DataFrame, spec: MixtureSpec, with_quality: bool) -> None:
         f = frame.with_columns(pl.Series("_key", seeded_keys(frame["doc_id"], spec.seed)), pl.col("n_tokens").cast(pl.Float64).alias("t"))
         f = (f if "stratum" in f.columns else f.with_columns(pl.lit("").alias("stratum"))).sort("_key")
         q = pl.col("quality").is_not_null() if with_quality else pl.lit(False)
@@ -88,7 +88,7 @@ class Curves:
             cum = np.zeros((len(self.names), part.height + 1))
             cum[:, 1:] = np.cumsum(part.select(self.names).to_numpy().T, axis=1)
             self.cells[(g, s)] = cum
-        self.epochs, self.cap, self.budget = getattr(spec, "epochs", None), spec.max_repeats, spec.token_budget
+        self.epochs, self.cap, self.budget = spec.epochs, spec.max_repeats, spec.token_budget
 
     def _take(self, cum: np.ndarray, target: np.ndarray) -> np.ndarray:
         total = cum[0, -1]

@@ -130,13 +130,14 @@ class EvalSplitParams(BaseModel):
     the documents kept so far, so that no fit ever sees an eval document."""
 
     model_config = ConfigDict(extra="forbid")
-    group_by: str = Field("source", description="Column defining eval groups (a documents column or an earlier stage's).")
+    group_by: str = Field("source", description="Column defining eval groups (a documents column or an earlier stage's), or quality_bucket, bucket:N.")
     per_group: int = Field(5, ge=0, description="In-distribution eval documents per group (groups under 2x this get none).")
     ood_groups: list[str] = Field(default_factory=list, description="Groups held out entirely for out-of-distribution eval.")
     seed: int = Field(0, description="Seed of the split.")
     threshold: float = Field(CONTAMINATION_JACCARD, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
     containment: float | None = Field(0.5, gt=0, le=1, description="Share of an eval document's word n-grams inside one"
-                                      " pool document that makes it contamination (null: off).")
+                                      " pool document that makes it contamination (an eval passage in a longer document);"
+                                      " off: null in a recipe, 0 on the command line.")
     containment_ngram: int = Field(8, ge=2, le=50, description="Word n-gram length of the containment check.")
 
     def reserve(self, cat: Catalog, kept_after: Sequence[str] | None = None) -> pl.DataFrame:

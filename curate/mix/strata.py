@@ -13,21 +13,10 @@ infeasible, and the error names the group and the stratum.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 
 from curate.mix.select import InfeasibleMixture, repeat_cap
-
-
-class Match(BaseModel):
-    """Which covariate to hold fixed across mixtures."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    column: str = Field(description="A doc_signals column: numeric (cut into quantile bins) or text (its values are the strata).")
-    bins: int = Field(4, ge=2, description="Quantile bins of a numeric column (equal document counts over the pool).")
+from curate.mix.spec import MixtureSpec
 
 
 def strata(frame: pl.DataFrame, column: str, bins: int) -> pl.Series:
@@ -41,7 +30,7 @@ def strata(frame: pl.DataFrame, column: str, bins: int) -> pl.Series:
 
 
 def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl.DataFrame,
-             spec: Any) -> tuple[dict[str, pl.DataFrame], dict[str, float], dict[str, str]]:
+             spec: MixtureSpec) -> tuple[dict[str, pl.DataFrame], dict[str, float], dict[str, str]]:
     """(cells, cell shares, cell -> group): one cell per (group, stratum) with share p_g · π_s.
 
     ``groups`` hold each group's documents in pick order (with a ``stratum`` column); π_s is the
@@ -61,7 +50,7 @@ def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl
                 raise InfeasibleMixture(
                     f"matching on {column}: group {g!r} ran short in stratum {s!r}: its share {shares[g]:.4f} x the stratum's "
                     f"pool share {share:.4f} of {spec.token_budget:,} tokens needs {round(need):,}, it has {have:,} tokens x "
-                    f"{'epochs' if getattr(spec, 'epochs', None) else 'max_repeats'}={cap}; lower the budget or use fewer bins")
+                    f"{'epochs' if spec.epochs else 'max_repeats'}={cap}; lower the budget or use fewer bins")
             key = f"c{len(cells):05d}"
             cells[key], cell_shares[key], owner[key] = part, shares[g] * share, g
     return cells, cell_shares, owner

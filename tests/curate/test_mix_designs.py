@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from curate.core.catalog import Catalog
@@ -152,6 +153,25 @@ def test_matching_holds_the_stratum_shares(study_run):
             assert (shares["n_tokens"] - pi["n_tokens"]).abs().max() < 0.06
         with pytest.raises(InfeasibleMixture, match=r"matching on source: group '\w+' ran short in stratum '\w+'"):
             emit(cat, MixtureSpec(**spec.model_dump() | {"match": {"column": "source"}}), diversity_sample=None)
+
+
+def test_a_sweep_base_is_a_typed_mixture_base_so_a_typo_names_its_field():
+    with pytest.raises(ValidationError, match=r"base\.max_repeat\n\s+Extra inputs are not permitted"):
+        SweepSpec(name="x", base={"token_budget": 10, "max_repeat": 2}, steps=3)
+    with pytest.raises(ValidationError, match=r"base\.strategy\n\s+Input should be 'proportional'"):
+        SweepSpec(name="x", base={"token_budget": 10, "strategy": "uniformly"}, steps=3)
+    with pytest.raises(ValidationError, match=r"vary\n.*\['temprature'\] are not MixtureSpec fields"):
+        SweepSpec(name="x", base={"token_budget": 10}, vary={"temprature": [1.0, 2.0]})
+    with pytest.raises(ValidationError, match=r"design\.vary\.fields\n.*\['temprature'\] are not MixtureSpec fields"):
+        SweepSpec(name="x", base={"token_budget": 10}, design={"kind": "vary", "fields": {"temprature": [1.0, 2.0]}})
+    with pytest.raises(ValidationError, match="base.token_budget is required"):
+        SweepSpec(name="x", base={"group_by": "source"}, steps=3)
+    with pytest.raises(ValidationError, match="'name': the sweep sets it for each mixture"):
+        SweepSpec(name="x", base={"token_budget": 10, "name": "y"}, steps=3)
+    sweep = SweepSpec(name="x", base={"group_by": "lang"}, vary={"token_budget": [10, 20]})
+    assert sweep.base.group_by == "lang" and sweep.base.tokenizer == "auto"  # attributes, defaults from MixtureSpec's fields
+    assert sweep.model_dump()["base"] == {"group_by": "lang"}  # the studies row keeps the base as written
+    assert sweep.base.mixture("x-00", "x", token_budget=20) == MixtureSpec(name="x-00", sweep_id="x", group_by="lang", token_budget=20)
 
 
 def test_a_designed_study_needs_the_run_tokenizer_and_valid_fields(tmp_path, study_run):
