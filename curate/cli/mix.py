@@ -105,7 +105,8 @@ def emit_command(
         _warn_fits(cat)
         print_frame(cat.report("mixtures", sweep_id=None).filter(pl.col("mixture_id") == manifest["mixture_id"]),
                     title="mixture", console=console)
-    console.print(f"mixture {manifest['mixture_id']}: {manifest['n_docs']:,} docs, {manifest['n_tokens']:,} tokens "
+    unit = "BPE tokens" if manifest["tokenizer"] == "run" else "tokens (bytes4: UTF-8 bytes / 4)"  # the manifest's token_counter
+    console.print(f"mixture {manifest['mixture_id']}: {manifest['n_docs']:,} docs, {manifest['n_tokens']:,} {unit} "
                   f"({manifest['budget_error_pct']:+.3f}% of budget) in {cat.run_dir / 'mixtures' / manifest['mixture_id']}")
 
 

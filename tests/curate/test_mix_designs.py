@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from curate.core.catalog import Catalog
 from curate.cli import app
 from curate.mix.emit import MixtureSpec, emit, load_pool
-from curate.mix.eval_split import eval_texts, reserve_eval
+from curate.mix.eval_split import EvalSplitParams, eval_texts, reserve_eval
 from curate.mix.groups import bucket_key, group_sql
 from curate.mix.select import InfeasibleMixture, entropy_of
 from curate.mix.sweep import SweepSpec, plan_sweep, run_sweep
@@ -179,7 +179,7 @@ def test_a_designed_study_needs_the_run_tokenizer_and_valid_fields(tmp_path, stu
     with Catalog(bare) as cat:
         with pytest.raises(ValueError, match="train tokenizer"):
             plan_sweep(cat, subsets_sweep())
-        reserve_eval(cat, "bucket:3", per_group=2)  # bucket:N is a grouping everywhere, eval splits included
+        reserve_eval(cat, EvalSplitParams(group_by="bucket:3", per_group=2))  # bucket:N is a grouping everywhere, eval splits included
         assert set(cat.query("SELECT group_key FROM eval_sets")["group_key"]) == {"b00", "b01", "b02"}
     with Catalog(study_run) as cat, pytest.raises(ValueError, match="remove `tokenizer: bytes4`"):
         plan_sweep(cat, subsets_sweep(base={"group_by": "source", "token_budget": BUDGET, "tokenizer": "bytes4"}))
