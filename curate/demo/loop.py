@@ -40,7 +40,7 @@ from curate.core.display import print_frame
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
-from curate.pipeline.recipe import load_recipe
+from curate.pipeline.recipe import Recipe, RecipeError, load_recipe
 from curate.pipeline.runner import RecipeRunner
 from curate.core.workers import run_bound
 
@@ -80,13 +80,17 @@ def _module(*args: str, check: bool = True) -> int:
     return run_bound([sys.executable, "-m", *args], check=check)  # a killed demo takes train and reports with it
 
 
-def _recipe(out: Path, size: DemoSize, seed: int) -> Path:
-    """The demo recipe next to the corpus, with this size's panel and the pipeline seed written in."""
+def _recipe(out: Path, size: DemoSize, seed: int) -> Recipe:
+    """The demo recipe next to the corpus, with this size's panel and the pipeline seed written in: the file
+    says what runs (its seed and eval_split per_group and seed are the demo's, replaced on every run)."""
     path = _copy_recipe("demo.yaml", out / "demo.yaml")
-    recipe = yaml.safe_load(path.read_text())
-    recipe["seed"], recipe["eval_split"]["per_group"], recipe["eval_split"]["seed"] = seed, size.per_group, seed
-    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-    return path
+    recipe = load_recipe(path)
+    if recipe.eval_split is None:
+        raise RecipeError(f"{path}: the demo needs an eval_split section (its panel)")
+    split = recipe.eval_split.model_copy(update={"per_group": size.per_group, "seed": seed})
+    recipe = Recipe.model_validate(recipe.model_copy(update={"seed": seed, "eval_split": split}).model_dump(exclude_unset=True))
+    path.write_text(yaml.safe_dump(recipe.model_dump(mode="json", exclude_unset=True), sort_keys=False, allow_unicode=True))
+    return recipe
 
 
 STUDY_HEADER = """# The study `curate demo` ran, from curate/recipes/mix_study_subsets.yaml: each run of the demo sets
@@ -122,7 +126,7 @@ def run_demo(settings: DemoSettings) -> Path:
     steps = DemoSteps(mode, console)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
-    recipe = load_recipe(_recipe(out, size, seed))
+    recipe = _recipe(out, size, seed)
     warmup = start_for(recipe)  # numba compiles (first run) while the corpus is built
 
     steps.start("build an English corpus from text on this machine")
