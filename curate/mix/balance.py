@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -131,8 +132,16 @@ def _worst(x: np.ndarray, covs: dict[str, np.ndarray]) -> tuple[np.ndarray, dict
     return np.max(np.abs(np.stack(list(rho.values()))), axis=0), rho
 
 
+@dataclass
+class Chosen:
+    """The design an arm draws (its mixtures) and its balance report (None: a design that is not drawn, e.g. vary)."""
+
+    draws: list[Draw]
+    balance: dict | None = None
+
+
 def choose(candidates: Iterator[list[Draw]], n: int, factor: Callable[[Draw], float], curves: Curves,
-           exact: Callable[[Draw], dict[str, float | None]] | None = None, refine: int = REFINE) -> tuple[list[Draw], dict]:
+           exact: Callable[[Draw], dict[str, float | None]] | None = None, refine: int = REFINE) -> Chosen:
     """The candidate design (of the first ``n``) with the smallest max |ρ(factor, covariate)|, and its report.
 
     Every candidate is scored on the :class:`Curves` estimate; with ``exact`` (a draw's covariates from its
@@ -158,7 +167,7 @@ def choose(candidates: Iterator[list[Draw]], n: int, factor: Callable[[Draw], fl
               "worst_covariate": max(rho, key=lambda k: abs(rho[k][best])),
               "single_draw_max_abs_rho": round(float(worst[0]), 4), "scored_exactly": len(top) if exact else 0,
               "rho": {k: round(float(v[best]), 4) for k, v in sorted(rho.items())}}
-    return designs[best], report
+    return Chosen(designs[best], report)
 
 
 def realized_balance(cat: Catalog, sweep_id: str, arm: str = "study", names: list[str] | None = None) -> dict:

@@ -127,8 +127,8 @@ def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float
     groups = {g[0]: part for g, part in ordered.partition_by("group_key", as_dict=True, maintain_order=True).items()}
     if not spec.match:
         return allocate(groups, shares, spec), shares
-    cells, cell_shares, owner = stratify(groups, shares, frame, spec)
-    chosen = allocate(cells, cell_shares, spec).with_columns(pl.col("group_key").replace_strict(owner))
+    cells = stratify(groups, shares, frame, spec)
+    chosen = allocate(cells.docs, cells.shares, spec).with_columns(pl.col("group_key").replace_strict(cells.group))
     return chosen.sort("doc_id"), shares
 
 

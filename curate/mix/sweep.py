@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_seri
 from curate.core.catalog import Catalog
 from curate.mix import covariates
 from curate.mix.alignment import alignment_for
-from curate.mix.balance import Curves, choose
+from curate.mix.balance import Chosen, Curves, choose
 from curate.mix.designs import Design, Draw, LineDesign, VaryDesign, dirichlet, factor_value, factors, line, mixture_fields, subsets, vary
 from curate.mix.emit import POOL_FIELDS, Extras, Pool, emit, load_pool, select
 from curate.mix.spec import MixtureBase, MixtureSpec
@@ -183,9 +183,9 @@ def _arm_design(sweep: SweepSpec, arm: str) -> Any:
 
 
 def _draws(cat: Catalog, sweep: SweepSpec, base: MixtureBase, arm_index: int, pools: dict[str, Pool],
-           quality_ok: bool, design: Any) -> tuple[list[Draw], dict | None]:
+           quality_ok: bool, design: Any) -> Chosen:
     if isinstance(design, VaryDesign):
-        return vary(design), None
+        return Chosen(vary(design))
     probe = base.mixture(f"{sweep.name}-probe", sweep.name)
     pool = pooled(cat, probe, pools)
     tokens = dict(sorted(pool.frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
@@ -233,10 +233,10 @@ def plan_sweep(cat: Catalog, sweep: SweepSpec) -> Plan:
         arms.append(("control", sweep.base.model_copy(update={"group_by": sweep.control.group_by}), "c"))
     plan = Plan([], {})
     for index, (arm, base, prefix) in enumerate(arms):
-        draws, report = _draws(cat, sweep, base, index, plan.pools, quality_ok, _arm_design(sweep, arm))
-        if report:
-            plan.balance[arm] = report
-        for i, draw in enumerate(draws):
+        chosen = _draws(cat, sweep, base, index, plan.pools, quality_ok, _arm_design(sweep, arm))
+        if chosen.balance:
+            plan.balance[arm] = chosen.balance
+        for i, draw in enumerate(chosen.draws):
             _conflicts(sweep, draw)
             spec = base.mixture(f"{sweep.name}-{prefix}{i:02d}", sweep.name, **draw.fields)
             row = {"sweep_id": sweep.name, "arm": arm, "factor": sweep.factor, "factor_value": factor_value(sweep.factor, draw),
