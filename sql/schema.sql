@@ -111,9 +111,9 @@ CREATE TABLE IF NOT EXISTS mixtures (
     sweep_id      VARCHAR,
     spec          JSON NOT NULL,
     seed          BIGINT NOT NULL,
-    token_budget  BIGINT NOT NULL,
+    token_budget  BIGINT NOT NULL,           -- mixture tokens: the run's BPE, or the bytes4 estimate (manifest.json token_counter)
     n_docs        BIGINT NOT NULL,
-    n_tokens      BIGINT NOT NULL,
+    n_tokens      BIGINT NOT NULL,           -- realized, repeats counted, in token_budget's unit (no EOS)
     path          VARCHAR NOT NULL,          -- relative to the run folder
     created_at    TIMESTAMP DEFAULT current_timestamp
 );
@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS mixture_composition (
     mixture_id VARCHAR NOT NULL,
     group_key  VARCHAR NOT NULL,
     n_docs     BIGINT NOT NULL,
-    n_tokens   BIGINT NOT NULL,
+    n_tokens   BIGINT NOT NULL,             -- in the mixture's token_budget unit, repeats counted
     weight     DOUBLE NOT NULL,
     max_repeats INTEGER NOT NULL
 );
@@ -167,7 +167,7 @@ CREATE TABLE IF NOT EXISTS train_runs (
     preset          VARCHAR NOT NULL,
     seed            BIGINT NOT NULL,
     data_seed       BIGINT NOT NULL,
-    tokens          BIGINT NOT NULL,
+    tokens          BIGINT NOT NULL,     -- training tokens: BPE of tokenizer_hash, packed with one EOS per document
     tokenizer_hash  VARCHAR,
     n_params        BIGINT,
     n_params_non_embedding BIGINT,
@@ -190,7 +190,7 @@ ALTER TABLE train_runs ADD COLUMN IF NOT EXISTS learned BOOLEAN;            -- h
 CREATE TABLE IF NOT EXISTS train_curve (
     train_id     VARCHAR NOT NULL,
     step         BIGINT NOT NULL,
-    tokens       BIGINT NOT NULL,
+    tokens       BIGINT NOT NULL,       -- BPE training tokens so far (as train_runs.tokens)
     lr           DOUBLE,
     train_loss   DOUBLE,
     val_loss     DOUBLE,
@@ -314,7 +314,7 @@ CREATE TABLE IF NOT EXISTS eval_doc_losses (
 CREATE TABLE IF NOT EXISTS checkpoint_evals (
     train_id VARCHAR NOT NULL,
     step     BIGINT NOT NULL,
-    tokens   BIGINT NOT NULL,
+    tokens   BIGINT NOT NULL,               -- BPE training tokens so far
     eval_set VARCHAR NOT NULL,
     metric   VARCHAR NOT NULL,
     value    DOUBLE,
@@ -392,7 +392,7 @@ CREATE TABLE IF NOT EXISTS search_runs (
     groups             VARCHAR[] NOT NULL,    -- the regression's features, in order
     target             VARCHAR NOT NULL,      -- e.g. panel/bpb, unseen/bpb, id/<group>/bpb
     preset             VARCHAR NOT NULL,      -- proxy model size
-    tokens             BIGINT NOT NULL,       -- training tokens (and mixture budget) of each proxy
+    tokens             BIGINT NOT NULL,       -- training tokens (and mixture budget) of each proxy, the run's BPE tokens
     n_proxies          INTEGER NOT NULL,      -- finished proxies used (fit + held out)
     n_heldout          INTEGER NOT NULL,      -- proxies never used in fitting
     n_not_learned      INTEGER,               -- proxies that failed the learned check

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
+import yaml
 
 from curate.core.catalog import Catalog
 from curate.demo.loop import run_demo
+from curate.demo.plan import StudyPlan, sized_sweep
+from curate.demo.settings import SIZES, DemoSettings
+from curate.mix.sweep import SweepSpec
 from tests.corpus import write_sources
 
 
 def test_demo_end_to_end(tmp_path, capfd):
     write_sources(tmp_path / "raw")
-    run_dir = run_demo(tmp_path, workers=2, progress=False, mode="tiny")
+    run_dir = run_demo(DemoSettings(out=tmp_path, workers=2, progress=False, mode="tiny"))
     with Catalog(run_dir, read_only=True) as cat:
         count = lambda table: cat.query(f"SELECT count(*) AS n FROM {table}")["n"][0]  # noqa: E731
         for table in ("documents", "decisions", "exact_dedup", "minhash_dedup", "langid", "quality_rules", "topics",
@@ -38,3 +44,16 @@ def test_demo_end_to_end(tmp_path, capfd):
     assert primary["verdict"] in ("refused", "not identifiable", "inconclusive", "effect")
     page = (tmp_path / "report.html").read_text()
     assert "Study: domains" in page and "<svg" in page
+    ran = SweepSpec.model_validate(yaml.safe_load((tmp_path / "demo_study.yaml").read_text()))
+    assert (ran.base.token_budget, ran.base.epochs) == (SIZES["tiny"].budget, epochs[0])  # the file next to the corpus is what ran
+
+
+def test_the_demo_sizes_its_study_file_in_named_fields_and_keeps_the_rest():
+    shipped = SweepSpec.model_validate(yaml.safe_load((resources.files("curate") / "recipes" / "mix_study_subsets.yaml").read_text()))
+    plan = StudyPlan(domains=("a", "b", "c", "d", "e"), epochs=3, unique_tokens=2000, k_levels=(1, 2, 3), tokens={})
+    sized = sized_sweep(shipped, plan, budget=6000, draws=2, control_draws=1, seed=7)
+    assert sized.base.model_dump(exclude_unset=True) == shipped.base.model_dump(exclude_unset=True) | {
+        "where": plan.where, "token_budget": 6000, "epochs": 3, "seed": 7}
+    assert sized.design.model_dump() == shipped.design.model_dump() | {"k": [1, 2, 3], "draws": 2, "seed": 7}  # type: ignore[union-attr]
+    assert (sized.control.group_by, sized.control.draws) == ("bucket:5", 1)  # type: ignore[union-attr]
+    assert (sized.study, sized.covariates, sized.diversity_sample) == (shipped.study, shipped.covariates, shipped.diversity_sample)

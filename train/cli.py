@@ -7,23 +7,28 @@ from typing import Annotated
 
 import typer
 
-from curate.core.command import UserErrorsAsMessages, existing_run
+from curate.core.command import Mirror, UserErrorsAsMessages, existing_run
+from train.config import TrainConfig
+from train.search.config import MODELS, SearchConfig
 
 app = typer.Typer(cls=UserErrorsAsMessages, help="Train compact Transformers on mixtures and evaluate them.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
 Run = Annotated[Path, typer.Argument(help="Run folder (holds catalog.duckdb) or name under ./runs.", callback=existing_run)]
-Tokens = Annotated[int | None, typer.Option(help="Training tokens per run (default: 20 per parameter).")]
-Device = Annotated[str, typer.Option(help="auto (cuda if available), cpu or cuda.")]
-BatchSize = Annotated[int, typer.Option(help="Sequences per optimizer step.")]
-Compile = Annotated[bool, typer.Option(help="torch.compile the model (worth it on GPU).")]
-Threads = Annotated[int | None, typer.Option(help="CPU threads (default: the cores this process may use).")]
-CpuMatmul = Annotated[str, typer.Option(help="fp32 matrix products on CPU: auto (oneDNN on x86-64), onednn or aten.")]
-EvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at the end (a fixed md5(doc_id) subset).")]
-EvalOnly = Annotated[list[str] | None, typer.Option("--eval-set", help="Score only this eval set (repeatable; default: every set).")]
-ProbeDocs = Annotated[int | None, typer.Option(min=1, help="Documents per eval set the probes score at the end (default: all scored).")]
-EvalAt = Annotated[str, typer.Option(help="Fractions of the run where the eval sets are scored in bits per byte, comma-separated; 'none': only at the end.")]
-CheckpointEvalDocs = Annotated[int, typer.Option(help="Documents per eval set scored at those checkpoints (the first of the final subset).")]
+TRAIN = Mirror(TrainConfig)  # options that set a TrainConfig field take its help and default from it
+SEARCH = Mirror(SearchConfig)
+Tokens = Annotated[int | None, TRAIN.option("tokens")]
+Device = Annotated[str, TRAIN.option("device")]
+BatchSize = Annotated[int, TRAIN.option("batch_size")]
+Compile = Annotated[bool, TRAIN.option("compile")]
+Threads = Annotated[int | None, TRAIN.option("num_threads", "--threads")]
+CpuMatmul = Annotated[str, TRAIN.option("cpu_matmul")]
+EvalDocs = Annotated[int, TRAIN.option("eval_docs")]
+EvalOnly = Annotated[list[str] | None, TRAIN.option("eval_only", "--eval-set", also="Repeat --eval-set for several.")]
+ProbeDocs = Annotated[int | None, TRAIN.option("probe_docs", min=1)]
+EvalAt = Annotated[str, TRAIN.option("eval_at", also="Comma-separated; 'none': only at the end.")]
+EVAL_AT = ",".join(str(f) for f in TRAIN.default("eval_at"))
+CheckpointEvalDocs = Annotated[int, TRAIN.option("checkpoint_eval_docs")]
 
 
 def _fractions(text: str) -> list[float]:
@@ -65,25 +70,24 @@ def tokenizer(
 @app.command("run")
 def run_command(
     run: Run,
-    mixture: Annotated[str, typer.Option(help="Mixture id (see `reports show mixtures RUN`).")],
-    preset: Annotated[str, typer.Option(help="nano | micro | small | base (pico: smoke tests)")] = "nano",
-    tokens: Tokens = None,
-    seed: Annotated[int, typer.Option(help="Initialization seed.")] = 0,
-    data_seed: Annotated[int | None, typer.Option(help="Data order seed (default: the init seed).")] = None,
-    batch_size: BatchSize = 16,
-    device: Device = "auto",
-    compile: Compile = False,
-    threads: Threads = None,
-    cpu_matmul: CpuMatmul = "auto",
-    checkpoint_every: Annotated[int, typer.Option(help="Steps between atomic checkpoints.")] = 100,
-    eval_docs: EvalDocs = 100,
-    eval_at: EvalAt = "0.25,0.5,0.75",
-    checkpoint_eval_docs: CheckpointEvalDocs = 8,
-    probe_docs: ProbeDocs = None,
+    mixture: Annotated[str, TRAIN.option("mixture_id", "--mixture")],
+    preset: Annotated[str, TRAIN.option("preset")] = TRAIN.default("preset"),
+    tokens: Tokens = TRAIN.default("tokens"),
+    seed: Annotated[int, TRAIN.option("seed")] = TRAIN.default("seed"),
+    data_seed: Annotated[int | None, TRAIN.option("data_seed")] = TRAIN.default("data_seed"),
+    batch_size: BatchSize = TRAIN.default("batch_size"),
+    device: Device = TRAIN.default("device"),
+    compile: Compile = TRAIN.default("compile"),
+    threads: Threads = TRAIN.default("num_threads"),
+    cpu_matmul: CpuMatmul = TRAIN.default("cpu_matmul"),
+    checkpoint_every: Annotated[int, TRAIN.option("checkpoint_every")] = TRAIN.default("checkpoint_every"),
+    eval_docs: EvalDocs = TRAIN.default("eval_docs"),
+    eval_at: EvalAt = EVAL_AT,
+    checkpoint_eval_docs: CheckpointEvalDocs = TRAIN.default("checkpoint_eval_docs"),
+    probe_docs: ProbeDocs = TRAIN.default("probe_docs"),
     eval_only: EvalOnly = None,
 ) -> None:
     """Train one model on one mixture (resumes from its checkpoint; skips if finished), then evaluate it."""
-    from train.config import TrainConfig
     from train.runs import run_training
 
     cfg = TrainConfig(mixture_id=mixture, preset=preset, tokens=tokens, seed=seed, data_seed=data_seed,
@@ -94,8 +98,8 @@ def run_command(
 
 
 @app.command("eval")
-def eval_command(run: Run, train_id: Annotated[str, typer.Argument(help="A train_runs.train_id.")], device: Device = "auto",
-                 threads: Threads = None) -> None:
+def eval_command(run: Run, train_id: Annotated[str, typer.Argument(help="A train_runs.train_id.")], device: Device = TRAIN.default("device"),
+                 threads: Threads = TRAIN.default("num_threads")) -> None:
     """Evaluate a finished run from its checkpoint and replace its evals rows."""
     from train.runs import reevaluate
 
@@ -109,23 +113,22 @@ def sweep(
     sweep_id: Annotated[str, typer.Option("--sweep", help="Mixture sweep id (mixtures.sweep_id).")],
     presets: Annotated[list[str], typer.Option("--preset", help="Preset, or PRESET:SEEDS; repeat for a size ladder (e.g. --preset nano --preset micro:1).")] = ["nano"],  # noqa: B006
     seeds: Annotated[int, typer.Option(help="Seeds per mixture (init seed s, data seed 1000+s).")] = 3,
-    tokens: Tokens = None,
-    batch_size: BatchSize = 16,
-    device: Device = "auto",
-    compile: Compile = False,
-    threads: Threads = None,
-    cpu_matmul: CpuMatmul = "auto",
-    eval_docs: EvalDocs = 100,
-    eval_at: EvalAt = "0.25,0.5,0.75",
-    checkpoint_eval_docs: CheckpointEvalDocs = 8,
-    probe_docs: ProbeDocs = None,
+    tokens: Tokens = TRAIN.default("tokens"),
+    batch_size: BatchSize = TRAIN.default("batch_size"),
+    device: Device = TRAIN.default("device"),
+    compile: Compile = TRAIN.default("compile"),
+    threads: Threads = TRAIN.default("num_threads"),
+    cpu_matmul: CpuMatmul = TRAIN.default("cpu_matmul"),
+    eval_docs: EvalDocs = TRAIN.default("eval_docs"),
+    eval_at: EvalAt = EVAL_AT,
+    checkpoint_eval_docs: CheckpointEvalDocs = TRAIN.default("checkpoint_eval_docs"),
+    probe_docs: ProbeDocs = TRAIN.default("probe_docs"),
     eval_only: EvalOnly = None,
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
     replicate: Annotated[int, typer.Option(min=0, help="Mixtures (spread along the sweep) that get one seed more: measures seed noise cheaply.")] = 0,
 ) -> None:
     """Train every mixture of a sweep x seeds (x presets), skipping finished runs; write a summary table."""
     from curate.core.display import print_frame
-    from train.config import TrainConfig
     from train.sweep import parse_preset, ranking_agreement, run_sweep
 
     try:
@@ -162,25 +165,25 @@ def export(
 @app.command()
 def search(
     run: Run,
-    tokens: Annotated[int, typer.Option(help="Training tokens of each proxy, also its mixture's token budget.")],
-    name: Annotated[str, typer.Option(help="Search id: the proxies' sweep_id (validation mixtures: NAME-val).")] = "search",
-    group_by: Annotated[str, typer.Option(help="Groups whose shares are searched: source, lang, topic_id, any doc_signals column or sql:<expression>.")] = "source",
-    where: Annotated[str, typer.Option(help="SQL over doc_signals restricting the pool, e.g. \"lang = 'en'\".")] = "true",
-    target: Annotated[str, typer.Option(help="What to minimize: panel/bpb, unseen/bpb or <eval_set>/bpb.")] = "panel/bpb",
-    preset: Annotated[str, typer.Option(help="Proxy model size: pico | nano | micro | small | base.")] = "nano",
-    proxies: Annotated[int, typer.Option(help="Proxy mixtures (Dirichlet draws).")] = 32,
-    heldout: Annotated[float, typer.Option(help="Share of proxies never used in fitting.")] = 0.2,
-    folds: Annotated[int, typer.Option(help="k of the k-fold CV that chooses the regressor.")] = 5,
-    model: Annotated[list[str] | None, typer.Option("--model", help="Regressor to compare (repeatable): linear, loglinear, gbm, law; default all.")] = None,
-    max_repeats: Annotated[int, typer.Option(help="Repetition limit: caps each group at its unique tokens x this / the budget.")] = 4,
-    min_share: Annotated[float, typer.Option(help="Smallest share of every group in the chosen mixture.")] = 0.0,
-    candidates: Annotated[int, typer.Option(help="Candidate mixtures scored by the regressor.")] = 100_000,
-    top_k: Annotated[int, typer.Option(help="The chosen mixture averages this many best candidates.")] = 100,
-    validation_seeds: Annotated[int, typer.Option(help="Seeds per validation mixture (chosen and baselines); 0: none.")] = 3,
-    validation_preset: Annotated[str | None, typer.Option(help="Model size of the validation runs (default: the proxies').")] = None,
-    validation_tokens: Annotated[int | None, typer.Option(help="Tokens of the validation runs (default: --tokens).")] = None,
-    eval_docs: EvalDocs = 100,
-    seed: Annotated[int, typer.Option(help="Seed of the draws, folds, held-out split and candidates.")] = 0,
+    tokens: Annotated[int, SEARCH.option("tokens")],
+    name: Annotated[str, SEARCH.option("name")] = SEARCH.default("name"),
+    group_by: Annotated[str, SEARCH.option("group_by")] = SEARCH.default("group_by"),
+    where: Annotated[str, SEARCH.option("where")] = SEARCH.default("where"),
+    target: Annotated[str, SEARCH.option("target")] = SEARCH.default("target"),
+    preset: Annotated[str, SEARCH.option("preset")] = SEARCH.default("preset"),
+    proxies: Annotated[int, SEARCH.option("n_proxies", "--proxies")] = SEARCH.default("n_proxies"),
+    heldout: Annotated[float, SEARCH.option("heldout")] = SEARCH.default("heldout"),
+    folds: Annotated[int, SEARCH.option("folds")] = SEARCH.default("folds"),
+    model: Annotated[list[str] | None, SEARCH.option("models", "--model", also=f"Repeatable: {', '.join(MODELS)}; default all.")] = None,
+    max_repeats: Annotated[int, SEARCH.option("max_repeats")] = SEARCH.default("max_repeats"),
+    min_share: Annotated[float, SEARCH.option("min_share")] = SEARCH.default("min_share"),
+    candidates: Annotated[int, SEARCH.option("candidates")] = SEARCH.default("candidates"),
+    top_k: Annotated[int, SEARCH.option("top_k")] = SEARCH.default("top_k"),
+    validation_seeds: Annotated[int, SEARCH.option("validation_seeds")] = SEARCH.default("validation_seeds"),
+    validation_preset: Annotated[str | None, SEARCH.option("validation_preset")] = SEARCH.default("validation_preset"),
+    validation_tokens: Annotated[int | None, SEARCH.option("validation_tokens")] = SEARCH.default("validation_tokens"),
+    eval_docs: Annotated[int, SEARCH.option("eval_docs")] = SEARCH.default("eval_docs"),
+    seed: Annotated[int, SEARCH.option("seed")] = SEARCH.default("seed"),
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at once, each in its own process with cores/workers threads.")] = 1,
 ) -> None:
     """Search the mixture (RegMix): train proxies on Dirichlet mixtures, regress the target on the weights, optimize, validate."""
@@ -188,8 +191,6 @@ def search(
 
     import duckdb
     from pydantic import ValidationError
-
-    from train.search.config import MODELS, SearchConfig
 
     try:
         cfg = SearchConfig(name=name, group_by=group_by, where=where, target=target, preset=preset, tokens=tokens, n_proxies=proxies,  # type: ignore[arg-type]

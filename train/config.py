@@ -30,9 +30,10 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mixture_id: str = Field(description="Mixture to train on (found by id in the catalog).")
-    preset: Literal["pico", "nano", "micro", "small", "base"] = Field("nano", description="Model size.")
-    tokens: int | None = Field(None, gt=0, description="Training tokens; default 20 per parameter (Chinchilla-style, as DCLM/FineWeb ablations).")
+    mixture_id: str = Field(description="Mixture to train on, by id (see `reports show mixtures RUN`).")
+    preset: Literal["pico", "nano", "micro", "small", "base"] = Field("nano", description="Model size: nano | micro | small | base (pico: smoke tests); see PRESETS.")
+    tokens: int | None = Field(None, gt=0, description="Training tokens per run, in the run tokenizer's BPE tokens (EOS included); default 20 per"
+                                  " parameter (Chinchilla-style, as DCLM/FineWeb ablations).")
     seed: int = Field(0, description="Initialization seed.")
     data_seed: int | None = Field(None, description="Data order seed (default: seed); separate so init and order vary independently.")
     batch_size: int = Field(16, ge=1, description="Sequences per optimizer step (after accumulation); small models train well with small batches.")

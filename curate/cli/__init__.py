@@ -9,10 +9,11 @@ import typer
 
 from curate.core.catalog import Catalog
 from curate.core.catalog.access import RunBusy
-from curate.core.command import FormatOption, TableFormat, UserErrorsAsMessages, console, resolve_run
+from curate.core.command import FormatOption, Mirror, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
+from curate.demo.settings import DemoSettings
 from curate.core.display import print_frame
 from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
@@ -90,19 +91,22 @@ def sql_command(
     print_frame(frame, fmt.value)  # type: ignore[arg-type]
 
 
+DEMO = Mirror(DemoSettings)  # the demo's options: help and defaults from its settings model
+
+
 @app.command()
 def demo(
-    quick: Annotated[bool, typer.Option(help="A smoke run of the whole loop (a few minutes): not an answer.")] = False,
-    out: Annotated[Path, typer.Option(help="Demo folder (corpus, recipe, run).")] = Path("runs/demo"),
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
-    seed: Annotated[int, typer.Option(help="Pipeline seed: corpus sample, curation, eval split, design draws (use a new --out per seed).")] = 0,
+    quick: Annotated[bool, DEMO.option("quick")] = DEMO.default("quick"),
+    out: Annotated[Path, DEMO.option("out")] = DEMO.default("out"),
+    workers: Annotated[int, DEMO.option("workers", min=1)] = DEMO.default("workers"),
+    seed: Annotated[int, DEMO.option("seed")] = DEMO.default("seed"),
 ) -> None:
     """Run a controlled data-ablation study on real English text found on this machine, end to end."""
     from curate.demo.loop import run_demo
     from curate.demo.plan import StudyTooSmall
 
     try:
-        run_demo(out, quick=quick, workers=workers, seed=seed)
+        run_demo(DemoSettings(out=out, quick=quick, workers=workers, seed=seed))
     except StudyTooSmall as err:
         console.print(f"[red]cannot run the study:[/] {err}")
         raise typer.Exit(2) from None

@@ -22,12 +22,13 @@ from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from curate.core.catalog import Catalog
-from curate.core.command import FormatOption, TableFormat, console, resolve_run
+from curate.core.command import FormatOption, Mirror, TableFormat, console, resolve_run
 from curate.core.display import print_frame
-from curate.mix.emit import MixtureSpec, emit
+from curate.mix.emit import emit
 from curate.mix.eval_split import EvalSplitParams, fit_problems
 from curate.mix.select import InfeasibleMixture
 from curate.mix.balance import realized_balance
+from curate.mix.spec import MixtureSpec
 from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
 from curate.pipeline.recipe import format_validation_error
 
@@ -46,9 +47,9 @@ mix_app = typer.Typer(cls=DefaultEmit, help="Token-budgeted training mixtures, s
 
 Run = Annotated[str, typer.Argument(help="Run folder or name under ./runs.")]
 Workers = Annotated[int | None, typer.Option(min=1, help="DuckDB threads for emitting (output is identical for any value).")]
-Ood = Annotated[list[str], typer.Option("--ood", help="A group held out entirely for out-of-distribution eval (repeatable).")]
-THRESHOLD = EvalSplitParams.model_fields["threshold"]  # the recipe's eval_split.threshold: default and help written once
-Threshold = Annotated[float, typer.Option(help=THRESHOLD.description)]
+SPLIT = Mirror(EvalSplitParams)  # the recipe's eval_split section: each option's default and help written once, there
+Threshold = Annotated[float, SPLIT.option("threshold")]
+Ood = Annotated[list[str], SPLIT.option("ood_groups", "--ood", also="Repeat --ood for several.")]
 
 
 def _load(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -83,9 +84,9 @@ def emit_command(
     spec: Annotated[Path, typer.Argument(help="Mixture spec YAML (see curate/recipes/mix_*.yaml).")],
     eval_split: Annotated[int | None, typer.Option(help="First reserve this many eval documents per group (of --eval-group-by).")] = None,
     ood: Ood = [],  # noqa: B006
-    eval_group_by: Annotated[str, typer.Option(help="Column defining eval groups (or quality_bucket, bucket:N).")] = "source",
-    eval_seed: Annotated[int, typer.Option(help="Seed of the eval split.")] = 0,
-    threshold: Threshold = THRESHOLD.default,
+    eval_group_by: Annotated[str, SPLIT.option("group_by", "--eval-group-by")] = SPLIT.default("group_by"),
+    eval_seed: Annotated[int, SPLIT.option("seed", "--eval-seed")] = SPLIT.default("seed"),
+    threshold: Threshold = SPLIT.default("threshold"),
     workers: Workers = None,
     diversity_sample: Annotated[int, typer.Option(min=0, help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
 ) -> None:
@@ -104,7 +105,8 @@ def emit_command(
         _warn_fits(cat)
         print_frame(cat.report("mixtures", sweep_id=None).filter(pl.col("mixture_id") == manifest["mixture_id"]),
                     title="mixture", console=console)
-    console.print(f"mixture {manifest['mixture_id']}: {manifest['n_docs']:,} docs, {manifest['n_tokens']:,} tokens "
+    unit = "BPE tokens" if manifest["tokenizer"] == "run" else "tokens (bytes4: UTF-8 bytes / 4)"  # the manifest's token_counter
+    console.print(f"mixture {manifest['mixture_id']}: {manifest['n_docs']:,} docs, {manifest['n_tokens']:,} {unit} "
                   f"({manifest['budget_error_pct']:+.3f}% of budget) in {cat.run_dir / 'mixtures' / manifest['mixture_id']}")
 
 
@@ -154,13 +156,12 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
 @mix_app.command("eval-split")
 def eval_split_command(
     run: Run,
-    per_group: Annotated[int, typer.Option(help="In-distribution eval documents per group.")] = 5,
+    per_group: Annotated[int, SPLIT.option("per_group")] = SPLIT.default("per_group"),
     ood: Ood = [],  # noqa: B006
-    group_by: Annotated[str, typer.Option(help="Column defining groups (or quality_bucket, bucket:N).")] = "source",
-    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
-    threshold: Threshold = THRESHOLD.default,
-    containment: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of an eval document's word 8-grams inside one document that makes"
-                                               " it contamination (an eval passage in a longer document); 0: off.")] = 0.5,
+    group_by: Annotated[str, SPLIT.option("group_by")] = SPLIT.default("group_by"),
+    seed: Annotated[int, SPLIT.option("seed")] = SPLIT.default("seed"),
+    threshold: Threshold = SPLIT.default("threshold"),
+    containment: Annotated[float, SPLIT.option("containment", min=0.0, max=1.0)] = SPLIT.default("containment"),
 ) -> None:
     """Reserve eval sets (replacing earlier ones) and exclude their duplicates from every future mixture and fit."""
     split = EvalSplitParams(group_by=group_by, per_group=per_group, ood_groups=ood, seed=seed, threshold=threshold,

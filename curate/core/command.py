@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import click
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -69,3 +69,22 @@ def resolve_run(run: str) -> Path:
 def existing_run(value: Path) -> Path:
     """Typer callback for a run argument: the run folder, or a usage error (never a new, empty run)."""
     return resolve_run(str(value))
+
+
+class Mirror:
+    """The options of a command that mirror a config model's fields: each option's help text (and default)
+    is the field's, so it is written once, in the model. ``also`` adds what only the command line has
+    (a repeatable flag, a comma-separated form)."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+
+    def help(self, name: str, also: str = "") -> str:
+        return " ".join(part for part in (self.model.model_fields[name].description, also) if part)
+
+    def option(self, name: str, *param_decls: str, also: str = "", **kwargs: Any) -> Any:
+        """A typer.Option whose help is field ``name``'s description."""
+        return typer.Option(*param_decls, help=self.help(name, also), **kwargs)
+
+    def default(self, name: str) -> Any:
+        return self.model.model_fields[name].get_default(call_default_factory=True)

@@ -30,45 +30,22 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
 from rich.console import Console
 
 import sql
 from curate.core.catalog import Catalog
 from curate.demo.corpus import build_demo_corpus
-from curate.demo.plan import plan_study
+from curate.demo.plan import plan_study, sized_sweep
+from curate.demo.settings import DemoSettings, DemoSize
 from curate.core.display import print_frame
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
-from curate.pipeline.recipe import load_recipe
+from curate.pipeline.recipe import Recipe, RecipeError, load_recipe
 from curate.pipeline.runner import RecipeRunner
 from curate.core.workers import run_bound
 
 
-class DemoSize(BaseModel):
-    """One size of the demo: corpus, study and training budgets."""
-
-    max_bytes: int  # per domain
-    per_group: int  # panel documents per domain
-    draws: int  # subsets per k level
-    control_draws: int  # the negative control's draws per k level
-    budget: int  # training tokens per run
-    preset: str
-    replicate: int  # mixtures trained with a second seed
-    vocab: int
-    probe_docs: int
-    max_domains: int
-
-
-SIZES = {
-    "quick": DemoSize(max_bytes=600_000, per_group=16, draws=2, control_draws=2, budget=300_000, preset="nano", replicate=2, vocab=1024, probe_docs=4,
-                      max_domains=6),
-    "full": DemoSize(max_bytes=2_600_000, per_group=24, draws=4, control_draws=3, budget=1_000_000, preset="nano", replicate=6, vocab=1024, probe_docs=8,
-                     max_domains=8),
-    "tiny": DemoSize(max_bytes=400_000, per_group=4, draws=1, control_draws=1, budget=6_000, preset="pico", replicate=1, vocab=600, probe_docs=2,
-                     max_domains=5),
-}
 # Seconds per step measured on 2 cores, with headroom for a first run's JIT.
 ETA_S = {"quick": [5, 60, 10, 40, 200, 30], "full": [5, 150, 30, 120, 1400, 60], "tiny": [1, 30, 3, 20, 20, 15]}
 TRY_QUERIES = ("demo/try_effects", "demo/try_design", "demo/try_fit_docs")  # printed for the user to run in the duckdb CLI
@@ -100,45 +77,53 @@ def _module(*args: str, check: bool = True) -> int:
     return run_bound([sys.executable, "-m", *args], check=check)  # a killed demo takes train and reports with it
 
 
-def _recipe(out: Path, size: DemoSize, seed: int) -> Path:
-    """The demo recipe next to the corpus, with this size's panel and the pipeline seed written in."""
+def _recipe(out: Path, size: DemoSize, seed: int) -> Recipe:
+    """The demo recipe next to the corpus, with this size's panel and the pipeline seed written in: the file
+    says what runs (its seed and eval_split per_group and seed are the demo's, replaced on every run)."""
     path = _copy_recipe("demo.yaml", out / "demo.yaml")
-    recipe = yaml.safe_load(path.read_text())
-    recipe["seed"], recipe["eval_split"]["per_group"], recipe["eval_split"]["seed"] = seed, size.per_group, seed
-    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-    return path
+    recipe = load_recipe(path)
+    if recipe.eval_split is None:
+        raise RecipeError(f"{path}: the demo needs an eval_split section (its panel)")
+    split = recipe.eval_split.model_copy(update={"per_group": size.per_group, "seed": seed})
+    recipe = Recipe.model_validate(recipe.model_copy(update={"seed": seed, "eval_split": split}).model_dump(exclude_unset=True))
+    path.write_text(yaml.safe_dump(recipe.model_dump(mode="json", exclude_unset=True), sort_keys=False, allow_unicode=True))
+    return recipe
+
+
+STUDY_HEADER = """# The study `curate demo` ran, from curate/recipes/mix_study_subsets.yaml: each run of the demo sets
+# base.where, token_budget, epochs, seed, design.k, draws, seed and control from its size and corpus
+# (curate/demo/plan.py), replacing what is here; edits to the other fields are used.
+"""
 
 
 def _study_spec(cat: Catalog, out: Path, size: DemoSize, seed: int, console: Console) -> SweepSpec:
-    """The study sweep sized to this corpus (domains, epochs, k levels), written next to the corpus."""
+    """The study sweep sized to this corpus (domains, epochs, k levels), written next to the corpus as run."""
     plan = plan_study(cat, size.budget, size.max_domains)
-    console.print(f"  {len(plan.domains)} domains hold {plan.unique_tokens:,} tokens each: {', '.join(plan.domains)}; "
+    console.print(f"  {len(plan.domains)} domains hold {plan.unique_tokens:,} BPE tokens each: {', '.join(plan.domains)}; "
                   f"{plan.epochs} epochs of {plan.unique_tokens:,} unique tokens per mixture; k in {list(plan.k_levels)}")
     left_out = [f"{d} ({n:,})" for d, n in sorted(plan.tokens.items()) if d not in plan.domains]
     if left_out:
         console.print(f"  left out (too few tokens, or beyond {size.max_domains} domains): {', '.join(left_out)}")
-    spec = yaml.safe_load(_copy_recipe("mix_study_subsets.yaml", out / "demo_study.yaml").read_text())
-    spec["base"].update({"where": plan.where, "token_budget": size.budget, "epochs": plan.epochs, "seed": seed})
-    spec["design"].update({"k": list(plan.k_levels), "draws": size.draws, "seed": seed})
-    spec["control"].update({"group_by": f"bucket:{len(plan.domains)}", "draws": size.control_draws})
-    return SweepSpec(**spec)
+    path = _copy_recipe("mix_study_subsets.yaml", out / "demo_study.yaml")
+    study = SweepSpec.model_validate(yaml.safe_load(path.read_text()))
+    sweep = sized_sweep(study, plan, size.budget, size.draws, size.control_draws, seed)
+    path.write_text(STUDY_HEADER + yaml.safe_dump(sweep.model_dump(mode="json", exclude_unset=True), sort_keys=False, allow_unicode=True))
+    return sweep
 
 
-def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = True, mode: str | None = None,
-             seed: int = 0) -> Path:
-    """Run the demo into ``out``; returns the run folder (``out/run``).
+def run_demo(settings: DemoSettings) -> Path:
+    """Run the demo into ``settings.out``; returns the run folder (``out/run``).
 
-    ``mode`` overrides quick/full ("tiny" is the test suite's size). A corpus already in ``out/raw``
-    (one ``<source>.jsonl.gz`` per source) is used as is. ``seed`` is the pipeline seed: corpus sample,
-    curation, eval split, design draws and mixture selection (training seeds stay 0, 1, ...).
+    A corpus already in ``out/raw`` (one ``<source>.jsonl.gz`` per source) is used as is. ``seed`` is the
+    pipeline seed: corpus sample, curation, eval split, design draws and mixture selection (training
+    seeds stay 0, 1, ...).
     """
-    mode = mode or ("quick" if quick else "full")
-    size = SIZES[mode]
+    out, workers, seed, mode, size = settings.out, settings.workers, settings.seed, settings.size_name, settings.size
     console = Console(stderr=True)
     steps = DemoSteps(mode, console)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = out / "run"
-    recipe = load_recipe(_recipe(out, size, seed))
+    recipe = _recipe(out, size, seed)
     warmup = start_for(recipe)  # numba compiles (first run) while the corpus is built
 
     steps.start("build an English corpus from text on this machine")
@@ -148,7 +133,7 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     steps.done(f"corpus in {out / 'raw'}")
 
     steps.start("curate: ingest, dedup, langid, quality, eval split, quality model, topics, diversity")
-    summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=progress, warmup=warmup).run()
+    summary = RecipeRunner(recipe, out, run_dir, workers=workers, progress=settings.progress, warmup=warmup).run()
     steps.done(f"{summary.n_docs:,} documents, {summary.n_kept:,} kept")
 
     steps.start("train the shared byte-level BPE tokenizer (eval documents excluded)")
@@ -168,7 +153,7 @@ def run_demo(out: Path, quick: bool = False, workers: int = 2, progress: bool = 
     print_frame(mixtures, title="mixtures", keys=["mixture_id", "arm", "log2_k", "groups", "n_tokens"], csv=out / "mixtures.csv")
     steps.done(f"{mixtures.height} mixtures ({(mixtures['arm'] == 'study').sum()} study, {(mixtures['arm'] == 'control').sum()} control)")
 
-    steps.start(f"train {size.preset} on every mixture ({size.budget:,} tokens each; {size.replicate} mixtures twice)")
+    steps.start(f"train {size.preset} on every mixture ({size.budget:,} BPE tokens each; {size.replicate} mixtures twice)")
     panel = [arg for group in sweep_groups for arg in ("--eval-set", f"id/{group}")]  # the study's domains: no cost for the rest
     _module("train", "sweep", str(run_dir), "--sweep", sweep.name, "--preset", size.preset, "--seeds", "1", "--replicate",
             str(size.replicate), "--tokens", str(size.budget), "--workers", str(workers), "--probe-docs", str(size.probe_docs), *panel)

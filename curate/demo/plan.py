@@ -5,6 +5,10 @@ Every mixture of the study trains on the same number of *unique* tokens, each do
 domain, so a domain joins the study only if it holds budget / E tokens outside the eval panel. E is the
 smallest of ``EPOCHS`` that lets ``max_domains`` domains (the largest first) join, and the k levels are
 1, 2, 4 and K-2 (each below K, so every mixture lacks some domain to be scored on).
+
+:func:`sized_sweep` writes the plan into the study file (``recipes/mix_study_subsets.yaml``): the demo
+sets that file's ``base`` where, token_budget, epochs and seed, its ``design`` k, draws and seed, and its
+``control``; every other field is the file's. Token counts are the run's BPE tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from curate.core.catalog import Catalog
+from curate.mix.designs import SubsetsDesign
+from curate.mix.sweep import ControlArm, SweepSpec
 from curate.mix.tokens import count_tokens
 
 EPOCHS = (2, 3, 4)
@@ -31,7 +37,7 @@ class StudyPlan:
     epochs: int
     unique_tokens: int
     k_levels: tuple[int, ...]
-    tokens: dict[str, int]  # pool tokens per domain (run tokenizer), all domains
+    tokens: dict[str, int]  # pool BPE tokens per domain (run tokenizer), all domains
 
     @property
     def where(self) -> str:
@@ -68,3 +74,15 @@ def plan_study(cat: Catalog, budget: int, max_domains: int = 8) -> StudyPlan:
             f"{', '.join(f'{d} {tokens[d]:,}' for d in ranked)}; a study needs {MIN_DOMAINS}. Install more English text "
             "(e.g. `apt-get install python3-doc debian-handbook`) or lower the budget")
     return StudyPlan(tuple(sorted(fit)), epochs, unique, k_levels(len(fit)), tokens)
+
+
+def sized_sweep(study: SweepSpec, plan: StudyPlan, budget: int, draws: int, control_draws: int, seed: int) -> SweepSpec:
+    """The study file with the plan written in (the fields the module docstring lists), validated as a file is."""
+    design = study.resolved_design
+    if not isinstance(design, SubsetsDesign):
+        raise ValueError(f"the demo's study is a subsets design, not {design.kind}")
+    sized = study.model_copy(update={
+        "base": study.base.model_copy(update={"where": plan.where, "token_budget": budget, "epochs": plan.epochs, "seed": seed}),
+        "design": design.model_copy(update={"k": list(plan.k_levels), "draws": draws, "seed": seed}),
+        "control": ControlArm(group_by=f"bucket:{len(plan.domains)}", draws=control_draws)})
+    return SweepSpec.model_validate(sized.model_dump(exclude_unset=True))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -25,6 +25,7 @@ import polars as pl
 from curate.core.catalog import Catalog
 from curate.mix.designs import Draw
 from curate.mix.select import seeded_keys
+from curate.mix.spec import MixtureSpec
 
 REFINE = 20  # candidates re-scored on their exact selections
 FIXED_BY_EPOCHS = ("epochs", "repeat_rate", "unique_tokens")  # constant (up to one document) when epochs is set
@@ -68,7 +69,7 @@ class Curves:
     the realized covariates closely.
     """
 
-    def __init__(self, frame: pl.DataFrame, spec: Any, with_quality: bool) -> None:
+    def __init__(self, frame: pl.DataFrame, spec: MixtureSpec, with_quality: bool) -> None:
         f = frame.with_columns(pl.Series("_key", seeded_keys(frame["doc_id"], spec.seed)), pl.col("n_tokens").cast(pl.Float64).alias("t"))
         f = (f if "stratum" in f.columns else f.with_columns(pl.lit("").alias("stratum"))).sort("_key")
         q = pl.col("quality").is_not_null() if with_quality else pl.lit(False)
@@ -88,7 +89,7 @@ class Curves:
             cum = np.zeros((len(self.names), part.height + 1))
             cum[:, 1:] = np.cumsum(part.select(self.names).to_numpy().T, axis=1)
             self.cells[(g, s)] = cum
-        self.epochs, self.cap, self.budget = getattr(spec, "epochs", None), spec.max_repeats, spec.token_budget
+        self.epochs, self.cap, self.budget = spec.epochs, spec.max_repeats, spec.token_budget
 
     def _take(self, cum: np.ndarray, target: np.ndarray) -> np.ndarray:
         total = cum[0, -1]
@@ -131,8 +132,16 @@ def _worst(x: np.ndarray, covs: dict[str, np.ndarray]) -> tuple[np.ndarray, dict
     return np.max(np.abs(np.stack(list(rho.values()))), axis=0), rho
 
 
+@dataclass
+class Chosen:
+    """The design an arm draws (its mixtures) and its balance report (None: a design that is not drawn, e.g. vary)."""
+
+    draws: list[Draw]
+    balance: dict | None = None
+
+
 def choose(candidates: Iterator[list[Draw]], n: int, factor: Callable[[Draw], float], curves: Curves,
-           exact: Callable[[Draw], dict[str, float | None]] | None = None, refine: int = REFINE) -> tuple[list[Draw], dict]:
+           exact: Callable[[Draw], dict[str, float | None]] | None = None, refine: int = REFINE) -> Chosen:
     """The candidate design (of the first ``n``) with the smallest max |ρ(factor, covariate)|, and its report.
 
     Every candidate is scored on the :class:`Curves` estimate; with ``exact`` (a draw's covariates from its
@@ -158,7 +167,7 @@ def choose(candidates: Iterator[list[Draw]], n: int, factor: Callable[[Draw], fl
               "worst_covariate": max(rho, key=lambda k: abs(rho[k][best])),
               "single_draw_max_abs_rho": round(float(worst[0]), 4), "scored_exactly": len(top) if exact else 0,
               "rho": {k: round(float(v[best]), 4) for k, v in sorted(rho.items())}}
-    return designs[best], report
+    return Chosen(designs[best], report)
 
 
 def realized_balance(cat: Catalog, sweep_id: str, arm: str = "study", names: list[str] | None = None) -> dict:

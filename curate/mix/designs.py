@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from curate.mix.select import STRATEGIES, caps, entropy_of, entropy_range
+from curate.mix.spec import MixtureSpec
 
 MAX_REDRAWS = 1000
 
@@ -68,6 +69,19 @@ class DirichletDesign(_Design):
 class VaryDesign(_Design):
     kind: Literal["vary"] = "vary"
     fields: dict[str, list[Any]] = Field(min_length=1, description="MixtureSpec fields and their values: one mixture per combination.")
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return mixture_fields(value)
+
+
+def mixture_fields(varied: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """``varied`` when its keys are MixtureSpec fields, else an error naming the ones that are not."""
+    unknown = sorted(set(varied) - set(MixtureSpec.model_fields))
+    if unknown:
+        raise ValueError(f"{unknown} are not MixtureSpec fields; the fields are {sorted(MixtureSpec.model_fields)}")
+    return varied
 
 
 Design = Annotated[LineDesign | SubsetsDesign | DirichletDesign | VaryDesign, Field(discriminator="kind")]
@@ -103,7 +117,7 @@ def factor_value(factor: str, draw: Draw) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float(draw.label[f"_{factor}_index"])
 
 
-def line(design: LineDesign, tokens: dict[str, int], probe: Any) -> list[Draw]:
+def line(design: LineDesign, tokens: dict[str, int], probe: MixtureSpec) -> list[Draw]:
     """Entropy targets evenly spaced over the feasible range (strategy target_entropy)."""
     probe = probe.model_copy(update={"strategy": "target_entropy"})
     low, high = entropy_range(tokens, probe)
@@ -157,7 +171,7 @@ def _subsets_once(design: SubsetsDesign, eligible: dict[int, list[str]], rng: np
     return out
 
 
-def subsets(design: SubsetsDesign, tokens: dict[str, int], probe: Any, rng: np.random.Generator) -> Iterator[list[Draw]]:
+def subsets(design: SubsetsDesign, tokens: dict[str, int], probe: MixtureSpec, rng: np.random.Generator) -> Iterator[list[Draw]]:
     """Candidate subset designs (endless; the caller takes ``balance`` of them)."""
     cap = caps(tokens, probe)
     eligible = {k: [g for g in sorted(tokens) if cap[g] >= 1 / k] for k in design.k}
@@ -181,7 +195,7 @@ def _one_dirichlet(concentration: np.ndarray, groups: list[str], cap: np.ndarray
                      " raise alpha, lower the token budget or raise max_repeats / epochs")
 
 
-def dirichlet(design: DirichletDesign, tokens: dict[str, int], probe: Any, rng: np.random.Generator) -> Iterator[list[Draw]]:
+def dirichlet(design: DirichletDesign, tokens: dict[str, int], probe: MixtureSpec, rng: np.random.Generator) -> Iterator[list[Draw]]:
     """Candidate Dirichlet designs (endless)."""
     groups = sorted(tokens)
     total = sum(tokens.values())

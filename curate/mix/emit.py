@@ -22,12 +22,8 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
-from typing import Literal
-
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
-
 from curate.core.catalog import Catalog, schema_version
 from curate.diversity.scope import scope_relation, score_scope
 from curate.mix import covariates
@@ -35,7 +31,8 @@ from curate.mix.alignment import Alignment, alignment_for
 from curate.mix.eval_split import check_split_current
 from curate.mix.groups import group_sql
 from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, caps, entropy_of, repeat_cap, seeded_keys
-from curate.mix.strata import Match, strata, stratify
+from curate.mix.spec import MixtureSpec
+from curate.mix.strata import strata, stratify
 from curate.mix.tokens import count_tokens, resolve_mode, token_counter_name
 from curate.mix.write import write_shards
 from sql.quote import sql_ident, sql_string
@@ -43,35 +40,6 @@ from sql.quote import sql_ident, sql_string
 POOL_FIELDS = ("where", "group_by", "quality_buckets", "quality_column", "tokenizer", "match")
 DESIGN_COLUMNS = ("sweep_id", "arm", "factor", "factor_value", "draw", "grouping", "groups")
 ORDER_BY = {"quality_top": ("quality", True), "diversity_max": ("topic_distance", True), "diversity_min": ("topic_distance", False)}
-
-
-class MixtureSpec(BaseModel):
-    """What a mixture is made of; every field is part of its id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Human name; the id is <name>-<hash of spec and pool>.")
-    where: str = Field("true", description="SQL over doc_signals columns (and text), e.g. lang = 'en' AND quality_score > 0.5.")
-    group_by: str = Field("source", description="Column whose values are the groups (source, lang, topic_id, any column),"
-                          " quality_bucket, bucket:N (N pseudo-groups b00.. from a stable hash of doc_id: a negative control),"
-                          " or sql:<expression> over doc_signals columns.")
-    quality_buckets: int = Field(4, ge=2, description="group_by quality_bucket: this many equal-count buckets q1..qN of quality_column.")
-    strategy: Literal[tuple(STRATEGIES)] = Field("proportional", description="How the budget is shared among groups.")  # type: ignore[valid-type]
-    weights: dict[str, float] = Field(default_factory=dict, description="strategy weights: relative weight per group.")
-    temperature: float = Field(1.0, gt=0, description="strategy temperature: τ in p ∝ n^(1/τ).")
-    target_entropy: float = Field(0.0, ge=0, description="strategy target_entropy: token entropy of the groups, in nats.")
-    quality_column: str = Field("quality_score", description="Column ranked by quality_top and bucketed by quality_bucket.")
-    token_budget: int = Field(gt=0, description="Tokens in the mixture (counted with `tokenizer`).")
-    tokenizer: Literal["auto", "bytes4", "run"] = Field(
-        "auto", description="auto: run when the run's train/tokenizer/tokenizer.json exists, else bytes4; bytes4: ceil(UTF-8 bytes / 4).")
-    max_repeats: int = Field(4, ge=1, description="Repetition cap: most epochs of any document.")
-    epochs: int | None = Field(None, ge=1, description="Exact epochs: every chosen document appears exactly this many times"
-                               " (unique tokens = token_budget / epochs); overrides max_repeats.")
-    match: Match | None = Field(None, description="Hold this covariate's distribution at the pool's in every group (stratified sampling).")
-    seed: int = Field(0, description="Selection and shuffle seed.")
-    sweep_id: str | None = Field(None, description="Set by `curate mix sweep` for the mixtures of one ablation.")
-    shard_docs: int = Field(10_000, ge=1, description="Rows per output shard.")
-    jsonl: bool = Field(False, description="Also write JSONL shards.")
 
 
 @dataclass
@@ -159,8 +127,8 @@ def select(pool: Pool, spec: MixtureSpec) -> tuple[pl.DataFrame, dict[str, float
     groups = {g[0]: part for g, part in ordered.partition_by("group_key", as_dict=True, maintain_order=True).items()}
     if not spec.match:
         return allocate(groups, shares, spec), shares
-    cells, cell_shares, owner = stratify(groups, shares, frame, spec)
-    chosen = allocate(cells, cell_shares, spec).with_columns(pl.col("group_key").replace_strict(owner))
+    cells = stratify(groups, shares, frame, spec)
+    chosen = allocate(cells.docs, cells.shares, spec).with_columns(pl.col("group_key").replace_strict(cells.group))
     return chosen.sort("doc_id"), shares
 
 

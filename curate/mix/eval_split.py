@@ -50,7 +50,6 @@ BATCH_DOCS = 20_000
 SCHEMA = {"eval_doc_id": pl.String, "doc_id": pl.String, "method": pl.String, "similarity": pl.Float64}
 MAX_EVAL_CHARS = 4000  # each eval document is scored on its first 4,000 characters: bounds cost, no document dominates a set
 DOCS_DIGEST_SQL = "SELECT count(*) AS n, coalesce(bit_xor(hash(doc_id)), 0)::VARCHAR AS x FROM documents"
-CONTAMINATION_JACCARD = 0.8  # the default word 5-gram Jaccard at or above which a document duplicates an eval one
 
 
 def pick_eval_docs(docs: pl.DataFrame, per_group: int, ood_groups: tuple[str, ...], seed: int) -> tuple[pl.DataFrame, list[str]]:
@@ -98,29 +97,22 @@ def record_split(cat: Catalog, evals: pl.DataFrame, contamination: pl.DataFrame,
     return split_id
 
 
-def reserve_eval(cat: Catalog, group_by: str = "source", per_group: int = 5, ood_groups: tuple[str, ...] = (),
-                 seed: int = 0, threshold: float = CONTAMINATION_JACCARD, containment: float | None = 0.5, containment_ngram: int = 8,
-                 kept_after: Sequence[str] | None = None) -> pl.DataFrame:
-    """Replace eval_sets and contamination; returns the contamination rows (the offenders, now excluded).
+def reserve_eval(cat: Catalog, split: EvalSplitParams, kept_after: Sequence[str] | None = None) -> pl.DataFrame:
+    """Replace eval_sets and contamination with ``split``; returns the contamination rows (the offenders, now excluded).
 
     Eval documents are drawn from the kept documents: those no stage dropped, or with ``kept_after``, no
-    stage of that list (the stages run before the split, when ``curate run`` reserves it mid-recipe).
-    ``containment``: flag pool documents holding this share of an eval document's word
-    ``containment_ngram``-grams (None: off)."""
+    stage of that list (the stages run before the split, when ``curate run`` reserves it mid-recipe)."""
     kept = "s.dropped_by IS NULL" if kept_after is None else \
         "(s.dropped_by IS NULL OR s.dropped_by NOT IN (SELECT unnest($after::VARCHAR[])))"
     columns = set(cat.query("SELECT * FROM doc_signals LIMIT 0").columns)
-    docs = cat.query(f"SELECT s.doc_id, {group_sql(group_by, columns, doc_id='s.doc_id')} AS group_key"
+    docs = cat.query(f"SELECT s.doc_id, {group_sql(split.group_by, columns, doc_id='s.doc_id')} AS group_key"
                      f" FROM doc_signals s WHERE {kept} ORDER BY s.doc_id",
                      {"after": list(kept_after)} if kept_after is not None else None)
-    evals, skipped = pick_eval_docs(docs, per_group, tuple(ood_groups), seed)
+    evals, skipped = pick_eval_docs(docs, split.per_group, tuple(split.ood_groups), split.seed)
     eval_texts = cat.query("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest($ids)) ORDER BY doc_id",
                            {"ids": evals["doc_id"].to_list()})
-    contamination = find_contamination(cat, eval_texts, threshold, containment, containment_ngram)
-    params = {"group_by": group_by, "per_group": per_group, "ood_groups": sorted(ood_groups), "seed": seed,
-              "threshold": threshold, "containment": containment, "containment_ngram": containment_ngram,
-              "skipped_groups": skipped}
-    record_split(cat, evals, contamination, params)
+    contamination = find_contamination(cat, eval_texts, split)
+    record_split(cat, evals, contamination, split.model_dump() | {"ood_groups": sorted(split.ood_groups), "skipped_groups": skipped})
     return contamination
 
 
@@ -130,19 +122,19 @@ class EvalSplitParams(BaseModel):
     the documents kept so far, so that no fit ever sees an eval document."""
 
     model_config = ConfigDict(extra="forbid")
-    group_by: str = Field("source", description="Column defining eval groups (a documents column or an earlier stage's).")
+    group_by: str = Field("source", description="Column defining eval groups (a documents column or an earlier stage's), or quality_bucket, bucket:N.")
     per_group: int = Field(5, ge=0, description="In-distribution eval documents per group (groups under 2x this get none).")
     ood_groups: list[str] = Field(default_factory=list, description="Groups held out entirely for out-of-distribution eval.")
     seed: int = Field(0, description="Seed of the split.")
-    threshold: float = Field(CONTAMINATION_JACCARD, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
+    threshold: float = Field(0.8, gt=0, le=1, description="Word 5-gram Jaccard at or above which a document duplicates an eval one.")
     containment: float | None = Field(0.5, gt=0, le=1, description="Share of an eval document's word n-grams inside one"
-                                      " pool document that makes it contamination (null: off).")
+                                      " pool document that makes it contamination (an eval passage in a longer document);"
+                                      " off: null in a recipe, 0 on the command line.")
     containment_ngram: int = Field(8, ge=2, le=50, description="Word n-gram length of the containment check.")
 
     def reserve(self, cat: Catalog, kept_after: Sequence[str] | None = None) -> pl.DataFrame:
         """Reserve this split in ``cat`` (see :func:`reserve_eval`); returns the contamination rows."""
-        return reserve_eval(cat, self.group_by, self.per_group, tuple(self.ood_groups), self.seed, self.threshold,
-                            self.containment, self.containment_ngram, kept_after)
+        return reserve_eval(cat, self, kept_after)
 
 
 @dataclass(frozen=True)
@@ -220,16 +212,15 @@ class _EvalIndex:
                            "method", "similarity").cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def find_contamination(cat: Catalog, evals: pl.DataFrame, threshold: float = CONTAMINATION_JACCARD, containment: float | None = 0.5,
-                       containment_ngram: int = 8) -> pl.DataFrame:
+def find_contamination(cat: Catalog, evals: pl.DataFrame, split: EvalSplitParams) -> pl.DataFrame:
     """Documents (not eval documents themselves) whose normalized text equals an eval document's, whose
-    word 5-gram Jaccard with one is ≥ ``threshold``, or that hold ≥ ``containment`` of one's word
-    ``containment_ngram``-grams: (eval_doc_id, doc_id, method, similarity), sorted. One method per pair
-    (exact, else minhash, else containment)."""
+    word 5-gram Jaccard with one is ≥ the split's ``threshold``, or that hold ≥ its ``containment`` of one's
+    word ``containment_ngram``-grams: (eval_doc_id, doc_id, method, similarity), sorted. One method per
+    pair (exact, else minhash, else containment)."""
     if evals.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    inside = ContainmentIndex(evals["text"], containment, containment_ngram) if containment is not None else None
-    index = _EvalIndex(evals, threshold, inside)
+    inside = ContainmentIndex(evals["text"], split.containment, split.containment_ngram) if split.containment is not None else None
+    index = _EvalIndex(evals, split.threshold, inside)
     cat.con.register("_mix_eval_ids", evals.select("doc_id").to_arrow())
     try:
         reader = cat.con.sql("SELECT doc_id, text FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM _mix_eval_ids)"

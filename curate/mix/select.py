@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import polars as pl
 import xxhash
+
+from curate.mix.spec import MixtureSpec, Strategy
 
 
 class InfeasibleMixture(ValueError):
@@ -34,35 +34,35 @@ def entropy_of(shares: dict[str, float] | list[float]) -> float:
     return -sum(p / total * math.log(p / total) for p in values if p > 0) if total else 0.0
 
 
-def repeat_cap(spec: Any) -> int:
+def repeat_cap(spec: MixtureSpec) -> int:
     """Most copies of a document: ``epochs`` when the spec fixes them (exactly), else ``max_repeats``."""
-    return getattr(spec, "epochs", None) or spec.max_repeats
+    return spec.epochs or spec.max_repeats
 
 
-def caps(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def caps(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """The largest feasible share of each group: its tokens times the repeat cap, over the budget."""
     return {g: t * repeat_cap(spec) / spec.token_budget for g, t in tokens.items()}
 
 
-def _proportional(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def _proportional(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """p_g ∝ n_g: the pool's own composition."""
     total = sum(tokens.values())
     return {g: t / total for g, t in tokens.items()}
 
 
-def _uniform(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def _uniform(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """p_g = 1/K: every group the same number of tokens."""
     return {g: 1 / len(tokens) for g in tokens}
 
 
-def _temperature(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def _temperature(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """p_g ∝ n_g^(1/τ): τ=1 proportional, τ→∞ uniform (multilingual sampling, Conneau et al. 2020, XLM-R)."""
     w = {g: t ** (1.0 / spec.temperature) for g, t in tokens.items()}
     z = sum(w.values())
     return {g: v / z for g, v in w.items()}
 
 
-def _weights(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def _weights(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """p_g ∝ the spec's weight of g (groups without a weight get none)."""
     missing = sorted(set(spec.weights) - set(tokens))
     if missing:
@@ -71,7 +71,7 @@ def _weights(tokens: dict[str, int], spec: Any) -> dict[str, float]:
     return {g: spec.weights.get(g, 0.0) / z for g in tokens}
 
 
-def max_entropy_shares(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def max_entropy_shares(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """Greedy entropy ascent under the caps (water-filling): raise the smallest shares together; a group
     whose cap is reached stops and the rest is spread over the others. This is the maximum-entropy
     allocation within the repetition caps (entropy is Schur-concave, so the most even feasible vector wins)."""
@@ -87,7 +87,7 @@ def max_entropy_shares(tokens: dict[str, int], spec: Any) -> dict[str, float]:
     return shares
 
 
-def min_entropy_shares(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def min_entropy_shares(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """The contrast: fill the largest group to its cap first, then the next largest, until the budget is met."""
     cap = caps(tokens, spec)
     shares, left = {g: 0.0 for g in tokens}, 1.0
@@ -97,12 +97,12 @@ def min_entropy_shares(tokens: dict[str, int], spec: Any) -> dict[str, float]:
     return shares
 
 
-def entropy_range(tokens: dict[str, int], spec: Any) -> tuple[float, float]:
+def entropy_range(tokens: dict[str, int], spec: MixtureSpec) -> tuple[float, float]:
     """The lowest and highest group entropy any feasible allocation of this pool can have."""
     return entropy_of(min_entropy_shares(tokens, spec)), entropy_of(max_entropy_shares(tokens, spec))
 
 
-def _target_entropy(tokens: dict[str, int], spec: Any) -> dict[str, float]:
+def _target_entropy(tokens: dict[str, int], spec: MixtureSpec) -> dict[str, float]:
     """Shares with group entropy ``target_entropy`` (nats): p(α) = (1-α)·p_min + α·p_max, α by bisection.
 
     p_min / p_max are the min- and max-entropy feasible allocations; every point between them is feasible
@@ -119,7 +119,7 @@ def _target_entropy(tokens: dict[str, int], spec: Any) -> dict[str, float]:
     return mix((lo + hi) / 2)
 
 
-STRATEGIES: dict[str, Callable[[dict[str, int], Any], dict[str, float]]] = {
+STRATEGIES: dict[Strategy, Callable[[dict[str, int], MixtureSpec], dict[str, float]]] = {  # one per name of spec.Strategy
     "proportional": _proportional,
     "uniform": _uniform,
     "temperature": _temperature,
@@ -163,7 +163,7 @@ def fill_group(ordered: pl.DataFrame, target: int, max_repeats: int, group: str)
     return ordered.select("doc_id").with_columns(pl.Series("repeats", repeats)).filter(pl.col("repeats") > 0)
 
 
-def allocate(groups: dict[str, pl.DataFrame], shares: dict[str, float], spec: Any) -> pl.DataFrame:
+def allocate(groups: dict[str, pl.DataFrame], shares: dict[str, float], spec: MixtureSpec) -> pl.DataFrame:
     """Fill every group (documents already in pick order) to its share of the budget.
 
     Targets are cumulative: group i aims at round(budget · (p_1 + … + p_i)) minus what groups 1..i-1
@@ -172,7 +172,7 @@ def allocate(groups: dict[str, pl.DataFrame], shares: dict[str, float], spec: An
     Groups with a zero share get nothing (not even a carry). With exact epochs E the targets are distinct tokens (budget / E), each chosen document taken once
     and then repeated E times.
     """
-    epochs = getattr(spec, "epochs", None)
+    epochs = spec.epochs
     budget, cap = (spec.token_budget / epochs, 1) if epochs else (spec.token_budget, spec.max_repeats)
     chosen, cum_share, realized = [], 0.0, 0
     for g in sorted(g for g, share in shares.items() if share > 0):

@@ -13,21 +13,12 @@ infeasible, and the error names the group and the stratum.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 
 from curate.mix.select import InfeasibleMixture, repeat_cap
-
-
-class Match(BaseModel):
-    """Which covariate to hold fixed across mixtures."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    column: str = Field(description="A doc_signals column: numeric (cut into quantile bins) or text (its values are the strata).")
-    bins: int = Field(4, ge=2, description="Quantile bins of a numeric column (equal document counts over the pool).")
+from curate.mix.spec import MixtureSpec
 
 
 def strata(frame: pl.DataFrame, column: str, bins: int) -> pl.Series:
@@ -40,9 +31,17 @@ def strata(frame: pl.DataFrame, column: str, bins: int) -> pl.Series:
     return pl.DataFrame({"_i": order, "stratum": labels}).sort("_i")["stratum"]
 
 
-def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl.DataFrame,
-             spec: Any) -> tuple[dict[str, pl.DataFrame], dict[str, float], dict[str, str]]:
-    """(cells, cell shares, cell -> group): one cell per (group, stratum) with share p_g · π_s.
+@dataclass
+class Cells:
+    """One cell per (group, stratum): its documents in pick order, its share p_g · π_s, its group."""
+
+    docs: dict[str, pl.DataFrame] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
+    group: dict[str, str] = field(default_factory=dict)
+
+
+def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl.DataFrame, spec: MixtureSpec) -> Cells:
+    """The cells of a matched mixture: one per (group, stratum) with share p_g · π_s.
 
     ``groups`` hold each group's documents in pick order (with a ``stratum`` column); π_s is the
     stratum's share of the pool's tokens. Raises InfeasibleMixture naming the group and stratum that ran short.
@@ -51,7 +50,7 @@ def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl
     total = pool_tokens["n_tokens"].sum()
     pi = {s: t / total for s, t in sorted(pool_tokens.iter_rows())}
     cap, column = repeat_cap(spec), spec.match.column
-    cells, cell_shares, owner = {}, {}, {}
+    cells = Cells()
     for g in sorted(g for g, p in shares.items() if p > 0):
         by_stratum = {k[0]: part for k, part in groups[g].partition_by("stratum", as_dict=True, maintain_order=True).items()}
         for s, share in pi.items():
@@ -61,7 +60,7 @@ def stratify(groups: dict[str, pl.DataFrame], shares: dict[str, float], pool: pl
                 raise InfeasibleMixture(
                     f"matching on {column}: group {g!r} ran short in stratum {s!r}: its share {shares[g]:.4f} x the stratum's "
                     f"pool share {share:.4f} of {spec.token_budget:,} tokens needs {round(need):,}, it has {have:,} tokens x "
-                    f"{'epochs' if getattr(spec, 'epochs', None) else 'max_repeats'}={cap}; lower the budget or use fewer bins")
-            key = f"c{len(cells):05d}"
-            cells[key], cell_shares[key], owner[key] = part, shares[g] * share, g
-    return cells, cell_shares, owner
+                    f"{'epochs' if spec.epochs else 'max_repeats'}={cap}; lower the budget or use fewer bins")
+            key = f"c{len(cells.docs):05d}"
+            cells.docs[key], cells.shares[key], cells.group[key] = part, shares[g] * share, g
+    return cells

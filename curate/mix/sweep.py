@@ -25,14 +25,15 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, field_serializer, field_validator, model_validator
 
 from curate.core.catalog import Catalog
 from curate.mix import covariates
 from curate.mix.alignment import alignment_for
-from curate.mix.balance import Curves, choose
-from curate.mix.designs import Design, Draw, LineDesign, VaryDesign, dirichlet, factor_value, factors, line, subsets, vary
-from curate.mix.emit import POOL_FIELDS, Extras, MixtureSpec, Pool, emit, load_pool, select
+from curate.mix.balance import Chosen, Curves, choose
+from curate.mix.designs import Design, Draw, LineDesign, VaryDesign, dirichlet, factor_value, factors, line, mixture_fields, subsets, vary
+from curate.mix.emit import POOL_FIELDS, Extras, Pool, emit, load_pool, select
+from curate.mix.spec import MixtureBase, MixtureSpec
 from curate.mix.tokens import TOKENIZER_FILE, resolve_mode
 
 PROFILE_METRICS = ("topic_entropy", "effective_topics", "vendi", "distinct_2", "compression_ratio")
@@ -67,7 +68,7 @@ class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Sweep id (also the prefix of its mixtures' names).")
-    base: dict[str, Any] = Field(description="MixtureSpec fields shared by every mixture (name and sweep_id are set per mixture).")
+    base: MixtureBase = Field(description="MixtureSpec fields shared by every mixture (name and sweep_id are set per mixture).")
     design: Design | None = Field(None, description="line | subsets | dirichlet | vary (see curate.mix.designs).")
     vary: dict[str, list[Any]] = Field(default_factory=dict, description="Shorthand for a vary design: MixtureSpec fields and their values.")
     steps: int | None = Field(None, ge=2, description="Shorthand for a line design: this many entropy targets over the feasible range.")
@@ -77,14 +78,35 @@ class SweepSpec(BaseModel):
     diversity_sample: int = Field(500, ge=0, description="Distinct documents sampled when scoring each mixture's diversity (0: skip).")
     n_boot: int = Field(10, ge=0, description="Bootstrap resamples for the diversity intervals.")
 
+    @field_validator("base", mode="before")
+    @classmethod
+    def _reserved(cls, value: Any) -> Any:
+        for reserved in ("name", "sweep_id"):
+            if isinstance(value, dict) and reserved in value:
+                raise ValueError(f"{reserved!r}: the sweep sets it for each mixture")
+        return value
+
+    @field_validator("vary")
+    @classmethod
+    def _varied(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return mixture_fields(value)
+
+    @field_serializer("base")
+    def _base_as_written(self, base: MixtureBase, info: SerializationInfo) -> dict[str, Any]:
+        """The base as the sweep file sets it (the studies row keeps the spec as written)."""
+        return base.model_dump(mode=info.mode, exclude_unset=True)
+
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
         given = [k for k, v in (("design", self.design), ("steps", self.steps), ("vary", self.vary)) if v]
         if len(given) != 1:
             raise ValueError(f"a sweep sets exactly one of `design`, `steps` (a line design) or `vary` (a factorial design); got {given or 'none'}")
+        varied = self.resolved_design.fields if isinstance(self.resolved_design, VaryDesign) else {}
         for reserved in ("name", "sweep_id"):
-            if reserved in self.base or (isinstance(self.resolved_design, VaryDesign) and reserved in self.resolved_design.fields):
+            if reserved in varied:
                 raise ValueError(f"{reserved!r}: the sweep sets it for each mixture")
+        if self.base.token_budget is None and "token_budget" not in varied:
+            raise ValueError("base.token_budget is required (unless a vary design sets it for each mixture)")
         if self.study and self.study.factor and self.study.factor not in factors(self.resolved_design):
             raise ValueError(f"study.factor {self.study.factor!r} is not a factor of a {self.resolved_design.kind} design;"
                              f" choose one of {list(factors(self.resolved_design))}")
@@ -144,7 +166,7 @@ def pooled(cat: Catalog, spec: MixtureSpec, pools: dict[str, Pool]) -> Pool:
 
 
 def _require_run_tokenizer(cat: Catalog, sweep: SweepSpec) -> None:
-    mode = sweep.base.get("tokenizer", "auto")
+    mode = sweep.base.tokenizer
     if mode == "bytes4":
         raise ValueError(f"sweep {sweep.name!r} is a designed study: its budgets count the run's BPE tokens; remove `tokenizer: bytes4` from base")
     if resolve_mode(cat.run_dir, mode) != "run":
@@ -160,11 +182,11 @@ def _arm_design(sweep: SweepSpec, arm: str) -> Any:
     return design
 
 
-def _draws(cat: Catalog, sweep: SweepSpec, base: dict[str, Any], arm_index: int, pools: dict[str, Pool],
-           quality_ok: bool, design: Any) -> tuple[list[Draw], dict | None]:
+def _draws(cat: Catalog, sweep: SweepSpec, base: MixtureBase, arm_index: int, pools: dict[str, Pool],
+           quality_ok: bool, design: Any) -> Chosen:
     if isinstance(design, VaryDesign):
-        return vary(design), None
-    probe = MixtureSpec(**{**base, "name": f"{sweep.name}-probe", "sweep_id": sweep.name})
+        return Chosen(vary(design))
+    probe = base.mixture(f"{sweep.name}-probe", sweep.name)
     pool = pooled(cat, probe, pools)
     tokens = dict(sorted(pool.frame.group_by("group_key").agg(pl.col("n_tokens").sum()).iter_rows()))
     candidates: Iterator[list[Draw]]
@@ -184,7 +206,7 @@ def _exact(pool: Pool, probe: MixtureSpec) -> Callable[[Draw], dict[str, float |
     def covariates_of(draw: Draw) -> dict[str, float | None]:
         key = json.dumps(draw.fields, sort_keys=True)
         if key not in cache:
-            chosen, _ = select(pool, MixtureSpec(**{**probe.model_dump(), **draw.fields}))
+            chosen, _ = select(pool, MixtureSpec.model_validate({**probe.model_dump(), **draw.fields}))
             cache[key] = covariates.values_of(covariates.with_pool_columns(chosen, pool.frame))
         return cache[key]
 
@@ -194,7 +216,8 @@ def _exact(pool: Pool, probe: MixtureSpec) -> Callable[[Draw], dict[str, float |
 def _conflicts(sweep: SweepSpec, draw: Draw) -> None:
     if isinstance(sweep.resolved_design, VaryDesign):
         return
-    clash = sorted(k for k, v in draw.fields.items() if k in sweep.base and sweep.base[k] != v and k != "seed")  # base seed: the root of each mixture's
+    given = sweep.base.model_fields_set - {"seed"}  # base seed: the root of each mixture's
+    clash = sorted(k for k, v in draw.fields.items() if k in given and getattr(sweep.base, k) != v)
     if clash:
         raise ValueError(f"the {sweep.resolved_design.kind} design sets {clash} for each mixture; remove them from base")
 
@@ -207,15 +230,15 @@ def plan_sweep(cat: Catalog, sweep: SweepSpec) -> Plan:
     quality_ok = covariates.quality_usable(cat)[0]
     arms = [("study", sweep.base, "")]
     if sweep.control:
-        arms.append(("control", {**sweep.base, "group_by": sweep.control.group_by}, "c"))
+        arms.append(("control", sweep.base.model_copy(update={"group_by": sweep.control.group_by}), "c"))
     plan = Plan([], {})
     for index, (arm, base, prefix) in enumerate(arms):
-        draws, report = _draws(cat, sweep, base, index, plan.pools, quality_ok, _arm_design(sweep, arm))
-        if report:
-            plan.balance[arm] = report
-        for i, draw in enumerate(draws):
+        chosen = _draws(cat, sweep, base, index, plan.pools, quality_ok, _arm_design(sweep, arm))
+        if chosen.balance:
+            plan.balance[arm] = chosen.balance
+        for i, draw in enumerate(chosen.draws):
             _conflicts(sweep, draw)
-            spec = MixtureSpec(**{**base, **draw.fields, "name": f"{sweep.name}-{prefix}{i:02d}", "sweep_id": sweep.name})
+            spec = base.mixture(f"{sweep.name}-{prefix}{i:02d}", sweep.name, **draw.fields)
             row = {"sweep_id": sweep.name, "arm": arm, "factor": sweep.factor, "factor_value": factor_value(sweep.factor, draw),
                    "draw": draw.draw, "grouping": spec.group_by}
             plan.mixtures.append(Planned(spec, row, {k: v for k, v in draw.label.items() if not k.startswith("_")}))
@@ -230,7 +253,7 @@ def preregister(cat: Catalog, sweep: SweepSpec) -> None:
         if sweep.is_study:
             cat.append("studies", pl.DataFrame([{
                 "sweep_id": sweep.name, "design": sweep.resolved_design.kind, "factor": sweep.factor, "target": sweep.target,
-                "grouping": sweep.base.get("group_by", "source"), "control_grouping": sweep.control.group_by if sweep.control else None,
+                "grouping": sweep.base.group_by, "control_grouping": sweep.control.group_by if sweep.control else None,
                 "confounds": (sweep.study or StudySpec()).confounds, "spec": json.dumps(sweep.model_dump(mode="json"), sort_keys=True)}],
                 schema_overrides={"control_grouping": pl.String}))
 

@@ -39,7 +39,7 @@ from scipy.stats import spearmanr
 from curate.core.catalog import Catalog
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.demo.corpus import build_demo_corpus
-from curate.mix.eval_split import reserve_eval
+from curate.mix.eval_split import EvalSplitParams, reserve_eval
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
@@ -113,7 +113,7 @@ def sweep_part(work: Path, per_domain: int, steps: int = 8) -> dict:
     with Catalog(run) as cat:
         sources = cat.query("SELECT source, count(*) AS n FROM kept_documents GROUP BY 1 ORDER BY n DESC")["source"].to_list()
         started = time.perf_counter()
-        found = reserve_eval(cat, "source", per_group=5, ood_groups=(sources[-1],), seed=0, threshold=THRESHOLD)
+        found = reserve_eval(cat, EvalSplitParams(group_by="source", per_group=5, ood_groups=(sources[-1],), seed=0, threshold=THRESHOLD))
         ours_s = time.perf_counter() - started
         truth = too_close(cat, cat.query("SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)")["doc_id"].to_list())
         peer, peer_s = datasketch_peer(cat)

@@ -39,9 +39,10 @@ import sys
 from pathlib import Path
 from tests.corpus import write_sources
 from curate.demo.loop import run_demo
+from curate.demo.settings import DemoSettings
 out = Path(sys.argv[1])
 write_sources(out / "raw")
-run_demo(out, workers=2, progress=False, mode="tiny")
+run_demo(DemoSettings(out=out, workers=2, progress=False, mode="tiny"))
 """
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from curate.core.catalog import Catalog
-from curate.mix.eval_split import reserve_eval
+from curate.mix.eval_split import EvalSplitParams, reserve_eval
 from curate.mix.tokens import TOKENIZER_FILE
 from curate.pipeline.recipe import parse_recipe
 from curate.pipeline.runner import RecipeRunner
@@ -41,7 +41,7 @@ def build_study_run(root: Path, n_docs: int = 300, seed: int = 12, per_group: in
                            "stages": stages if stages is not None else [{"stage": "exact_dedup"}]})
     run_dir = RecipeRunner(recipe, root, root / "run", workers=1, progress=False).run().run_dir
     with Catalog(run_dir) as cat:
-        reserve_eval(cat, "source", per_group=per_group, seed=0)
+        reserve_eval(cat, EvalSplitParams(group_by="source", per_group=per_group, seed=0))
     if tokenizer:
         write_tokenizer(run_dir)
     return run_dir

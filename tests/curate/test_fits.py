@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from curate.core.catalog import Catalog
-from curate.mix.eval_split import fit_problems, reserve_eval
+from curate.mix.eval_split import EvalSplitParams, fit_problems, reserve_eval
 from curate.models.quality import FIT_DOCS_FILE, TextSource, TrainSpec, train_quality_model
 from curate.pipeline.recipe import RecipeError, parse_recipe
 from curate.pipeline.runner import RecipeRunner, RunSummary
@@ -96,7 +96,7 @@ def test_stale_and_leaky_fits_are_reported_and_a_rerun_restores_the_split(fitted
     run_dir = tmp_path / "run"
     shutil.copytree(original, run_dir)
     with Catalog(run_dir) as cat:
-        reserve_eval(cat, "source", per_group=5, seed=9)  # another split, by hand: every fit predates it
+        reserve_eval(cat, EvalSplitParams(group_by="source", per_group=5, seed=9))  # another split, by hand: every fit predates it
         report = cat.report("fits")
         problems = fit_problems(cat)
     assert not report["current"].any() and report["n_eval_docs_in_fit"].min() > 0
@@ -120,7 +120,7 @@ def test_tokenizer_needs_a_split_unless_told_otherwise(tmp_path, run_recipe):
     with Catalog(summary.run_dir) as cat:
         assert cat.query("SELECT DISTINCT split_id FROM fit_docs")["split_id"].to_list() == [None]
         assert fit_problems(cat) == []  # no split, nothing to leak yet
-        reserve_eval(cat, "source", per_group=3, seed=0)
+        reserve_eval(cat, EvalSplitParams(group_by="source", per_group=3, seed=0))
         problems = fit_problems(cat)
     assert len(problems) == 1 and "tokenizer was fitted on" in problems[0]
 

@@ -56,17 +56,25 @@ def test_infeasible_and_invalid_specs_fail_clearly(tmp_path, run_recipe):
     typo.write_text(yaml.safe_dump({"name": "t", "token_budget": 100, "max_repeat": 2}))
     out = runner.invoke(app, ["mix", str(run), str(typo)])
     assert out.exit_code == 2 and "max_repeat" in out.output
+    typo.write_text(yaml.safe_dump({"name": "s", "base": {"token_budget": 100, "max_repeat": 2}, "steps": 3}))
+    out = runner.invoke(app, ["mix", "sweep", str(run), str(typo)])
+    assert out.exit_code == 2 and "base.max_repeat: Extra inputs are not permitted" in out.output  # at load, before any work
     out = runner.invoke(app, ["mix", "eval-split", str(run), "--per-group", "2", "--ood", "nosuchgroup"])
     assert out.exit_code == 2 and "nosuchgroup" in out.output
 
 
-def test_contamination_threshold_default_and_help_come_from_the_recipe_model():
+def test_eval_split_options_take_default_and_help_from_the_recipe_model():
     from typer.main import get_command
 
     from curate.mix.eval_split import EvalSplitParams
 
-    field = EvalSplitParams.model_fields["threshold"]
+    mirrored = {"emit": {"eval_group_by": "group_by", "eval_seed": "seed", "threshold": "threshold", "ood": "ood_groups"},
+                "eval-split": {"per_group": "per_group", "group_by": "group_by", "seed": "seed", "threshold": "threshold",
+                               "containment": "containment", "ood": "ood_groups"}}
     mix = get_command(app).commands["mix"]  # type: ignore[attr-defined]
-    for name in ("emit", "eval-split"):
-        [option] = [p for p in mix.commands[name].params if p.name == "threshold"]
-        assert (option.default, option.help) == (field.default, field.description), name
+    for command, options in mirrored.items():
+        params = {p.name: p for p in mix.commands[command].params}
+        for option, name in options.items():
+            field = EvalSplitParams.model_fields[name]
+            assert params[option].help.startswith(field.description), (command, option)
+            assert name == "ood_groups" or params[option].default == field.default, (command, option)

@@ -10,12 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from curate.core.catalog import Catalog
 from curate.cli import app
 from curate.mix.emit import MixtureSpec, emit, load_pool
-from curate.mix.eval_split import eval_texts, reserve_eval
+from curate.mix.eval_split import EvalSplitParams, eval_texts, reserve_eval
 from curate.mix.groups import bucket_key, group_sql
 from curate.mix.select import InfeasibleMixture, entropy_of
 from curate.mix.sweep import SweepSpec, plan_sweep, run_sweep
@@ -154,12 +155,31 @@ def test_matching_holds_the_stratum_shares(study_run):
             emit(cat, MixtureSpec(**spec.model_dump() | {"match": {"column": "source"}}), diversity_sample=None)
 
 
+def test_a_sweep_base_is_a_typed_mixture_base_so_a_typo_names_its_field():
+    with pytest.raises(ValidationError, match=r"base\.max_repeat\n\s+Extra inputs are not permitted"):
+        SweepSpec(name="x", base={"token_budget": 10, "max_repeat": 2}, steps=3)
+    with pytest.raises(ValidationError, match=r"base\.strategy\n\s+Input should be 'proportional'"):
+        SweepSpec(name="x", base={"token_budget": 10, "strategy": "uniformly"}, steps=3)
+    with pytest.raises(ValidationError, match=r"vary\n.*\['temprature'\] are not MixtureSpec fields"):
+        SweepSpec(name="x", base={"token_budget": 10}, vary={"temprature": [1.0, 2.0]})
+    with pytest.raises(ValidationError, match=r"design\.vary\.fields\n.*\['temprature'\] are not MixtureSpec fields"):
+        SweepSpec(name="x", base={"token_budget": 10}, design={"kind": "vary", "fields": {"temprature": [1.0, 2.0]}})
+    with pytest.raises(ValidationError, match="base.token_budget is required"):
+        SweepSpec(name="x", base={"group_by": "source"}, steps=3)
+    with pytest.raises(ValidationError, match="'name': the sweep sets it for each mixture"):
+        SweepSpec(name="x", base={"token_budget": 10, "name": "y"}, steps=3)
+    sweep = SweepSpec(name="x", base={"group_by": "lang"}, vary={"token_budget": [10, 20]})
+    assert sweep.base.group_by == "lang" and sweep.base.tokenizer == "auto"  # attributes, defaults from MixtureSpec's fields
+    assert sweep.model_dump()["base"] == {"group_by": "lang"}  # the studies row keeps the base as written
+    assert sweep.base.mixture("x-00", "x", token_budget=20) == MixtureSpec(name="x-00", sweep_id="x", group_by="lang", token_budget=20)
+
+
 def test_a_designed_study_needs_the_run_tokenizer_and_valid_fields(tmp_path, study_run):
     bare = build_study_run(tmp_path, n_docs=60, tokenizer=False)
     with Catalog(bare) as cat:
         with pytest.raises(ValueError, match="train tokenizer"):
             plan_sweep(cat, subsets_sweep())
-        reserve_eval(cat, "bucket:3", per_group=2)  # bucket:N is a grouping everywhere, eval splits included
+        reserve_eval(cat, EvalSplitParams(group_by="bucket:3", per_group=2))  # bucket:N is a grouping everywhere, eval splits included
         assert set(cat.query("SELECT group_key FROM eval_sets")["group_key"]) == {"b00", "b01", "b02"}
     with Catalog(study_run) as cat, pytest.raises(ValueError, match="remove `tokenizer: bytes4`"):
         plan_sweep(cat, subsets_sweep(base={"group_by": "source", "token_budget": BUDGET, "tokenizer": "bytes4"}))

@@ -18,7 +18,7 @@ import pytest
 from curate.core.catalog import Catalog
 from curate.dedup.shingles import jaccard_pairs, shingle_sets
 from curate.mix.emit import MixtureSpec, emit
-from curate.mix.eval_split import reserve_eval
+from curate.mix.eval_split import EvalSplitParams, reserve_eval
 from curate.text import normalize_expr
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, mutate, to_records
@@ -61,7 +61,7 @@ def planted_run(tmp_path, run_recipe):
 
 def test_planted_near_duplicates_are_found_exactly_and_never_mixed(planted_run):
     with Catalog(planted_run) as cat:
-        found = reserve_eval(cat, "source", per_group=4, ood_groups=("law",), seed=1, threshold=THRESHOLD)
+        found = reserve_eval(cat, EvalSplitParams(group_by="source", per_group=4, ood_groups=("law",), seed=1, threshold=THRESHOLD))
         every_doc = cat.query("SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM eval_sets)")["doc_id"].to_list()
         truth = _too_close(cat, every_doc)
         n_eval = cat.query("SELECT count(*) AS n FROM eval_sets")["n"][0]
@@ -83,7 +83,7 @@ def test_planted_near_duplicates_are_found_exactly_and_never_mixed(planted_run):
 
 def test_new_documents_after_the_split_block_mixing(planted_run, tmp_path, run_recipe):
     with Catalog(planted_run) as cat:
-        reserve_eval(cat, "source", per_group=4, seed=1)
+        reserve_eval(cat, EvalSplitParams(group_by="source", per_group=4, seed=1))
     write_jsonl(tmp_path / "data" / "late.jsonl", [{"id": "late-1", "text": "a late document about compilers and parsers " * 20}])
     run_recipe({"inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
     with Catalog(planted_run) as cat, pytest.raises(ValueError, match="documents changed since the eval split"):
@@ -93,7 +93,7 @@ def test_new_documents_after_the_split_block_mixing(planted_run, tmp_path, run_r
 def test_contamination_report_shows_each_kind_of_leak(planted_run):
     """Leaks planted straight into mixture_docs (bypassing emit's filter) are each reported."""
     with Catalog(planted_run) as cat:
-        reserve_eval(cat, "source", per_group=4, ood_groups=("law",), seed=1, threshold=THRESHOLD)
+        reserve_eval(cat, EvalSplitParams(group_by="source", per_group=4, ood_groups=("law",), seed=1, threshold=THRESHOLD))
         eval_doc = cat.query("SELECT min(doc_id) AS d FROM eval_sets")["d"][0]
         near = cat.query("SELECT min(c.doc_id) AS d FROM contamination c JOIN documents d USING (doc_id)"
                          " WHERE d.source_id LIKE 'near-%'")["d"][0]
@@ -121,7 +121,7 @@ def test_an_eval_document_inside_a_longer_document_is_contamination(tmp_path, ru
     write_jsonl(tmp_path / "data" / "long.jsonl", pasted + partial)  # 6 documents: too few for an eval set of 4
     run = run_recipe({"inputs": [{"path": "data/*.jsonl", "id_field": "id", "source": "{file}"}]})
     with Catalog(run.run_dir) as cat:
-        found = reserve_eval(cat, "source", per_group=4, ood_groups=("law",), seed=0, threshold=THRESHOLD)
+        found = reserve_eval(cat, EvalSplitParams(group_by="source", per_group=4, ood_groups=("law",), seed=0, threshold=THRESHOLD))
         given_id = dict(cat.query("SELECT doc_id, source_id FROM documents").iter_rows())
         params = json.loads(cat.execute("SELECT params FROM eval_splits")[0][0])
     inside = found.filter(pl.col("method") == "containment")

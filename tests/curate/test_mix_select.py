@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from typing import get_args
 
 import polars as pl
 import pytest
@@ -11,12 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curate.mix.select import STRATEGIES, InfeasibleMixture, allocate, entropy_of, entropy_range, fill_group, seeded_keys
+from curate.mix.spec import MixtureSpec, Strategy
 
 TOKENS = {"a": 1_000, "b": 4_000, "c": 16_000}
 
 
-def spec(**kw):
-    return SimpleNamespace(**{"token_budget": 10_000, "max_repeats": 2, "temperature": 1.0, "weights": {}, "target_entropy": 0.0} | kw)
+def spec(**kw) -> MixtureSpec:
+    return MixtureSpec(**{"name": "s", "token_budget": 10_000, "max_repeats": 2} | kw)
+
+
+def test_every_strategy_name_of_the_spec_has_a_function():
+    assert sorted(STRATEGIES) == sorted(get_args(Strategy))
 
 
 def test_temperature_follows_its_definition():

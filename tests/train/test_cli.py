@@ -79,3 +79,24 @@ def test_tokenizer_refuses_to_fit_before_an_eval_split(run_dir):
     with Catalog(run_dir, read_only=True) as cat:
         fitted = cat.query("SELECT count(*) AS n, count(split_id) AS with_split FROM fit_docs WHERE fit = 'tokenizer'").row(0, named=True)
     assert manifest["eval_split"]["split_id"] is None and fitted["n"] > 0 and fitted["with_split"] == 0
+
+
+def test_options_that_set_a_config_field_take_its_help_and_default():
+    from typer.main import get_command
+
+    from train.config import TrainConfig
+    from train.search.config import SearchConfig
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    fields = {"mixture": "mixture_id", "threads": "num_threads", "eval_only": "eval_only", "proxies": "n_proxies", "model": "models"}
+    checked = 0
+    for command, model in (("run", TrainConfig), ("sweep", TrainConfig), ("eval", TrainConfig), ("search", SearchConfig)):
+        for param in commands[command].params:
+            field = model.model_fields.get(fields.get(param.name, param.name))
+            if field is None or param.name in ("seeds", "presets"):
+                continue
+            assert param.help.startswith(field.description), (command, param.name)
+            expected = ",".join(map(str, field.default)) if param.name == "eval_at" else field.default
+            assert param.required or param.name in ("eval_only", "model") or param.default == expected, (command, param.name)
+            checked += 1
+    assert checked == 48  # run 16, sweep 11, eval 2, search 19

@@ -22,7 +22,7 @@ class SearchConfig(BaseModel):
     target: str = Field("panel/bpb", description="What to minimize: panel/bpb (mean over the id eval sets), unseen/bpb (eval sets of groups"
                         " outside the search's pool), or <eval_set>/bpb (one set, or id / ood means).")
     preset: Preset = Field("nano", description="Proxy model size.")
-    tokens: int = Field(gt=0, description="Training tokens of each proxy, also its mixture's token budget.")
+    tokens: int = Field(gt=0, description="Training tokens of each proxy, also its mixture's token budget (the run's BPE tokens).")
     n_proxies: int = Field(32, ge=6, description="Proxy mixtures drawn from Dirichlet(alpha x natural token shares).")
     alpha: list[float] = Field([0.1, 0.5, 1.0, 2.0, 5.0], min_length=1, description="Total concentrations cycled over the draws"
                                " (RegMix scales the token distribution by 0.1 to 5: sparse and near-natural mixtures both occur).")
@@ -35,7 +35,7 @@ class SearchConfig(BaseModel):
     top_k: int = Field(100, ge=1, description="The chosen mixture is the mean of the top_k candidates (RegMix: 100).")
     validation_seeds: int = Field(3, ge=0, description="Seeds per validation mixture (chosen and baselines); 0: no validation.")
     validation_preset: Preset | None = Field(None, description="Model size of the validation runs (default: the proxies'; one size up checks the transfer).")
-    validation_tokens: int | None = Field(None, gt=0, description="Training tokens (and budget) of the validation runs (default: tokens).")
+    validation_tokens: int | None = Field(None, gt=0, description="Training tokens (and budget, BPE) of the validation runs (default: tokens).")
     eval_docs: int = Field(100, ge=1, description="Documents per eval set scored at the end of every run (the first by md5 of doc_id).")
     seed: int = Field(0, description="Seed of the draws, the CV folds, the held-out split and the candidates.")
 
