@@ -137,7 +137,8 @@ def _names(body: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in body.split(":", 1)[1].split(",") if p.strip())
 
 
-def _parse_header(name: str, text: str) -> tuple[str, dict[str, tuple[str, ...]], dict[str, str | None], dict[str, ParamType]]:
+def _parse(name: str, text: str) -> SqlFile:
+    """The file ``name`` with what its ``--`` header lines declare (doc line, params, splices, defaults, types)."""
     doc, lists, defaults, types = "", {"params": (), "splices": ()}, {}, {}
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -156,7 +157,7 @@ def _parse_header(name: str, text: str) -> tuple[str, dict[str, tuple[str, ...]]
             for pair in body.split(":", 1)[1].split(","):
                 key, _, kind = pair.partition("=")
                 types[key.strip()] = ParamType.parse(kind)
-    return doc, lists, defaults, types
+    return SqlFile(name=name, text=text, params=lists["params"], doc=doc, defaults=defaults, types=types, splices=lists["splices"])
 
 
 def read(name: str) -> SqlFile:
@@ -164,9 +165,7 @@ def read(name: str) -> SqlFile:
     path = resources.files(__name__).joinpath(f"{name}.sql")
     if not path.is_file():
         raise KeyError(f"no SQL named {name!r} (looked for sql/{name}.sql; known reports: {', '.join(list_reports())})")
-    text = path.read_text(encoding="utf-8")
-    doc, lists, defaults, types = _parse_header(name, text)
-    return SqlFile(name=name, text=text, params=lists["params"], doc=doc, defaults=defaults, types=types, splices=lists["splices"])
+    return _parse(name, path.read_text(encoding="utf-8"))
 
 
 def read_report(name: str) -> SqlFile:
