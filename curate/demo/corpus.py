@@ -98,15 +98,24 @@ def _site_dirs() -> list[Path]:
     return sorted(d for d in dirs if d.is_dir())
 
 
-def package_files(kind: str) -> Iterator[tuple[str, str]]:
-    """README/METADATA (kind='docs') or LICENSE/COPYING (kind='licenses') files of installed packages."""
+def package_files(kind: str, roots: list[Path] | None = None) -> Iterator[tuple[str, str]]:
+    """README/METADATA (kind='docs') or LICENSE/COPYING (kind='licenses') files of installed packages, by id.
+
+    The id is the file's path below its site-packages folder (``site:<pkg>-<version>.dist-info/METADATA``), not
+    where that folder lives: the same packages give the same ids, so the same seeded sample, wherever the
+    virtual environment was made. A path found in two site-packages folders is taken once (the smaller text
+    when they differ, so the choice does not depend on the folders' names). ``roots``: the site-packages
+    folders to read (default: this interpreter's and its siblings').
+    """
     names = ("LICENSE", "LICENCE", "COPYING", "NOTICE") if kind == "licenses" else ("README", "METADATA", "DESCRIPTION")
-    for root in _site_dirs():
+    found: dict[str, str] = {}
+    for root in _site_dirs() if roots is None else roots:
         for path in sorted(root.glob("*/*")):
             if path.is_file() and path.name.upper().startswith(names) and path.suffix in ("", ".txt", ".md", ".rst"):
-                text = _read(path)
-                if text:
-                    yield f"site:{path}", text
+                text, doc_id = _read(path), f"site:{path.relative_to(root)}"
+                if text and (doc_id not in found or text < found[doc_id]):
+                    found[doc_id] = text
+    yield from sorted(found.items())
 
 
 def debian_docs(kind: str) -> Iterator[tuple[str, str]]:
