@@ -154,8 +154,8 @@ def study(
     """Answer a designed study's pre-registered question (effect of the design factor on the target, with the negative
     control and the n-gram baseline beside it); results replace the sweep's `study_effects` rows. Exits 2 when the
     study is refused or not identifiable, unless --numbers-anyway."""
-    from reports.queries import open_run
     from reports.headline import study_headline
+    from reports.queries import open_run
     from reports.study import StudyError, analyse_study
 
     try:
@@ -180,8 +180,8 @@ def study(
 @app.command("headline")
 def headline_command(run: RunArg) -> None:
     """The stored analysis in one sentence, with its uncertainty and what was held fixed."""
-    from reports.queries import open_run
     from reports.headline import headline
+    from reports.queries import open_run
 
     with open_run(run) as cat:
         print(headline(cat))

@@ -28,9 +28,9 @@ import numpy as np
 import polars as pl
 
 from curate.core.catalog import Catalog
-from curate.mix.groups import group_sql
 from curate.mix.balance import realized_balance
 from curate.mix.eval_split import fit_problems
+from curate.mix.groups import group_sql
 from reports.effects import Effect, StudyData, estimate_effect
 from reports.verdict import judge
 

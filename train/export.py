@@ -27,7 +27,6 @@ from train.runs import load_finished
 from train.tokenizer import EOS, TOKENIZER_PATH, load_tokenizer
 
 
-
 def export_run(run_dir: Path, train_id: str, out: Path) -> Path:
     """Write the run as a Hugging Face model folder at ``out``; returns it."""
     model = load_finished(run_dir, train_id)[0]

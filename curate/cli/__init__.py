@@ -7,17 +7,17 @@ from typing import Annotated
 
 import typer
 
-from curate.core.catalog import Catalog
-from curate.core.catalog.access import RunBusy
-from curate.core.command import FormatOption, Mirror, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.cli.diversity import diversity
 from curate.cli.mix import mix_app
 from curate.cli.quality import quality_app
-from curate.demo.settings import DemoSettings
+from curate.core.catalog import Catalog
+from curate.core.catalog.access import RunBusy
+from curate.core.command import FormatOption, Mirror, TableFormat, UserErrorsAsMessages, console, resolve_run
 from curate.core.display import print_frame
+from curate.core.threads import cores
+from curate.demo.settings import DemoSettings
 from curate.ingest.tasks import IngestError
 from curate.pipeline.recipe import RecipeError, load_recipe
-from curate.core.threads import cores
 
 app = typer.Typer(cls=UserErrorsAsMessages, help="Curate text corpora into a DuckDB catalog; emit mixtures.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

@@ -24,10 +24,10 @@ from typer.core import TyperGroup
 from curate.core.catalog import Catalog
 from curate.core.command import FormatOption, Mirror, TableFormat, console, resolve_run
 from curate.core.display import print_frame
+from curate.mix.balance import realized_balance
 from curate.mix.emit import emit
 from curate.mix.eval_split import EvalSplitParams, fit_problems
 from curate.mix.select import InfeasibleMixture
-from curate.mix.balance import realized_balance
 from curate.mix.spec import MixtureSpec
 from curate.mix.sweep import Plan, StudySpec, SweepSpec, plan_sweep, run_sweep
 from curate.pipeline.recipe import format_validation_error

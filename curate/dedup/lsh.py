@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numba as nb
 import numpy as np
+
 from curate.core import storage
 from sql.quote import sql_string
 

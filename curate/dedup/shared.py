@@ -18,8 +18,8 @@ import polars as pl
 from pydantic import Field
 
 from curate.core import storage
-from curate.stage import DROP_REASON, StageParams
 from curate.core.storage import Location
+from curate.stage import DROP_REASON, StageParams
 from sql.quote import sql_string
 
 KeepPolicy = Literal["first", "longest", "column"]

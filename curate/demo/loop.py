@@ -34,17 +34,16 @@ from rich.console import Console
 
 import sql
 from curate.core.catalog import Catalog
+from curate.core.display import print_frame
+from curate.core.workers import run_bound
 from curate.demo.corpus import build_demo_corpus
 from curate.demo.plan import plan_study, sized_sweep
 from curate.demo.settings import DemoSettings, DemoSize
-from curate.core.display import print_frame
 from curate.mix.balance import realized_balance
 from curate.mix.sweep import SweepSpec, run_sweep
 from curate.pipeline.kernels import start_for
 from curate.pipeline.recipe import Recipe, RecipeError, load_recipe
 from curate.pipeline.runner import RecipeRunner
-from curate.core.workers import run_bound
-
 
 # Seconds per step measured on 2 cores, with headroom for a first run's JIT.
 ETA_S = {"quick": [5, 60, 10, 40, 200, 30], "full": [5, 150, 30, 120, 1400, 60], "tiny": [1, 30, 3, 20, 20, 15]}

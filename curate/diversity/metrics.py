@@ -19,7 +19,6 @@ import numpy as np
 from curate.text import lower_words, ngrams
 
 
-
 def _ngrams(texts: Sequence[str], n: int) -> list[tuple[str, ...]]:
     grams: list[tuple[str, ...]] = []
     for text in texts:

@@ -30,10 +30,10 @@ from typing import IO, Any
 from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.timeutils import timestamp_to_iso_date
 
+from curate.core.storage import open_binary
 from curate.ingest.html import WebParams
 from curate.ingest.readers import READ_CHUNK_BYTES, RawRecord, ReadFailure
 from curate.ingest.warc import GZIP_MEMBER, WARC_SUFFIXES
-from curate.core.storage import open_binary
 
 ARC_SUFFIXES = (".arc", ".arc.gz")
 MAX_HEADER_LINE = 1 << 16  # a longer "header line" is not one: the record is corrupt

@@ -26,6 +26,9 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.core import storage
+from curate.core.storage import Location
+from curate.ingest.arc import ARC_SUFFIXES, is_arc, iter_arc
+from curate.ingest.html import WebParams
 from curate.ingest.readers import (
     RawRecord,
     ReadFailure,
@@ -35,13 +38,10 @@ from curate.ingest.readers import (
     iter_text_files,
     line_aligned_ranges,
 )
-from curate.ingest.html import WebParams
 from curate.ingest.records import Reject, excerpt, extract, is_blank, normalize, raw_text
-from curate.ingest.arc import ARC_SUFFIXES, is_arc, iter_arc
 from curate.ingest.warc import WARC_SUFFIXES, iter_warc
 from curate.ingest.web import REASONS as WEB_REASONS
 from curate.ingest.web import SKIPPED, is_html_file, web_fields
-from curate.core.storage import Location
 
 DOC_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,

@@ -26,9 +26,9 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
+from curate.core.storage import open_binary
 from curate.ingest.html import WebParams
 from curate.ingest.readers import READ_CHUNK_BYTES, RawRecord, ReadFailure
-from curate.core.storage import open_binary
 
 GZIP_MEMBER = b"\x1f\x8b\x08"
 WARC_VERSION = b"WARC/1."

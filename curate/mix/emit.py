@@ -22,8 +22,10 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+
 import numpy as np
 import polars as pl
+
 from curate.core.catalog import Catalog, schema_version
 from curate.diversity.scope import scope_relation, score_scope
 from curate.mix import covariates

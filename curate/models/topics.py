@@ -15,10 +15,8 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
 from importlib.metadata import version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 

@@ -24,14 +24,14 @@ import polars as pl
 
 from curate.core import storage
 from curate.core.catalog import Catalog
-from curate.pipeline.fanout import InlineProbe
-from curate.pipeline.progress import StepProgress
-from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
-from curate.stage import DROP_REASON, TABLES_DIR, GlobalStage, MapStage, Stage, StageContext
 from curate.core.settings import fanout_mode
 from curate.core.storage import Location
 from curate.core.threads import thread_budget, threads_per_worker
 from curate.core.workers import process_pool
+from curate.pipeline.fanout import InlineProbe
+from curate.pipeline.progress import StepProgress
+from curate.pipeline.shards import Upstream, read_survivors, rewrite_part, stage_part
+from curate.stage import DROP_REASON, TABLES_DIR, GlobalStage, MapStage, Stage, StageContext
 
 _WORKER_STAGES: dict[tuple[str, str], Stage] = {}
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from curate.core import storage
 from curate.core.catalog import Catalog
+from curate.core.storage import Location
 from curate.ingest.tasks import IngestError, IngestJob, pack_tasks, plan_tasks, run_job
 from curate.mix.eval_split import EvalSplitParams
 from curate.models.fits import current_split_id
@@ -35,7 +36,6 @@ from curate.pipeline.progress import StepProgress
 from curate.pipeline.recipe import Recipe
 from curate.pipeline.shards import Upstream, docs_shards, read_survivors, stage_part
 from curate.stages import BY_NAME, declared_views
-from curate.core.storage import Location
 from sql.quote import sql_string
 
 FINGERPRINT_FILE = "_fingerprint"

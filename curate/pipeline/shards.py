@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from curate.core import storage
+from curate.core.storage import REWRITE_DIR, Location
 from curate.ingest.tasks import DOC_SCHEMA
 from curate.stage import DROP_REASON
-from curate.core.storage import REWRITE_DIR, Location
 
 
 @dataclass(frozen=True)

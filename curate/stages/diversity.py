@@ -17,10 +17,20 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from curate.diversity.scope import (MAX_CHARS, ROW_SCHEMA, Embeddings, ScopeTask, build_sample, embed, fetch_texts,
-                                    sample_rows, scope_index, scope_rows)
-from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 from curate.core.threads import thread_budget
+from curate.diversity.scope import (
+    MAX_CHARS,
+    ROW_SCHEMA,
+    Embeddings,
+    ScopeTask,
+    build_sample,
+    embed,
+    fetch_texts,
+    sample_rows,
+    scope_index,
+    scope_rows,
+)
+from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
 
 Scope = Literal["corpus", "source", "lang", "topic"]
 SCOPE_COLUMNS: dict[str, str | None] = {"corpus": None, "source": "source", "lang": "lang", "topic": "topic_id"}

@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 from pydantic import Field, field_validator
 
-from curate.models.lid import ensure_lid_model
 from curate.dedup.shingles import pack
+from curate.models.lid import ensure_lid_model
 from curate.stage import DROP_REASON, MapStage, Probability, StageParams, existing_local_file
 
 SCRIPT_RANGES = {  # name -> code point ranges (inclusive) of its letters

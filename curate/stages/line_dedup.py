@@ -28,10 +28,10 @@ import polars as pl
 from pydantic import Field
 
 from curate.core import storage
+from curate.core.storage import REWRITE_DIR
 from curate.dedup.lines import Unit, doc_hashes, remove_segments
 from curate.dedup.shared import connect
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
-from curate.core.storage import REWRITE_DIR
 from curate.text import Normalization
 from sql.quote import sql_string
 

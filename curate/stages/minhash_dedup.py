@@ -25,13 +25,22 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from curate.core import storage
-from curate.dedup.shared import (CLUSTER_SCHEMA, DedupParams, base_part, choose_kept, connect, key_columns, outputs, parts_sql,
-                                  split_memory_limit)
+from curate.core.storage import Location
 from curate.dedup.lsh import band_hashes, connected_components, merge_edges, optimal_bands, partition_edges, sorted_unique
 from curate.dedup.minhash import HashName, signatures
+from curate.dedup.shared import (
+    CLUSTER_SCHEMA,
+    DedupParams,
+    base_part,
+    choose_kept,
+    connect,
+    key_columns,
+    outputs,
+    parts_sql,
+    split_memory_limit,
+)
 from curate.dedup.shingles import Unit, jaccard_pairs, shingle_sets
 from curate.stage import GlobalStage, StageContext
-from curate.core.storage import Location
 from curate.text import Normalization
 
 BAND_ROWS_PER_PARTITION = 4_000_000  # (ord, band, band_hash) rows one grouping task groups: ~0.5 GB in DuckDB

@@ -28,11 +28,21 @@ import polars as pl
 from pydantic import Field, field_validator, model_validator
 
 from curate.core import storage
-from curate.models.fits import FIT_SCHEMA, fit_table
 from curate.models.classifier import clean_for_model, load_fasttext
-from curate.models.quality import (FIT_DOCS_FILE, MANIFEST_FILE, MODEL_FILE, USEFULNESS_SCHEMA, TrainSpec, positive_scores,
-                                   resolve_model_file, train_quality_model, usefulness)
+from curate.models.fits import FIT_SCHEMA, fit_table
+from curate.models.quality import (
+    FIT_DOCS_FILE,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    USEFULNESS_SCHEMA,
+    TrainSpec,
+    positive_scores,
+    resolve_model_file,
+    train_quality_model,
+    usefulness,
+)
 from curate.stage import DROP_REASON, GlobalStage, StageContext, StageParams
+
 
 class QualityModelParams(StageParams):
     stage: Literal["quality_model"] = "quality_model"

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog, schema_version
 from curate.cli import app
+from curate.core.catalog import Catalog, schema_version
 from sql.quote import sql_ident, sql_string
 from tests.conftest import write_jsonl
 from tests.curate.test_ingest import _messy_lines

@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from reports.cli import app as reports_app
 from tests.conftest import write_jsonl
 

@@ -7,8 +7,8 @@ import json
 import yaml
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from tests.conftest import write_jsonl
 from tests.corpus import make_corpus, to_records
 

@@ -13,8 +13,8 @@ import yaml
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from curate.mix.emit import MixtureSpec, emit, load_pool
 from curate.mix.eval_split import EvalSplitParams, eval_texts, reserve_eval
 from curate.mix.groups import bucket_key, group_sql

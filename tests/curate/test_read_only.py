@@ -6,8 +6,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from reports.queries import query
 
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from curate.pipeline.executor import Pool
 from curate.core.threads import cores, current_threads, thread_budget, threads_per_worker
+from curate.pipeline.executor import Pool
 
 
 def worker_threads() -> dict[str, object]:

@@ -14,8 +14,21 @@ from scipy import stats
 from curate.core.catalog import Catalog
 from reports import query
 from reports.analysis import analyse
-from reports.correlate import (bootstrap_ci, close_pairs, correlate, holm, kendall, kendall_rows, loo_rank_agreement,
-                               partial_spearman, pearson, pearson_rows, permutation_p, spearman, spearman_rows)
+from reports.correlate import (
+    bootstrap_ci,
+    close_pairs,
+    correlate,
+    holm,
+    kendall,
+    kendall_rows,
+    loo_rank_agreement,
+    partial_spearman,
+    pearson,
+    pearson_rows,
+    permutation_p,
+    spearman,
+    spearman_rows,
+)
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=9)

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import sql
-from curate.core.catalog import Catalog
 from curate.cli import app as curate_app
+from curate.core.catalog import Catalog
 from reports.cli import app as reports_app
 from train.cli import app as train_app
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from curate.pipeline.executor import stage_ref, worker_stage
 from curate.pipeline.recipe import RecipeError, parse_recipe
 from curate.stages.classifier import Classifier, ClassifierParams

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from curate.core.catalog import Catalog
 from curate.cli import app
+from curate.core.catalog import Catalog
 from curate.diversity.metrics import entropy
 from curate.diversity.scope import score_scope
 from tests.conftest import write_jsonl
