@@ -52,11 +52,11 @@ Threshold = Annotated[float, SPLIT.option("threshold")]
 Ood = Annotated[list[str], SPLIT.option("ood_groups", "--ood", also="Repeat --ood for several.")]
 
 
-def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+def _load(path: Path, model: type[BaseModel], what: str) -> BaseModel:
     try:
         return model.model_validate(yaml.safe_load(path.read_text()))
     except ValidationError as err:
-        console.print(f"[red]error:[/] {format_validation_error(str(path), err)}")
+        console.print(f"[red]error:[/] {format_validation_error(str(path), err, what)}")
         raise typer.Exit(2) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         console.print(f"[red]error:[/] {path}: {err}")
@@ -91,7 +91,7 @@ def emit_command(
     diversity_sample: Annotated[int, typer.Option(min=0, help="Distinct documents sampled to score the mixture's diversity (0: skip).")] = 500,
 ) -> None:
     """Emit one mixture from a spec, register it and score its diversity."""
-    parsed = _load(spec, MixtureSpec)
+    parsed = _load(spec, MixtureSpec, "mixture spec")
     split = EvalSplitParams(group_by=eval_group_by, per_group=eval_split or 0, ood_groups=ood, seed=eval_seed,
                             threshold=threshold) if eval_split is not None or ood else None  # out of range: an error naming it
     with Catalog(resolve_run(run)) as cat:
@@ -128,7 +128,7 @@ def sweep_command(run: Run, sweep: Annotated[Path, typer.Argument(help="Sweep YA
                   fmt: FormatOption = TableFormat.table,
                   plan_only: Annotated[bool, typer.Option("--plan", help="Only draw the design and print it with its predicted balance.")] = False) -> None:
     """Emit a family of mixtures (an ablation or a designed study) and print their designs and profiles side by side."""
-    parsed: SweepSpec = _load(sweep, SweepSpec)  # type: ignore[assignment]
+    parsed: SweepSpec = _load(sweep, SweepSpec, "sweep")  # type: ignore[assignment]
     with Catalog(resolve_run(run), read_only=plan_only) as cat:
         try:
             plan = plan_sweep(cat, parsed)

@@ -70,9 +70,9 @@ class RecipeError(ValueError):
     """A recipe that cannot be used, with every problem named by its field path."""
 
 
-def format_validation_error(source: str, err: ValidationError) -> str:
-    """One line per problem: ``file: stages[1].min_chars: message (got: value)``."""
-    lines = [f"{source}: invalid recipe ({err.error_count()} problem(s)):"]
+def format_validation_error(source: str, err: ValidationError, what: str = "recipe") -> str:
+    """One line per problem: ``file: stages[1].min_chars: message (got: value)``; ``what`` names the kind of file."""
+    lines = [f"{source}: invalid {what} ({err.error_count()} problem(s)):"]
     for e in err.errors():
         loc, prev = "", None
         for part in e["loc"]:

@@ -55,10 +55,11 @@ def test_infeasible_and_invalid_specs_fail_clearly(tmp_path, run_recipe):
     typo = tmp_path / "typo.yaml"
     typo.write_text(yaml.safe_dump({"name": "t", "token_budget": 100, "max_repeat": 2}))
     out = runner.invoke(app, ["mix", str(run), str(typo)])
-    assert out.exit_code == 2 and "max_repeat" in out.output
+    assert out.exit_code == 2 and "max_repeat" in out.output and "invalid mixture spec" in out.output
     typo.write_text(yaml.safe_dump({"name": "s", "base": {"token_budget": 100, "max_repeat": 2}, "steps": 3}))
     out = runner.invoke(app, ["mix", "sweep", str(run), str(typo)])
     assert out.exit_code == 2 and "base.max_repeat: Extra inputs are not permitted" in out.output  # at load, before any work
+    assert "invalid sweep" in out.output
     out = runner.invoke(app, ["mix", "eval-split", str(run), "--per-group", "2", "--ood", "nosuchgroup"])
     assert out.exit_code == 2 and "nosuchgroup" in out.output
 
